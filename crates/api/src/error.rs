@@ -1,0 +1,82 @@
+//! The error envelope and the one table that maps an error kind to its status.
+//!
+//! Every error depot answers, from whichever layer, is `{"code", "message", "details"?}`
+//! with `code` equal to the HTTP status. Code elsewhere picks an [`ErrorKind`]; only
+//! [`ErrorKind::status`] knows the number.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// What went wrong, independent of the transport. The status code is derived from it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorKind {
+    /// Unparseable body, wrong types, schema violation, bad query parameter or name.
+    BadRequest,
+    /// Missing, malformed, unknown, expired or revoked bearer token.
+    Unauthenticated,
+    /// A valid token without the needed scope.
+    Forbidden,
+    /// No such endpoint or resource, or one the token may not see.
+    NotFound,
+    /// The endpoint exists but not with this method.
+    MethodNotAllowed,
+    /// Required fields are missing from the body.
+    MissingFields,
+    /// The name is taken, or an idempotency key is still in flight.
+    Conflict,
+    /// `If-Match` does not match the current version.
+    PreconditionFailed,
+    /// The body is larger than the configured limit.
+    PayloadTooLarge,
+    /// The body's `Content-Type` is not JSON.
+    UnsupportedMediaType,
+    /// An `Idempotency-Key` reused with a different request.
+    IdempotencyMismatch,
+    /// A bug. The body never says more than that.
+    Internal,
+    /// The server can't serve now; nothing happened and a retry is safe.
+    Unavailable,
+}
+
+impl ErrorKind {
+    /// The HTTP status of this kind: the only place where that mapping lives.
+    pub const fn status(self) -> u16 {
+        match self {
+            ErrorKind::BadRequest => 400,
+            ErrorKind::Unauthenticated => 401,
+            ErrorKind::Forbidden => 403,
+            ErrorKind::NotFound => 404,
+            ErrorKind::MethodNotAllowed => 405,
+            ErrorKind::MissingFields => 406,
+            ErrorKind::Conflict => 409,
+            ErrorKind::PreconditionFailed => 412,
+            ErrorKind::PayloadTooLarge => 413,
+            ErrorKind::UnsupportedMediaType => 415,
+            ErrorKind::IdempotencyMismatch => 422,
+            ErrorKind::Internal => 500,
+            ErrorKind::Unavailable => 503,
+        }
+    }
+}
+
+/// The JSON body of every error (and of a successful DELETE, with code 200).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    /// Always equal to the HTTP status of the answer.
+    pub code: u16,
+    /// A non-empty sentence for a person.
+    pub message: String,
+    /// Machine-readable specifics, such as `{"missing": ["/title"]}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub details: Option<Value>,
+}
+
+impl ErrorBody {
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        ErrorBody {
+            code: kind.status(),
+            message: message.into(),
+            details: None,
+        }
+    }
+}

@@ -1,0 +1,60 @@
+//! Request and response bodies. Items are plain JSON objects and have no type here.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// A list page: `{"data": [...], "next_cursor": "<opaque>" | null}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Page<T> {
+    pub data: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
+/// A project as the API shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Project {
+    pub name: String,
+    /// Free-form metadata the owner keeps with the project; `{}` by default.
+    pub metadata: Map<String, Value>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// A collection as the API shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Collection {
+    pub project: String,
+    pub name: String,
+    /// A JSON Schema (draft 2020-12) every item must satisfy, or null.
+    pub schema: Value,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// An OAuth client as the API shows it (never with its secret, but once at creation).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Client {
+    pub client_id: String,
+    pub name: String,
+    pub scopes: Vec<String>,
+    pub created_at: String,
+    /// Present only in the answer to the create request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
+}
+
+/// The RFC 6749 access token response.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TokenResponse {
+    pub access_token: String,
+    pub token_type: String,
+    pub expires_in: u64,
+    pub scope: String,
+}
+
+/// The maintenance switch: while enabled, writes answer 503 with this `Retry-After`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Maintenance {
+    pub enabled: bool,
+    pub retry_after: u64,
+}

@@ -1,0 +1,51 @@
+//! `depot`: the one binary.
+//!
+//! - `depot serve`: the HTTP server on the embedded SQLite store (see `serve.rs`).
+//! - `depot clients create|list|delete`: OAuth clients, straight on the data dir, so a
+//!   fresh install can be administered before any token exists (see `clients.rs`).
+
+mod clients;
+mod serve;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "depot", version, about = "A JSON REST backend whose every response tells the truth")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the HTTP API.
+    Serve(serve::ServeArgs),
+    /// Manage OAuth clients directly in the data dir.
+    #[command(subcommand)]
+    Clients(clients::ClientsCommand),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("depot: can't start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Serve(args) => serve::run(args).await,
+            Command::Clients(cmd) => clients::run(cmd).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("depot: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,137 @@
+//! Authentication and authorization.
+//!
+//! - [`Principal`]: the extractor every `/v1` handler takes; it answers 401 itself.
+//! - [`Principal::require_project`] / [`Principal::require_admin`]: 404 for projects the
+//!   token may not see, 403 with `insufficient_scope` for too little permission.
+//! - [`tokens`]: issuing and verifying bearer tokens; [`secrets`]: hashing;
+//!   [`scopes`]: the scope grammar; [`bootstrap`]: the admin client at start.
+
+pub mod bootstrap;
+pub mod scopes;
+pub mod secrets;
+pub mod tokens;
+
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, header};
+use depot_api::ErrorKind;
+use depot_store::ProjectFilter;
+use scopes::{Scope, Scopes};
+use tokens::TokenRejection;
+
+/// Who is calling: a verified token's client and scopes.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub client_id: String,
+    pub scopes: Scopes,
+}
+
+/// What a request does to a project.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    Read,
+    Write,
+    /// Deleting the project itself.
+    Admin,
+}
+
+impl Principal {
+    pub fn is_admin(&self) -> bool {
+        self.scopes.is_admin()
+    }
+
+    pub fn project_filter(&self) -> ProjectFilter {
+        self.scopes.project_filter()
+    }
+
+    /// 404 if the token can't see `project` at all (never revealing whether it exists),
+    /// 403 if it can see it but lacks `access`.
+    pub fn require_project(&self, project: &str, access: Access) -> ApiResult<()> {
+        if !self.scopes.grants(&Scope::Read(project.to_owned())) {
+            return Err(ApiError::not_found("project"));
+        }
+        let wanted = match access {
+            Access::Read => return Ok(()),
+            Access::Write => Scope::Write(project.to_owned()),
+            Access::Admin => Scope::Admin,
+        };
+        if self.scopes.grants(&wanted) {
+            Ok(())
+        } else {
+            Err(insufficient_scope(&wanted))
+        }
+    }
+
+    pub fn require_admin(&self) -> ApiResult<()> {
+        if self.is_admin() {
+            Ok(())
+        } else {
+            Err(insufficient_scope(&Scope::Admin))
+        }
+    }
+}
+
+fn insufficient_scope(wanted: &Scope) -> ApiError {
+    let challenge = format!("Bearer realm=\"depot\", error=\"insufficient_scope\", scope=\"{wanted}\"");
+    ApiError::new(ErrorKind::Forbidden, format!("this token lacks the {wanted} scope"))
+        .with_header(header::WWW_AUTHENTICATE, header_value(&challenge))
+}
+
+fn header_value(text: &str) -> HeaderValue {
+    HeaderValue::from_str(text).unwrap_or_else(|_| HeaderValue::from_static("Bearer realm=\"depot\""))
+}
+
+/// 401 with the RFC 6750 challenge; `token_sent` adds `error="invalid_token"`.
+pub fn unauthenticated(token_sent: bool, message: &str) -> ApiError {
+    let challenge = if token_sent {
+        "Bearer realm=\"depot\", error=\"invalid_token\""
+    } else {
+        "Bearer realm=\"depot\""
+    };
+    ApiError::new(ErrorKind::Unauthenticated, message)
+        .with_header(header::WWW_AUTHENTICATE, HeaderValue::from_static(challenge))
+}
+
+/// The token in `Authorization: Bearer <t>` (or the legacy `OAuth <t>`), scheme matched
+/// case-insensitively. `Err(())` when the header is there but malformed.
+fn bearer_token(value: &HeaderValue) -> Result<&str, ()> {
+    let text = value.to_str().map_err(|_| ())?;
+    let (scheme, token) = text.trim().split_once(' ').ok_or(())?;
+    let token = token.trim();
+    let known = scheme.eq_ignore_ascii_case("bearer") || scheme.eq_ignore_ascii_case("oauth");
+    if !known || token.is_empty() || token.contains(char::is_whitespace) {
+        return Err(());
+    }
+    Ok(token)
+}
+
+impl FromRequestParts<AppState> for Principal {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Principal> {
+        let Some(value) = parts.headers.get(header::AUTHORIZATION) else {
+            state.metrics.auth_failure();
+            return Err(unauthenticated(false, "a bearer token is required"));
+        };
+        let Ok(token) = bearer_token(value) else {
+            state.metrics.auth_failure();
+            tracing::info!(reason = "malformed", "authentication failed");
+            return Err(unauthenticated(true, "the Authorization header is not a bearer token"));
+        };
+        match state.tokens.verify(token).await {
+            Ok(principal) => Ok(principal),
+            Err(TokenRejection::Storage(e)) => Err(ApiError::from_store(e, "token")),
+            Err(rejection) => {
+                state.metrics.auth_failure();
+                let (client_id, reason, message) = match rejection {
+                    TokenRejection::Expired { client_id } => (client_id, "expired", "the token has expired"),
+                    _ => (String::new(), "unknown", "the token is unknown or revoked"),
+                };
+                tracing::info!(%client_id, reason, "authentication failed");
+                Err(unauthenticated(true, message))
+            }
+        }
+    }
+}

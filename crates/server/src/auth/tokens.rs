@@ -1,0 +1,117 @@
+//! Issuing, verifying and revoking access tokens.
+//!
+//! Verification is on every request's path, so verified tokens are kept in a bounded
+//! in-memory cache. Revocation and client deletion on this instance invalidate it at
+//! once; another instance sharing the database notices within [`CACHE_TTL`].
+
+use super::Principal;
+use super::scopes::Scopes;
+use super::secrets::{TOKEN_PREFIX, generate, token_hash};
+use depot_store::{Store, StoreError, TokenRecord, now_unix};
+use std::sync::Arc;
+use std::time::Duration;
+use subtle::ConstantTimeEq;
+
+/// How long a verified token is trusted without asking the store again. This bounds how
+/// late another instance notices a revocation.
+pub const CACHE_TTL: Duration = Duration::from_secs(10);
+const CACHE_CAPACITY: u64 = 100_000;
+
+/// Why a presented token was not accepted.
+#[derive(Debug)]
+pub enum TokenRejection {
+    /// Never issued, or revoked (revoked tokens are deleted), or its client deleted.
+    Unknown,
+    Expired { client_id: String },
+    Storage(StoreError),
+}
+
+#[derive(Clone)]
+pub struct TokenService {
+    store: Arc<dyn Store>,
+    cache: moka::sync::Cache<[u8; 32], Arc<TokenRecord>>,
+    ttl: Duration,
+}
+
+impl TokenService {
+    pub fn new(store: Arc<dyn Store>, ttl: Duration) -> Self {
+        let cache = moka::sync::Cache::builder()
+            .max_capacity(CACHE_CAPACITY)
+            .time_to_live(CACHE_TTL)
+            .build();
+        TokenService { store, cache, ttl }
+    }
+
+    pub fn ttl(&self) -> Duration {
+        self.ttl
+    }
+
+    /// Issues a token for `client_id` with `scopes`; returns its text (shown once).
+    pub async fn issue(&self, client_id: &str, scopes: &Scopes) -> Result<String, StoreError> {
+        let token = generate(TOKEN_PREFIX);
+        let ttl = i64::try_from(self.ttl.as_secs()).unwrap_or(i64::MAX);
+        let record = TokenRecord {
+            hash: token_hash(&token),
+            client_id: client_id.to_owned(),
+            scopes: scopes.to_strings(),
+            expires_at: now_unix().saturating_add(ttl),
+        };
+        self.store.insert_token(record).await?;
+        Ok(token)
+    }
+
+    /// The principal a token stands for.
+    pub async fn verify(&self, token: &str) -> Result<Principal, TokenRejection> {
+        let hash = token_hash(token);
+        let record = match self.cache.get(&hash) {
+            Some(r) => r,
+            None => {
+                let r = match self.store.get_token(&hash).await {
+                    Ok(r) => Arc::new(r),
+                    Err(StoreError::NotFound) => return Err(TokenRejection::Unknown),
+                    Err(e) => return Err(TokenRejection::Storage(e)),
+                };
+                self.cache.insert(hash, r.clone());
+                r
+            }
+        };
+        // The store found the row by this hash; comparing again in constant time keeps
+        // any backend's lookup from being the only guard.
+        if !bool::from(record.hash.ct_eq(&hash)) {
+            return Err(TokenRejection::Unknown);
+        }
+        if record.expires_at <= now_unix() {
+            return Err(TokenRejection::Expired {
+                client_id: record.client_id.clone(),
+            });
+        }
+        let scopes = Scopes::parse(record.scopes.iter().map(String::as_str))
+            .map_err(|_| TokenRejection::Unknown)?;
+        Ok(Principal {
+            client_id: record.client_id.clone(),
+            scopes,
+        })
+    }
+
+    /// Revokes a token by its text; returns the client it belonged to, if any.
+    pub async fn revoke(&self, token: &str) -> Result<(), StoreError> {
+        let hash = token_hash(token);
+        self.store.revoke_token(&hash).await?;
+        self.cache.invalidate(&hash);
+        Ok(())
+    }
+
+    /// The client a token was issued to, if the token is known.
+    pub async fn owner(&self, token: &str) -> Result<Option<String>, StoreError> {
+        match self.store.get_token(&token_hash(token)).await {
+            Ok(r) => Ok(Some(r.client_id)),
+            Err(StoreError::NotFound) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Forgets every cached token, after a client (and so its tokens) was deleted.
+    pub fn forget_all(&self) {
+        self.cache.invalidate_all();
+    }
+}

@@ -1,0 +1,187 @@
+//! Typed, layered configuration: defaults < config file (TOML) < `DEPOT_*` env < flags.
+//!
+//! The CLI turns env and flags into one [`Overrides`] (clap reads both), so the layering
+//! here is: [`Config::default`], then the file's `Overrides`, then the command line's.
+//! [`Config::validate`] runs once at start; nothing here has side effects.
+
+use secrecy::SecretString;
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Everything the server needs to know, validated.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub addr: SocketAddr,
+    pub data_dir: PathBuf,
+    /// Largest accepted request body in bytes (413 beyond).
+    pub body_limit: usize,
+    /// Deepest accepted JSON nesting (400 beyond).
+    pub max_json_depth: usize,
+    /// Lifetime of issued access tokens.
+    pub token_ttl: Duration,
+    /// Admin client to ensure at start (`DEPOT_ADMIN_CLIENT_ID` / `_SECRET`).
+    pub admin_client_id: Option<String>,
+    pub admin_client_secret: Option<SecretString>,
+    /// `json` for one JSON object per log line, anything else for text.
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("depot-data"),
+            body_limit: 1024 * 1024,
+            max_json_depth: 64,
+            token_ttl: Duration::from_secs(3600),
+            admin_client_id: None,
+            admin_client_secret: None,
+            log_format: LogFormat::Text,
+        }
+    }
+}
+
+/// One layer of settings; `None` leaves the layer below in force.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Overrides {
+    pub addr: Option<SocketAddr>,
+    pub data_dir: Option<PathBuf>,
+    pub body_limit: Option<usize>,
+    pub max_json_depth: Option<usize>,
+    pub token_ttl_secs: Option<u64>,
+    pub admin_client_id: Option<String>,
+    #[serde(skip)]
+    pub admin_client_secret: Option<SecretString>,
+    pub log_format: Option<LogFormat>,
+}
+
+/// A setting that can't be used; the message names it.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration: {0}")]
+pub struct ConfigError(pub String);
+
+impl Config {
+    /// Defaults, then the optional TOML file, then the command line (flags and env).
+    pub fn load(file: Option<&Path>, cli: Overrides) -> Result<Config, ConfigError> {
+        let mut config = Config::default();
+        if let Some(path) = file {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| ConfigError(format!("can't read {}: {e}", path.display())))?;
+            let layer: Overrides = toml::from_str(&text)
+                .map_err(|e| ConfigError(format!("{}: {e}", path.display())))?;
+            config.apply(layer);
+        }
+        config.apply(cli);
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Lays `layer` over this configuration.
+    pub fn apply(&mut self, layer: Overrides) {
+        let Overrides {
+            addr,
+            data_dir,
+            body_limit,
+            max_json_depth,
+            token_ttl_secs,
+            admin_client_id,
+            admin_client_secret,
+            log_format,
+        } = layer;
+        set(&mut self.addr, addr);
+        set(&mut self.data_dir, data_dir);
+        set(&mut self.body_limit, body_limit);
+        set(&mut self.max_json_depth, max_json_depth);
+        set(&mut self.token_ttl, token_ttl_secs.map(Duration::from_secs));
+        set(&mut self.log_format, log_format);
+        if admin_client_id.is_some() {
+            self.admin_client_id = admin_client_id;
+        }
+        if admin_client_secret.is_some() {
+            self.admin_client_secret = admin_client_secret;
+        }
+    }
+
+    /// Checks the values once, at start.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.body_limit == 0 {
+            return Err(ConfigError("body_limit must be at least 1 byte".into()));
+        }
+        if !(1..=depot_api::json::MAX_DEPTH_LIMIT).contains(&self.max_json_depth) {
+            return Err(ConfigError(format!(
+                "max_json_depth must be between 1 and {}",
+                depot_api::json::MAX_DEPTH_LIMIT
+            )));
+        }
+        if self.token_ttl.is_zero() {
+            return Err(ConfigError("token_ttl_secs must be at least 1".into()));
+        }
+        if self.admin_client_id.is_some() != self.admin_client_secret.is_some() {
+            return Err(ConfigError(
+                "DEPOT_ADMIN_CLIENT_ID and DEPOT_ADMIN_CLIENT_SECRET must be set together".into(),
+            ));
+        }
+        if let Some(id) = &self.admin_client_id
+            && !crate::auth::secrets::is_valid_client_id(id)
+        {
+            return Err(ConfigError(
+                "admin client id must be 1 to 128 characters of A-Z a-z 0-9 . _ ~ -".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Where the embedded store keeps its database.
+    pub fn database_path(&self) -> PathBuf {
+        self.data_dir.join("depot.db")
+    }
+}
+
+fn set<T>(slot: &mut T, value: Option<T>) {
+    if let Some(v) = value {
+        *slot = v;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn later_layers_win_and_unset_values_fall_through() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("depot.toml");
+        std::fs::write(&file, "addr = \"127.0.0.1:9000\"\nbody_limit = 10\n").unwrap();
+        let cli = Overrides {
+            body_limit: Some(20),
+            ..Overrides::default()
+        };
+        let config = Config::load(Some(&file), cli).unwrap();
+        assert_eq!(config.addr.port(), 9000);
+        assert_eq!(config.body_limit, 20);
+        assert_eq!(config.max_json_depth, 64);
+    }
+
+    #[test]
+    fn unknown_file_keys_and_bad_values_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("depot.toml");
+        std::fs::write(&file, "adr = \"x\"\n").unwrap();
+        assert!(Config::load(Some(&file), Overrides::default()).is_err());
+        let cli = Overrides {
+            max_json_depth: Some(0),
+            ..Overrides::default()
+        };
+        assert!(Config::load(None, cli).is_err());
+    }
+}

@@ -1,0 +1,133 @@
+//! `/v1/clients` and `/v1/clients/{client_id}`: OAuth clients, admin only.
+
+use super::respond::{created, deleted, ok};
+use crate::auth::Principal;
+use crate::auth::scopes::Scopes;
+use crate::auth::secrets::{SECRET_PREFIX, generate, generate_client_id, hash_secret, is_valid_client_id};
+use crate::body::{self, MediaTypes};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::PathParams;
+use crate::fields::{Fields, require_present};
+use crate::paging::{ListKind, page, parse_query};
+use crate::state::AppState;
+use axum::body::Body;
+use axum::extract::{RawQuery, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use depot_api::types;
+use depot_store::{ClientRecord, now_timestamp};
+use serde_json::json;
+
+const MAX_CLIENT_NAME: usize = 200;
+
+pub fn show(c: ClientRecord) -> types::Client {
+    types::Client {
+        client_id: c.client_id,
+        name: c.name,
+        scopes: c.scopes,
+        created_at: c.created_at,
+        client_secret: None,
+    }
+}
+
+pub async fn list(principal: Principal, State(state): State<AppState>, RawQuery(raw): RawQuery) -> ApiResult<Response> {
+    principal.require_admin()?;
+    let query = parse_query(raw.as_deref(), ListKind::Clients)?;
+    let rows = state
+        .store
+        .list_clients(query.after.as_deref(), query.limit)
+        .await
+        .map_err(|e| ApiError::from_store(e, "client"))?;
+    Ok(ok(page(rows, ListKind::Clients, |c| &c.client_id, show)))
+}
+
+/// Creates a client; the answer is the only time its secret is shown.
+pub async fn create(
+    principal: Principal,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    raw: Body,
+) -> ApiResult<Response> {
+    principal.require_admin()?;
+    let bytes = body::read(&headers, raw, state.config.body_limit, MediaTypes::Json).await?;
+    let value = body::parse(&bytes, state.config.max_json_depth)?;
+    let mut fields = Fields::new(body::into_object(value, "a client")?, &["name", "scopes"])?;
+    let name = fields.string("name")?;
+    let scopes = fields.strings("scopes")?;
+    if name.as_ref().is_some_and(|n| n.trim().is_empty() || n.len() > MAX_CLIENT_NAME) {
+        return Err(ApiError::bad_request(format!("name must be 1 to {MAX_CLIENT_NAME} bytes")));
+    }
+    if let Some(list) = &scopes {
+        Scopes::parse(list.iter().map(String::as_str)).map_err(|bad| {
+            ApiError::bad_request(format!(
+                "{bad:?} is not a scope (admin, project:NAME:read, project:NAME:write)"
+            ))
+            .with_details(json!({"pointer": "/scopes"}))
+        })?;
+    }
+    require_present(&[("name", name.is_some()), ("scopes", scopes.is_some())])?;
+    let secret = generate(SECRET_PREFIX);
+    let record = new_client(name.unwrap_or_default(), scopes.unwrap_or_default(), &secret).await?;
+    let made = state
+        .store
+        .create_client(record)
+        .await
+        .map_err(|e| ApiError::from_store(e, "client"))?;
+    let location = format!("/v1/clients/{}", made.client_id);
+    let mut shown = show(made);
+    shown.client_secret = Some(secret);
+    Ok(created(&location, shown))
+}
+
+/// A client record with a fresh id and the argon2id hash of `secret`, hashed on a
+/// blocking thread because argon2 is deliberately slow.
+pub async fn new_client(name: String, scopes: Vec<String>, secret: &str) -> ApiResult<ClientRecord> {
+    let secret = secret.to_owned();
+    let secret_hash = tokio::task::spawn_blocking(move || hash_secret(&secret))
+        .await
+        .map_err(|e| ApiError::internal(format!("hashing task: {e}")))?
+        .map_err(ApiError::internal)?;
+    Ok(ClientRecord {
+        client_id: generate_client_id(),
+        name,
+        secret_hash,
+        scopes,
+        created_at: now_timestamp(),
+    })
+}
+
+pub async fn get(
+    principal: Principal,
+    State(state): State<AppState>,
+    PathParams(client_id): PathParams<String>,
+) -> ApiResult<Response> {
+    principal.require_admin()?;
+    if !is_valid_client_id(&client_id) {
+        return Err(ApiError::not_found("client"));
+    }
+    let found = state
+        .store
+        .get_client(&client_id)
+        .await
+        .map_err(|e| ApiError::from_store(e, "client"))?;
+    Ok(ok(show(found)))
+}
+
+/// Deletes the client and revokes every token issued to it.
+pub async fn delete(
+    principal: Principal,
+    State(state): State<AppState>,
+    PathParams(client_id): PathParams<String>,
+) -> ApiResult<Response> {
+    principal.require_admin()?;
+    if !is_valid_client_id(&client_id) {
+        return Err(ApiError::not_found("client"));
+    }
+    state
+        .store
+        .delete_client(&client_id)
+        .await
+        .map_err(|e| ApiError::from_store(e, "client"))?;
+    state.tokens.forget_all();
+    Ok(deleted("client deleted; its tokens are revoked"))
+}

@@ -1,0 +1,163 @@
+//! `/v1/projects/{project}/collections` and `.../collections/{collection}`.
+
+use super::lookup::{body_in_project, check_path_name, missing, store_error};
+use super::respond::{created, deleted, ok};
+use crate::auth::{Access, Principal};
+use crate::body::{self, MediaTypes};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::PathParams;
+use crate::fields::{Fields, check_name, require_present};
+use crate::paging::{ListKind, page, parse_query};
+use crate::state::AppState;
+use axum::body::Body;
+use axum::extract::{RawQuery, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use depot_api::types;
+use serde_json::Value;
+
+pub fn show(c: depot_store::Collection) -> types::Collection {
+    types::Collection {
+        project: c.project,
+        name: c.name,
+        schema: c.schema.unwrap_or(Value::Null),
+        created_at: c.created_at,
+        updated_at: c.updated_at,
+    }
+}
+
+/// A schema member: null for none, else a JSON Schema that must compile.
+fn schema_member(value: Option<Value>) -> ApiResult<Option<Value>> {
+    match value {
+        None | Some(Value::Null) => Ok(None),
+        Some(schema @ (Value::Object(_) | Value::Bool(_))) => {
+            crate::schema::compile(&schema)?;
+            Ok(Some(schema))
+        }
+        Some(other) => Err(crate::fields::wrong_type("schema", "a JSON Schema or null", &other)),
+    }
+}
+
+pub async fn list(
+    principal: Principal,
+    State(state): State<AppState>,
+    PathParams(project): PathParams<String>,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Response> {
+    check_path_name(&project, "project")?;
+    principal.require_project(&project, Access::Read)?;
+    let query = match parse_query(raw.as_deref(), ListKind::Collections) {
+        Ok(q) => q,
+        Err(e) => return Err(check_project_then(&state, &project, e).await),
+    };
+    let rows = state
+        .store
+        .list_collections(&project, query.after.as_deref(), query.limit)
+        .await
+        .map_err(|e| ApiError::from_store(e, "project"))?;
+    Ok(ok(page(rows, ListKind::Collections, |c| &c.name, show)))
+}
+
+/// The project's 404 if it is missing, else `err`.
+async fn check_project_then(state: &AppState, project: &str, err: ApiError) -> ApiError {
+    match state.store.get_project(project).await {
+        Ok(_) => err,
+        Err(e) => ApiError::from_store(e, "project"),
+    }
+}
+
+pub async fn create(
+    principal: Principal,
+    State(state): State<AppState>,
+    PathParams(project): PathParams<String>,
+    headers: HeaderMap,
+    raw: Body,
+) -> ApiResult<Response> {
+    check_path_name(&project, "project")?;
+    principal.require_project(&project, Access::Write)?;
+    let bytes = body_in_project(&state, &project, &headers, raw, MediaTypes::Json).await?;
+    let value = body::parse(&bytes, state.config.max_json_depth)?;
+    let mut fields = Fields::new(body::into_object(value, "a collection")?, &["name", "schema"])?;
+    let name = fields.string("name")?;
+    let schema = schema_member(fields.take("schema"))?;
+    if let Some(n) = &name {
+        check_name(n, "a collection")?;
+    }
+    require_present(&[("name", name.is_some())])?;
+    let name = name.unwrap_or_default();
+    let made = state
+        .store
+        .create_collection(&project, &name, schema)
+        .await
+        .map_err(|e| match e {
+            depot_store::StoreError::NotFound => ApiError::not_found("project"),
+            other => ApiError::from_store(other, "collection"),
+        })?;
+    Ok(created(&format!("/v1/projects/{project}/collections/{name}"), show(made)))
+}
+
+pub async fn get(
+    principal: Principal,
+    State(state): State<AppState>,
+    PathParams((project, collection)): PathParams<(String, String)>,
+) -> ApiResult<Response> {
+    check_path_name(&project, "project")?;
+    principal.require_project(&project, Access::Read)?;
+    if !depot_api::names::is_valid_name(&collection) {
+        return Err(missing(&state, &project, None, "collection").await);
+    }
+    match state.store.get_collection(&project, &collection).await {
+        Ok(c) => Ok(ok(show(c))),
+        Err(e) => Err(store_error(&state, e, &project, None, "collection").await),
+    }
+}
+
+/// PUT replaces the schema; existing items are not re-validated (the schema applies to
+/// writes from now on).
+pub async fn update(
+    principal: Principal,
+    State(state): State<AppState>,
+    PathParams((project, collection)): PathParams<(String, String)>,
+    headers: HeaderMap,
+    raw: Body,
+) -> ApiResult<Response> {
+    check_path_name(&project, "project")?;
+    principal.require_project(&project, Access::Write)?;
+    let bytes = body_in_project(&state, &project, &headers, raw, MediaTypes::Json).await?;
+    if !depot_api::names::is_valid_name(&collection) {
+        return Err(missing(&state, &project, None, "collection").await);
+    }
+    if let Err(e) = state.store.get_collection(&project, &collection).await {
+        return Err(store_error(&state, e, &project, None, "collection").await);
+    }
+    let value = body::parse(&bytes, state.config.max_json_depth)?;
+    let mut fields = Fields::new(body::into_object(value, "a collection")?, &["name", "schema", "project"])?;
+    if fields.string("name")?.is_some_and(|n| n != collection) || fields.string("project")?.is_some_and(|p| p != project) {
+        return Err(ApiError::bad_request("a collection can't be renamed or moved; name and project must match the URL"));
+    }
+    let sent = fields.take("schema");
+    let present = sent.is_some();
+    let schema = schema_member(sent)?;
+    require_present(&[("schema", present)])?;
+    match state.store.update_collection(&project, &collection, schema).await {
+        Ok(c) => Ok(ok(show(c))),
+        Err(e) => Err(store_error(&state, e, &project, None, "collection").await),
+    }
+}
+
+/// DELETE removes the collection and all its items.
+pub async fn delete(
+    principal: Principal,
+    State(state): State<AppState>,
+    PathParams((project, collection)): PathParams<(String, String)>,
+) -> ApiResult<Response> {
+    check_path_name(&project, "project")?;
+    principal.require_project(&project, Access::Write)?;
+    if !depot_api::names::is_valid_name(&collection) {
+        return Err(missing(&state, &project, None, "collection").await);
+    }
+    match state.store.delete_collection(&project, &collection).await {
+        Ok(()) => Ok(deleted("collection deleted")),
+        Err(e) => Err(store_error(&state, e, &project, None, "collection").await),
+    }
+}

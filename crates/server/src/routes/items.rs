@@ -1,0 +1,220 @@
+//! `/v1/projects/{project}/collections/{collection}/items[/{id}]`.
+//!
+//! Every handler follows the contract's check order: scope, body media type and size,
+//! collection/item 404, JSON syntax, types and schema (400), required members (406),
+//! `If-Match` (412), then one store write.
+
+use super::lookup::{body_in_project, check_path_name, missing, store_error};
+use super::respond::{self, deleted, item_location, ok};
+use crate::auth::{Access, Principal};
+use crate::body::{self, MediaTypes};
+use crate::conditional::{check_if_match, etag, has_if_match, not_modified};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::PathParams;
+use crate::paging::{ListKind, page, parse_query};
+use crate::state::AppState;
+use axum::body::Body;
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use depot_store::{Collection, Item, StoreError, is_item_id};
+use serde_json::Value;
+use serde_json::value::RawValue;
+
+/// How often a PATCH without `If-Match` re-reads and re-applies after losing a race.
+const PATCH_ATTEMPTS: usize = 5;
+
+type CollectionPath = PathParams<(String, String)>;
+type ItemPath = PathParams<(String, String, String)>;
+
+/// 404 for path segments that can't name anything, at the outermost level that's wrong.
+async fn check_path(state: &AppState, p: &str, c: &str, id: Option<&str>) -> ApiResult<()> {
+    if !depot_api::names::is_valid_name(c) {
+        return Err(missing(state, p, None, "collection").await);
+    }
+    if id.is_some_and(|id| !is_item_id(id)) {
+        return Err(missing(state, p, Some(c), "item").await);
+    }
+    Ok(())
+}
+
+pub async fn list(
+    principal: Principal,
+    State(state): State<AppState>,
+    PathParams((p, c)): CollectionPath,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Response> {
+    check_path_name(&p, "project")?;
+    principal.require_project(&p, Access::Read)?;
+    check_path(&state, &p, &c, None).await?;
+    let query = match parse_query(raw.as_deref(), ListKind::Items) {
+        Ok(q) => q,
+        Err(e) => {
+            collection(&state, &p, &c).await?;
+            return Err(e);
+        }
+    };
+    let rows = match state.store.list_items(&p, &c, query.after.as_deref(), query.limit).await {
+        Ok(rows) => rows,
+        Err(e) => return Err(store_error(&state, e, &p, None, "collection").await),
+    };
+    let shown = page(rows, ListKind::Items, |i: &Item| &i.id, |i| {
+        RawValue::from_string(i.to_json()).unwrap_or_else(|_| RawValue::NULL.to_owned())
+    });
+    Ok(ok(shown))
+}
+
+/// The item body after the 404 checks: an object without server-owned members that
+/// passes the collection's schema, serialized for the store.
+fn checked_item(
+    state: &AppState,
+    collection: &Collection,
+    value: Value,
+    path_id: Option<&str>,
+) -> ApiResult<String> {
+    let mut object = body::into_object(value, "an item")?;
+    body::strip_server_owned(&mut object, path_id)?;
+    let instance = Value::Object(object);
+    if let Some(schema) = &collection.schema {
+        state.schemas.validate(schema, &instance)?;
+    }
+    Ok(instance.to_string())
+}
+
+async fn collection(state: &AppState, p: &str, c: &str) -> ApiResult<Collection> {
+    match state.store.get_collection(p, c).await {
+        Ok(col) => Ok(col),
+        Err(e) => Err(store_error(state, e, p, None, "collection").await),
+    }
+}
+
+pub async fn create(
+    principal: Principal,
+    State(state): State<AppState>,
+    PathParams((p, c)): CollectionPath,
+    headers: HeaderMap,
+    raw: Body,
+) -> ApiResult<Response> {
+    check_path_name(&p, "project")?;
+    principal.require_project(&p, Access::Write)?;
+    let bytes = body_in_project(&state, &p, &headers, raw, MediaTypes::Json).await?;
+    check_path(&state, &p, &c, None).await?;
+    let target = collection(&state, &p, &c).await?;
+    let value = body::parse(&bytes, state.config.max_json_depth)?;
+    let data = checked_item(&state, &target, value, None)?;
+    let item = match state.store.create_item(&p, &c, data).await {
+        Ok(item) => item,
+        Err(e) => return Err(store_error(&state, e, &p, None, "collection").await),
+    };
+    let mut response = respond::item(StatusCode::CREATED, &item);
+    respond::set_location(&mut response, &item_location(&p, &c, &item.id));
+    Ok(response)
+}
+
+pub async fn get(
+    principal: Principal,
+    State(state): State<AppState>,
+    PathParams((p, c, id)): ItemPath,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    check_path_name(&p, "project")?;
+    principal.require_project(&p, Access::Read)?;
+    check_path(&state, &p, &c, Some(&id)).await?;
+    let item = current(&state, &p, &c, &id).await?;
+    if not_modified(&headers, item.version) {
+        return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag(item.version))]).into_response());
+    }
+    Ok(respond::item(StatusCode::OK, &item))
+}
+
+async fn current(state: &AppState, p: &str, c: &str, id: &str) -> ApiResult<Item> {
+    match state.store.get_item(p, c, id).await {
+        Ok(item) => Ok(item),
+        Err(e) => Err(store_error(state, e, p, Some(c), "item").await),
+    }
+}
+
+/// PUT replaces the item's members; the server-owned ones are kept and bumped.
+pub async fn replace(
+    principal: Principal,
+    State(state): State<AppState>,
+    PathParams((p, c, id)): ItemPath,
+    headers: HeaderMap,
+    raw: Body,
+) -> ApiResult<Response> {
+    check_path_name(&p, "project")?;
+    principal.require_project(&p, Access::Write)?;
+    let bytes = body_in_project(&state, &p, &headers, raw, MediaTypes::Json).await?;
+    check_path(&state, &p, &c, Some(&id)).await?;
+    let existing = current(&state, &p, &c, &id).await?;
+    let target = collection(&state, &p, &c).await?;
+    let value = body::parse(&bytes, state.config.max_json_depth)?;
+    let data = checked_item(&state, &target, value, Some(&id))?;
+    check_if_match(&headers, existing.version)?;
+    let expected = has_if_match(&headers).then_some(existing.version);
+    match state.store.replace_item(&p, &c, &id, data, expected).await {
+        Ok(item) => Ok(respond::item(StatusCode::OK, &item)),
+        Err(e) => Err(store_error(&state, e, &p, Some(&c), "item").await),
+    }
+}
+
+/// PATCH applies an RFC 7396 merge patch to the stored item.
+pub async fn patch(
+    principal: Principal,
+    State(state): State<AppState>,
+    PathParams((p, c, id)): ItemPath,
+    headers: HeaderMap,
+    raw: Body,
+) -> ApiResult<Response> {
+    check_path_name(&p, "project")?;
+    principal.require_project(&p, Access::Write)?;
+    let bytes = body_in_project(&state, &p, &headers, raw, MediaTypes::JsonOrMergePatch).await?;
+    check_path(&state, &p, &c, Some(&id)).await?;
+    let mut existing = current(&state, &p, &c, &id).await?;
+    let target_collection = collection(&state, &p, &c).await?;
+    let mut patch = body::into_object(body::parse(&bytes, state.config.max_json_depth)?, "a merge patch for an item")?;
+    body::strip_server_owned(&mut patch, Some(&id))?;
+    let patch = Value::Object(patch);
+    for _ in 0..PATCH_ATTEMPTS {
+        let mut target: Value = serde_json::from_str(&existing.data)
+            .map_err(|e| ApiError::internal(format!("stored item {id} is not JSON: {e}")))?;
+        body::merge_patch(&mut target, &patch);
+        let data = checked_item(&state, &target_collection, target, Some(&id))?;
+        check_if_match(&headers, existing.version)?;
+        match state.store.replace_item(&p, &c, &id, data, Some(existing.version)).await {
+            Ok(item) => return Ok(respond::item(StatusCode::OK, &item)),
+            // Someone else wrote in between: with If-Match that is a 412, without it
+            // the patch is applied again to the newer version.
+            Err(StoreError::PreconditionFailed) if !has_if_match(&headers) => {
+                existing = current(&state, &p, &c, &id).await?;
+            }
+            Err(e) => return Err(store_error(&state, e, &p, Some(&c), "item").await),
+        }
+    }
+    Err(ApiError::from_store(
+        StoreError::Unavailable(format!("patch of {id} kept losing races")),
+        "item",
+    ))
+}
+
+pub async fn delete(
+    principal: Principal,
+    State(state): State<AppState>,
+    PathParams((p, c, id)): ItemPath,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    check_path_name(&p, "project")?;
+    principal.require_project(&p, Access::Write)?;
+    check_path(&state, &p, &c, Some(&id)).await?;
+    let expected = if has_if_match(&headers) {
+        let existing = current(&state, &p, &c, &id).await?;
+        check_if_match(&headers, existing.version)?;
+        Some(existing.version)
+    } else {
+        None
+    };
+    match state.store.delete_item(&p, &c, &id, expected).await {
+        Ok(()) => Ok(deleted("item deleted")),
+        Err(e) => Err(store_error(&state, e, &p, Some(&c), "item").await),
+    }
+}

@@ -1,0 +1,50 @@
+//! Success answers: 200 with a body, 201 with `Location`, DELETE's envelope, raw items.
+
+use crate::conditional::etag;
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use depot_api::ErrorBody;
+use depot_store::Item;
+use serde::Serialize;
+
+pub fn ok<T: Serialize>(body: T) -> Response {
+    (StatusCode::OK, Json(body)).into_response()
+}
+
+pub fn created<T: Serialize>(location: &str, body: T) -> Response {
+    let mut response = (StatusCode::CREATED, Json(body)).into_response();
+    set_location(&mut response, location);
+    response
+}
+
+/// `{"code": 200, "message": "..."}`, the contract's answer to a DELETE.
+pub fn deleted(message: &str) -> Response {
+    ok(ErrorBody {
+        code: 200,
+        message: message.to_owned(),
+        details: None,
+    })
+}
+
+/// An item as stored, with its ETag, without re-serializing the stored JSON.
+pub fn item(status: StatusCode, item: &Item) -> Response {
+    let mut response = (
+        status,
+        [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+        item.to_json(),
+    )
+        .into_response();
+    response.headers_mut().insert(header::ETAG, etag(item.version));
+    response
+}
+
+pub fn set_location(response: &mut Response, location: &str) {
+    if let Ok(value) = HeaderValue::from_str(location) {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+}
+
+pub fn item_location(project: &str, collection: &str, id: &str) -> String {
+    format!("/v1/projects/{project}/collections/{collection}/items/{id}")
+}

@@ -1,0 +1,203 @@
+//! The in-process test harness: a fresh store per test, actors with tokens, and a
+//! request builder that drives the real router through `tower::ServiceExt::oneshot`.
+#![allow(dead_code)]
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Request, StatusCode};
+use depot_server::auth::scopes::Scopes;
+use depot_server::{AppState, Config};
+use depot_store::{ClientRecord, Store, now_timestamp};
+use depot_store_sqlite::SqliteStore;
+use http_body_util::BodyExt;
+use serde_json::Value;
+use std::sync::Arc;
+use tower::ServiceExt;
+
+pub struct TestApp {
+    pub state: AppState,
+    pub router: Router,
+    _dir: tempfile::TempDir,
+}
+
+/// A caller: `None` sends no token at all.
+#[derive(Clone, Debug)]
+pub struct Actor {
+    pub token: Option<String>,
+}
+
+impl TestApp {
+    pub async fn new() -> TestApp {
+        TestApp::with_config(|_| {}).await
+    }
+
+    pub async fn with_config(change: impl FnOnce(&mut Config)) -> TestApp {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = Config {
+            data_dir: dir.path().to_owned(),
+            ..Config::default()
+        };
+        change(&mut config);
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&config.database_path()).unwrap());
+        let state = AppState::new(store, config);
+        let router = depot_server::router(state.clone());
+        TestApp { state, router, _dir: dir }
+    }
+
+    pub fn store(&self) -> &dyn Store {
+        self.state.store.as_ref()
+    }
+
+    /// No token.
+    pub fn anon(&self) -> Actor {
+        Actor { token: None }
+    }
+
+    /// A token with the `admin` scope.
+    pub async fn admin(&self) -> Actor {
+        self.client_with(&["admin"]).await
+    }
+
+    /// A fresh client holding `scopes`, and a token for all of them.
+    pub async fn client_with(&self, scopes: &[&str]) -> Actor {
+        let client_id = format!("c{}", rand_suffix());
+        self.store()
+            .create_client(ClientRecord {
+                client_id: client_id.clone(),
+                name: "test".into(),
+                // Never verified here: these actors get tokens without the token endpoint.
+                secret_hash: "unused".into(),
+                scopes: scopes.iter().map(|s| s.to_string()).collect(),
+                created_at: now_timestamp(),
+            })
+            .await
+            .unwrap();
+        let scopes = Scopes::parse(scopes.iter().copied()).unwrap();
+        let token = self.state.tokens.issue(&client_id, &scopes).await.unwrap();
+        Actor { token: Some(token) }
+    }
+
+    pub fn req(&self, method: Method, path: &str) -> Req {
+        Req {
+            router: self.router.clone(),
+            builder: Request::builder().method(method).uri(path),
+            body: Body::empty(),
+        }
+    }
+
+    /// Creates a project as admin; panics unless 201.
+    pub async fn project(&self, name: &str) {
+        let admin = self.admin().await;
+        let r = self.req(Method::POST, "/v1/projects").actor(&admin).json(&serde_json::json!({"name": name})).send().await;
+        assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    }
+
+    /// Creates a collection as admin; panics unless 201.
+    pub async fn collection(&self, project: &str, name: &str, schema: Value) {
+        let admin = self.admin().await;
+        let path = format!("/v1/projects/{project}/collections");
+        let r = self.req(Method::POST, &path).actor(&admin).json(&serde_json::json!({"name": name, "schema": schema})).send().await;
+        assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    }
+
+    /// Creates an item as admin; returns it.
+    pub async fn item(&self, project: &str, collection: &str, body: Value) -> Value {
+        let admin = self.admin().await;
+        let path = format!("/v1/projects/{project}/collections/{collection}/items");
+        let r = self.req(Method::POST, &path).actor(&admin).json(&body).send().await;
+        assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+        r.json()
+    }
+}
+
+fn rand_suffix() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    format!("{}", N.fetch_add(1, Ordering::Relaxed))
+}
+
+pub struct Req {
+    router: Router,
+    builder: axum::http::request::Builder,
+    body: Body,
+}
+
+impl Req {
+    pub fn actor(mut self, actor: &Actor) -> Req {
+        if let Some(t) = &actor.token {
+            self.builder = self.builder.header("authorization", format!("Bearer {t}"));
+        }
+        self
+    }
+
+    pub fn header(mut self, name: &str, value: &str) -> Req {
+        self.builder = self.builder.header(name, value);
+        self
+    }
+
+    /// A JSON body with `Content-Type: application/json`.
+    pub fn json(self, value: &Value) -> Req {
+        self.header("content-type", "application/json").raw(value.to_string())
+    }
+
+    /// A body as given, with whatever headers were set.
+    pub fn raw(mut self, body: impl Into<Body>) -> Req {
+        self.body = body.into();
+        self
+    }
+
+    pub async fn send(self) -> Resp {
+        let request = self.builder.body(self.body).unwrap();
+        let response = self.router.oneshot(request).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes().to_vec();
+        Resp { status, headers, bytes, body: serde_json::from_slice(&[]).ok() }.parsed()
+    }
+}
+
+#[derive(Debug)]
+pub struct Resp {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub bytes: Vec<u8>,
+    /// The body as JSON, if it is JSON.
+    pub body: Option<Value>,
+}
+
+impl Resp {
+    fn parsed(mut self) -> Resp {
+        self.body = serde_json::from_slice(&self.bytes).ok();
+        self
+    }
+
+    pub fn json(&self) -> Value {
+        self.body.clone().unwrap_or_else(|| panic!("not JSON: {:?}", String::from_utf8_lossy(&self.bytes)))
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(HeaderName::from_bytes(name.as_bytes()).unwrap()).and_then(|v| v.to_str().ok())
+    }
+
+    /// Asserts the status and that the body is the contract's error envelope for it.
+    #[track_caller]
+    pub fn assert_error(&self, status: u16) -> &Resp {
+        assert_eq!(self.status.as_u16(), status, "body: {}", String::from_utf8_lossy(&self.bytes));
+        assert_eq!(self.header("content-type"), Some("application/json"));
+        let body = self.json();
+        assert_eq!(body["code"], status, "{body}");
+        assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()), "{body}");
+        let allowed = ["code", "message", "details", "error", "error_description"];
+        assert!(body.as_object().unwrap().keys().all(|k| allowed.contains(&k.as_str())), "{body}");
+        assert!(self.header("x-request-id").is_some());
+        self
+    }
+
+    pub fn message(&self) -> String {
+        self.json()["message"].as_str().unwrap_or_default().to_owned()
+    }
+}
+
+pub fn header_value(s: &str) -> HeaderValue {
+    HeaderValue::from_str(s).unwrap()
+}

@@ -1,0 +1,42 @@
+//! depot-store: the seam between the HTTP layer and a storage backend.
+//!
+//! - [`Store`]: every operation the server needs, one call per request step.
+//! - [`model`]: the records a backend returns ([`Item`] keeps its JSON text as stored).
+//! - [`StoreError`]: NotFound / Conflict / PreconditionFailed / Unavailable / Other.
+//! - `conformance` (feature `testing`): the suite every backend must pass.
+//!
+//! Backends live in their own crates (`depot-store-sqlite`, later PostgreSQL).
+
+mod error;
+pub mod model;
+mod store;
+
+#[cfg(feature = "testing")]
+pub mod conformance;
+
+pub use error::StoreError;
+pub use model::*;
+pub use store::Store;
+
+/// A new item id: a UUIDv7, so ids sort by creation time as text.
+pub fn new_item_id() -> String {
+    uuid::Uuid::now_v7().as_hyphenated().to_string()
+}
+
+/// Whether `id` is a well-formed item id (lowercase hyphenated UUID). Anything else
+/// names nothing and is answered as not found.
+pub fn is_item_id(id: &str) -> bool {
+    id.len() == 36
+        && uuid::Uuid::try_parse(id).is_ok()
+        && !id.bytes().any(|b| b.is_ascii_uppercase())
+}
+
+/// The current time as stored and shown: RFC 3339, UTC, milliseconds.
+pub fn now_timestamp() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// The current time in whole seconds since the Unix epoch (token expiry).
+pub fn now_unix() -> i64 {
+    chrono::Utc::now().timestamp()
+}

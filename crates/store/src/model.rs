@@ -1,0 +1,153 @@
+//! Records as a backend stores and returns them.
+
+use serde_json::{Map, Value};
+
+/// A project row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Project {
+    pub name: String,
+    pub metadata: Map<String, Value>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// A collection row; `schema` is the JSON Schema or `None`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Collection {
+    pub project: String,
+    pub name: String,
+    pub schema: Option<Value>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// An item: the client's JSON object (without server-owned members) as compact text,
+/// plus the members the server owns.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Item {
+    pub id: String,
+    pub created_at: String,
+    pub updated_at: String,
+    pub version: i64,
+    /// A JSON object, serialized; never contains `id`, `created_at`, `updated_at`, `version`.
+    pub data: String,
+}
+
+impl Item {
+    /// The item as the API shows it: server-owned members first, then the stored members
+    /// spliced in as stored, so the body is never re-serialized.
+    pub fn to_json(&self) -> String {
+        let rest = self.data.trim();
+        let rest = rest.strip_prefix('{').unwrap_or(rest);
+        let mut out = String::with_capacity(self.data.len() + 120);
+        out.push_str("{\"id\":\"");
+        out.push_str(&self.id);
+        out.push_str("\",\"created_at\":\"");
+        out.push_str(&self.created_at);
+        out.push_str("\",\"updated_at\":\"");
+        out.push_str(&self.updated_at);
+        out.push_str("\",\"version\":");
+        out.push_str(&self.version.to_string());
+        if rest.trim_start().starts_with('}') {
+            out.push('}');
+        } else {
+            out.push(',');
+            out.push_str(rest);
+        }
+        out
+    }
+}
+
+/// Which projects a list may show: all of them, or only the named ones.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ProjectFilter {
+    All,
+    Only(Vec<String>),
+}
+
+impl ProjectFilter {
+    pub fn allows(&self, name: &str) -> bool {
+        match self {
+            ProjectFilter::All => true,
+            ProjectFilter::Only(names) => names.iter().any(|n| n == name),
+        }
+    }
+}
+
+/// One page of a keyset-paginated list: the rows, and whether more follow the last one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T> {
+    pub rows: Vec<T>,
+    pub has_more: bool,
+}
+
+/// An OAuth client. `secret_hash` is an argon2id PHC string, never the secret.
+#[derive(Clone, PartialEq)]
+pub struct ClientRecord {
+    pub client_id: String,
+    pub name: String,
+    pub secret_hash: String,
+    pub scopes: Vec<String>,
+    pub created_at: String,
+}
+
+impl std::fmt::Debug for ClientRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientRecord")
+            .field("client_id", &self.client_id)
+            .field("name", &self.name)
+            .field("secret_hash", &"<redacted>")
+            .field("scopes", &self.scopes)
+            .finish()
+    }
+}
+
+/// An issued access token, known only by the SHA-256 of its text.
+#[derive(Clone, PartialEq)]
+pub struct TokenRecord {
+    pub hash: [u8; 32],
+    pub client_id: String,
+    pub scopes: Vec<String>,
+    /// Unix seconds.
+    pub expires_at: i64,
+}
+
+impl std::fmt::Debug for TokenRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenRecord")
+            .field("hash", &"<redacted>")
+            .field("client_id", &self.client_id)
+            .field("scopes", &self.scopes)
+            .field("expires_at", &self.expires_at)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Item;
+
+    fn item(data: &str) -> Item {
+        Item {
+            id: "0190a0a0-0000-7000-8000-000000000000".into(),
+            created_at: "t1".into(),
+            updated_at: "t2".into(),
+            version: 3,
+            data: data.into(),
+        }
+    }
+
+    #[test]
+    fn item_json_splices_server_members_before_the_stored_ones() {
+        let v: serde_json::Value = serde_json::from_str(&item(r#"{"b":1,"a":2}"#).to_json()).unwrap();
+        let keys: Vec<_> = v.as_object().unwrap().keys().cloned().collect();
+        assert_eq!(keys, ["id", "created_at", "updated_at", "version", "b", "a"]);
+        assert_eq!(v["version"], 3);
+    }
+
+    #[test]
+    fn item_json_of_an_empty_object_is_valid() {
+        let v: serde_json::Value = serde_json::from_str(&item("{}").to_json()).unwrap();
+        assert_eq!(v.as_object().unwrap().len(), 4);
+    }
+}

@@ -1,0 +1,126 @@
+use crate::{ClientRecord, Collection, Item, Page, Project, ProjectFilter, StoreError, TokenRecord};
+use async_trait::async_trait;
+use serde_json::{Map, Value};
+
+/// Everything the server asks of storage.
+///
+/// Rules every backend keeps (the conformance suite checks them):
+/// - A write that returns `Ok` is durable: it survives a crash of the process or machine.
+/// - A write that returns `Err` had no effect at all.
+/// - Lists are keyset-paginated: rows sort by their key (project name, collection name,
+///   item id, client id), `after` excludes everything up to and including that key, and
+///   at most `limit` rows come back with `has_more` telling whether more follow.
+/// - A missing parent (project of a collection, collection of an item) is `NotFound`.
+/// - Deleting a project or collection deletes everything inside it.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Whether the storage answers at all (readiness).
+    async fn ping(&self) -> Result<(), StoreError>;
+
+    // Projects.
+    async fn list_projects(
+        &self,
+        filter: &ProjectFilter,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Page<Project>, StoreError>;
+    /// `Conflict` if the name is taken.
+    async fn create_project(
+        &self,
+        name: &str,
+        metadata: Map<String, Value>,
+    ) -> Result<Project, StoreError>;
+    async fn get_project(&self, name: &str) -> Result<Project, StoreError>;
+    async fn update_project(
+        &self,
+        name: &str,
+        metadata: Map<String, Value>,
+    ) -> Result<Project, StoreError>;
+    async fn delete_project(&self, name: &str) -> Result<(), StoreError>;
+
+    // Collections.
+    async fn list_collections(
+        &self,
+        project: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Page<Collection>, StoreError>;
+    /// `NotFound` if the project is missing, `Conflict` if the name is taken in it.
+    async fn create_collection(
+        &self,
+        project: &str,
+        name: &str,
+        schema: Option<Value>,
+    ) -> Result<Collection, StoreError>;
+    async fn get_collection(&self, project: &str, name: &str) -> Result<Collection, StoreError>;
+    async fn update_collection(
+        &self,
+        project: &str,
+        name: &str,
+        schema: Option<Value>,
+    ) -> Result<Collection, StoreError>;
+    async fn delete_collection(&self, project: &str, name: &str) -> Result<(), StoreError>;
+
+    // Items. `data` is a serialized JSON object without server-owned members.
+    async fn list_items(
+        &self,
+        project: &str,
+        collection: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Page<Item>, StoreError>;
+    /// Creates an item with a new id (see `new_item_id`), version 1.
+    async fn create_item(
+        &self,
+        project: &str,
+        collection: &str,
+        data: String,
+    ) -> Result<Item, StoreError>;
+    async fn get_item(&self, project: &str, collection: &str, id: &str)
+    -> Result<Item, StoreError>;
+    /// Replaces the item's data and bumps its version. With `expected_version`, a
+    /// different current version is `PreconditionFailed` and nothing changes.
+    async fn replace_item(
+        &self,
+        project: &str,
+        collection: &str,
+        id: &str,
+        data: String,
+        expected_version: Option<i64>,
+    ) -> Result<Item, StoreError>;
+    /// Deletes the item, under the same `expected_version` rule as `replace_item`.
+    async fn delete_item(
+        &self,
+        project: &str,
+        collection: &str,
+        id: &str,
+        expected_version: Option<i64>,
+    ) -> Result<(), StoreError>;
+
+    // OAuth clients and tokens.
+    async fn list_clients(
+        &self,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Page<ClientRecord>, StoreError>;
+    /// `Conflict` if the client id is taken.
+    async fn create_client(&self, client: ClientRecord) -> Result<ClientRecord, StoreError>;
+    /// Creates the client or replaces its name, secret hash and scopes (admin bootstrap).
+    /// Replacing revokes the client's tokens when the secret or scopes changed.
+    async fn upsert_client(&self, client: ClientRecord) -> Result<ClientRecord, StoreError>;
+    async fn get_client(&self, client_id: &str) -> Result<ClientRecord, StoreError>;
+    /// Deletes the client and every token issued to it.
+    async fn delete_client(&self, client_id: &str) -> Result<(), StoreError>;
+    /// `NotFound` if the client no longer exists.
+    async fn insert_token(&self, token: TokenRecord) -> Result<(), StoreError>;
+    /// The token with this hash, expired or not; `NotFound` once revoked or purged.
+    async fn get_token(&self, hash: &[u8; 32]) -> Result<TokenRecord, StoreError>;
+    /// Revokes the token; revoking an unknown token is not an error (RFC 7009).
+    async fn revoke_token(&self, hash: &[u8; 32]) -> Result<(), StoreError>;
+    /// Deletes tokens that expired before `now` (Unix seconds); returns how many.
+    async fn purge_expired_tokens(&self, now: i64) -> Result<u64, StoreError>;
+
+    // Server-wide settings (such as maintenance mode), as JSON text by key.
+    async fn get_setting(&self, key: &str) -> Result<Option<String>, StoreError>;
+    async fn put_setting(&self, key: &str, value: &str) -> Result<(), StoreError>;
+}

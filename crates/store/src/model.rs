@@ -139,9 +139,13 @@ mod tests {
 
     #[test]
     fn item_json_splices_server_members_before_the_stored_ones() {
-        let v: serde_json::Value = serde_json::from_str(&item(r#"{"b":1,"a":2}"#).to_json()).unwrap();
+        let v: serde_json::Value =
+            serde_json::from_str(&item(r#"{"b":1,"a":2}"#).to_json()).unwrap();
         let keys: Vec<_> = v.as_object().unwrap().keys().cloned().collect();
-        assert_eq!(keys, ["id", "created_at", "updated_at", "version", "b", "a"]);
+        assert_eq!(
+            keys,
+            ["id", "created_at", "updated_at", "version", "b", "a"]
+        );
         assert_eq!(v["version"], 3);
     }
 

@@ -1,4 +1,6 @@
-use crate::{ClientRecord, Collection, Item, Page, Project, ProjectFilter, StoreError, TokenRecord};
+use crate::{
+    ClientRecord, Collection, Item, Page, Project, ProjectFilter, StoreError, TokenRecord,
+};
 use async_trait::async_trait;
 use serde_json::{Map, Value};
 

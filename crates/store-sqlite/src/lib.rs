@@ -1,0 +1,159 @@
+//! depot-store-sqlite: the embedded default backend, one SQLite file.
+//!
+//! - [`SqliteStore`]: opens (or creates) the file, migrates it, and implements
+//!   [`depot_store::Store`] (the impl lives in `store`).
+//! - `writer`: the one writer thread; every write goes through it, committed in groups.
+//! - `readers`: a small pool of read-only connections used from blocking threads.
+//! - `pragmas`: the per-connection settings (WAL, synchronous=FULL, foreign keys,
+//!   busy timeout), each with its reason.
+//! - `migrations`: the schema.
+//! - `projects`, `collections`, `items`, `auth`: the SQL, as plain functions of a
+//!   connection, so the same function serves a read or runs inside the writer's batch.
+//! - `errors`: SQLite failures to [`StoreError`]; `paging`: keyset page helpers.
+
+mod auth;
+mod collections;
+mod errors;
+mod items;
+mod migrations;
+mod paging;
+mod pragmas;
+mod projects;
+mod readers;
+mod store;
+mod writer;
+
+use depot_store::StoreError;
+use readers::Readers;
+use rusqlite::Connection;
+use std::path::{Path, PathBuf};
+use writer::Writer;
+
+pub use writer::WriteStats;
+
+/// The database's file name inside a data directory.
+pub const FILE_NAME: &str = "depot.db";
+
+/// The SQLite backend: one writer thread with group commit, plus a pool of readers.
+pub struct SqliteStore {
+    // Field order is drop order: the writer finishes its queue and closes first.
+    writer: Writer,
+    readers: Readers,
+    path: PathBuf,
+}
+
+impl SqliteStore {
+    /// Opens the database file at `path`, creating it (and its directory) if needed, and
+    /// migrates it to the current schema. Blocks while doing so: call it at start-up.
+    pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+        if let Some(dir) = path.parent()
+            && !dir.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                StoreError::Unavailable(format!("cannot create the data directory: {e}"))
+            })?;
+        }
+        let mut conn = Connection::open(path).map_err(errors::map)?;
+        pragmas::configure_writer(&conn).map_err(errors::map)?;
+        migrations::run(&mut conn)?;
+        // Readers open after the writer has created the file, set WAL and migrated.
+        let readers = Readers::open(path)?;
+        let writer = Writer::start(conn)?;
+        tracing::info!(path = %path.display(), "sqlite store open");
+        Ok(SqliteStore {
+            writer,
+            readers,
+            path: path.to_owned(),
+        })
+    }
+
+    /// Opens [`FILE_NAME`] inside the data directory `dir`.
+    pub fn open_in(dir: &Path) -> Result<SqliteStore, StoreError> {
+        SqliteStore::open(&dir.join(FILE_NAME))
+    }
+
+    /// The database file this store uses.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// How many transactions the writer has committed and how many writes they carried.
+    pub fn write_stats(&self) -> WriteStats {
+        self.writer.stats()
+    }
+
+    /// Runs `work` on a reader, on one snapshot.
+    async fn read<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        self.readers.run(work).await
+    }
+
+    /// Runs `work` on the writer; answers once its batch is durably committed.
+    async fn write<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        self.writer.run(work).await
+    }
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SqliteStore;
+    use depot_store::StoreError;
+    use rusqlite::Connection;
+
+    /// The pragmas one connection runs with: journal mode, synchronous, foreign keys,
+    /// busy timeout and query_only.
+    fn pragmas(c: &Connection) -> Result<(String, i64, i64, i64, i64), StoreError> {
+        let get = |name: &str| c.pragma_query_value(None, name, |r| r.get::<_, i64>(0));
+        let mode = c.pragma_query_value(None, "journal_mode", |r| r.get::<_, String>(0));
+        let all = (|| {
+            Ok((
+                mode?,
+                get("synchronous")?,
+                get("foreign_keys")?,
+                get("busy_timeout")?,
+                get("query_only")?,
+            ))
+        })();
+        all.map_err(crate::errors::map)
+    }
+
+    #[tokio::test]
+    async fn writer_and_readers_run_with_the_chosen_pragmas() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open_in(dir.path()).unwrap();
+        let writer = store.write(pragmas).await.unwrap();
+        assert_eq!(writer, ("wal".to_string(), 2, 1, 5000, 0));
+        let reader = store.read(pragmas).await.unwrap();
+        assert_eq!(reader, ("wal".to_string(), 2, 1, 5000, 1));
+    }
+
+    #[tokio::test]
+    async fn a_reader_refuses_to_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open_in(dir.path()).unwrap();
+        let r = store.read(|c| crate::auth::put_setting(c, "k", "v")).await;
+        assert!(r.is_err(), "{r:?}");
+        assert_eq!(
+            store
+                .read(|c| crate::auth::get_setting(c, "k"))
+                .await
+                .unwrap(),
+            None
+        );
+    }
+}

@@ -1,0 +1,227 @@
+//! [`Store`] for [`SqliteStore`]: each call picks the reader pool or the writer and
+//! hands owned arguments to one SQL function.
+
+use crate::{SqliteStore, auth, collections, items, projects};
+use async_trait::async_trait;
+use depot_store::{
+    ClientRecord, Collection, Item, Page, Project, ProjectFilter, Store, StoreError, TokenRecord,
+};
+use serde_json::{Map, Value};
+
+#[async_trait]
+impl Store for SqliteStore {
+    /// Asks both sides: a reader can query and the writer thread runs a transaction.
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.read(|c| {
+            c.query_row("SELECT 1", [], |_| Ok(()))
+                .map_err(crate::errors::map)
+        })
+        .await?;
+        self.write(|_| Ok(())).await
+    }
+
+    async fn list_projects(
+        &self,
+        filter: &ProjectFilter,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Page<Project>, StoreError> {
+        let (filter, after) = (filter.clone(), after.map(str::to_owned));
+        self.read(move |c| projects::list(c, &filter, after.as_deref(), limit))
+            .await
+    }
+
+    async fn create_project(
+        &self,
+        name: &str,
+        metadata: Map<String, Value>,
+    ) -> Result<Project, StoreError> {
+        let name = name.to_owned();
+        self.write(move |c| projects::create(c, &name, metadata))
+            .await
+    }
+
+    async fn get_project(&self, name: &str) -> Result<Project, StoreError> {
+        let name = name.to_owned();
+        self.read(move |c| projects::get(c, &name)).await
+    }
+
+    async fn update_project(
+        &self,
+        name: &str,
+        metadata: Map<String, Value>,
+    ) -> Result<Project, StoreError> {
+        let name = name.to_owned();
+        self.write(move |c| projects::update(c, &name, metadata))
+            .await
+    }
+
+    async fn delete_project(&self, name: &str) -> Result<(), StoreError> {
+        let name = name.to_owned();
+        self.write(move |c| projects::delete(c, &name)).await
+    }
+
+    async fn list_collections(
+        &self,
+        project: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Page<Collection>, StoreError> {
+        let (project, after) = (project.to_owned(), after.map(str::to_owned));
+        self.read(move |c| collections::list(c, &project, after.as_deref(), limit))
+            .await
+    }
+
+    async fn create_collection(
+        &self,
+        project: &str,
+        name: &str,
+        schema: Option<Value>,
+    ) -> Result<Collection, StoreError> {
+        let (project, name) = (project.to_owned(), name.to_owned());
+        self.write(move |c| collections::create(c, &project, &name, schema))
+            .await
+    }
+
+    async fn get_collection(&self, project: &str, name: &str) -> Result<Collection, StoreError> {
+        let (project, name) = (project.to_owned(), name.to_owned());
+        self.read(move |c| collections::get(c, &project, &name))
+            .await
+    }
+
+    async fn update_collection(
+        &self,
+        project: &str,
+        name: &str,
+        schema: Option<Value>,
+    ) -> Result<Collection, StoreError> {
+        let (project, name) = (project.to_owned(), name.to_owned());
+        self.write(move |c| collections::update(c, &project, &name, schema))
+            .await
+    }
+
+    async fn delete_collection(&self, project: &str, name: &str) -> Result<(), StoreError> {
+        let (project, name) = (project.to_owned(), name.to_owned());
+        self.write(move |c| collections::delete(c, &project, &name))
+            .await
+    }
+
+    async fn list_items(
+        &self,
+        project: &str,
+        collection: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Page<Item>, StoreError> {
+        let (project, collection) = (project.to_owned(), collection.to_owned());
+        let after = after.map(str::to_owned);
+        self.read(move |c| items::list(c, &project, &collection, after.as_deref(), limit))
+            .await
+    }
+
+    async fn create_item(
+        &self,
+        project: &str,
+        collection: &str,
+        data: String,
+    ) -> Result<Item, StoreError> {
+        let (project, collection) = (project.to_owned(), collection.to_owned());
+        self.write(move |c| items::create(c, &project, &collection, data))
+            .await
+    }
+
+    async fn get_item(
+        &self,
+        project: &str,
+        collection: &str,
+        id: &str,
+    ) -> Result<Item, StoreError> {
+        let (project, collection, id) = (project.to_owned(), collection.to_owned(), id.to_owned());
+        self.read(move |c| items::get(c, &project, &collection, &id))
+            .await
+    }
+
+    async fn replace_item(
+        &self,
+        project: &str,
+        collection: &str,
+        id: &str,
+        data: String,
+        expected_version: Option<i64>,
+    ) -> Result<Item, StoreError> {
+        let (project, collection, id) = (project.to_owned(), collection.to_owned(), id.to_owned());
+        self.write(move |c| items::replace(c, &project, &collection, &id, &data, expected_version))
+            .await
+    }
+
+    async fn delete_item(
+        &self,
+        project: &str,
+        collection: &str,
+        id: &str,
+        expected_version: Option<i64>,
+    ) -> Result<(), StoreError> {
+        let (project, collection, id) = (project.to_owned(), collection.to_owned(), id.to_owned());
+        self.write(move |c| items::delete(c, &project, &collection, &id, expected_version))
+            .await
+    }
+
+    async fn list_clients(
+        &self,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Page<ClientRecord>, StoreError> {
+        let after = after.map(str::to_owned);
+        self.read(move |c| auth::list_clients(c, after.as_deref(), limit))
+            .await
+    }
+
+    async fn create_client(&self, client: ClientRecord) -> Result<ClientRecord, StoreError> {
+        self.write(move |c| auth::create_client(c, client)).await
+    }
+
+    async fn upsert_client(&self, client: ClientRecord) -> Result<ClientRecord, StoreError> {
+        self.write(move |c| auth::upsert_client(c, client)).await
+    }
+
+    async fn get_client(&self, client_id: &str) -> Result<ClientRecord, StoreError> {
+        let client_id = client_id.to_owned();
+        self.read(move |c| auth::get_client(c, &client_id)).await
+    }
+
+    async fn delete_client(&self, client_id: &str) -> Result<(), StoreError> {
+        let client_id = client_id.to_owned();
+        self.write(move |c| auth::delete_client(c, &client_id))
+            .await
+    }
+
+    async fn insert_token(&self, token: TokenRecord) -> Result<(), StoreError> {
+        self.write(move |c| auth::insert_token(c, token)).await
+    }
+
+    async fn get_token(&self, hash: &[u8; 32]) -> Result<TokenRecord, StoreError> {
+        let hash = *hash;
+        self.read(move |c| auth::get_token(c, &hash)).await
+    }
+
+    async fn revoke_token(&self, hash: &[u8; 32]) -> Result<(), StoreError> {
+        let hash = *hash;
+        self.write(move |c| auth::revoke_token(c, &hash)).await
+    }
+
+    async fn purge_expired_tokens(&self, now: i64) -> Result<u64, StoreError> {
+        self.write(move |c| auth::purge_expired_tokens(c, now))
+            .await
+    }
+
+    async fn get_setting(&self, key: &str) -> Result<Option<String>, StoreError> {
+        let key = key.to_owned();
+        self.read(move |c| auth::get_setting(c, &key)).await
+    }
+
+    async fn put_setting(&self, key: &str, value: &str) -> Result<(), StoreError> {
+        let (key, value) = (key.to_owned(), value.to_owned());
+        self.write(move |c| auth::put_setting(c, &key, &value))
+            .await
+    }
+}

@@ -1,0 +1,149 @@
+//! Collections: named within a project, each with an optional JSON Schema.
+
+use super::{collection, not_found, project, tick};
+use crate::{Store, StoreError};
+use serde_json::json;
+
+pub async fn create_needs_an_existing_project<S: Store>(s: S) {
+    let r = s.create_collection("absent", "things", None).await;
+    assert!(matches!(r, Err(StoreError::NotFound)), "{r:?}");
+    project(&s, "alpha").await;
+    let c = s.create_collection("alpha", "things", None).await.unwrap();
+    assert_eq!((c.project.as_str(), c.name.as_str()), ("alpha", "things"));
+    assert_eq!(c.schema, None);
+    assert!(!c.created_at.is_empty());
+    assert_eq!(c.created_at, c.updated_at);
+    assert_eq!(s.get_collection("alpha", "things").await.unwrap(), c);
+}
+
+pub async fn create_with_a_taken_name_is_conflict_within_a_project<S: Store>(s: S) {
+    collection(&s, "alpha", "things").await;
+    let again = s
+        .create_collection("alpha", "things", Some(json!({"type": "object"})))
+        .await;
+    assert!(matches!(again, Err(StoreError::Conflict)), "{again:?}");
+    assert_eq!(
+        s.get_collection("alpha", "things").await.unwrap().schema,
+        None
+    );
+    // The same name in another project is a different collection.
+    project(&s, "beta").await;
+    s.create_collection("beta", "things", None).await.unwrap();
+}
+
+pub async fn schema_is_stored_and_returned_exactly<S: Store>(s: S) {
+    project(&s, "alpha").await;
+    let schema = json!({
+        "type": "object",
+        "required": ["title", "due"],
+        "properties": {"title": {"type": "string", "maxLength": 200}, "due": {"type": "string"}},
+        "additionalProperties": false
+    });
+    let created = s
+        .create_collection("alpha", "tasks", Some(schema.clone()))
+        .await
+        .unwrap();
+    assert_eq!(created.schema.as_ref(), Some(&schema));
+    let got = s.get_collection("alpha", "tasks").await.unwrap();
+    assert_eq!(got.schema.as_ref(), Some(&schema));
+    // Same members in the same order: the text the API shows is unchanged.
+    assert_eq!(got.schema.unwrap().to_string(), schema.to_string());
+
+    let none = s.create_collection("alpha", "notes", None).await.unwrap();
+    assert_eq!(none.schema, None);
+    assert_eq!(
+        s.get_collection("alpha", "notes").await.unwrap().schema,
+        None
+    );
+}
+
+pub async fn update_replaces_the_schema<S: Store>(s: S) {
+    collection(&s, "alpha", "things").await;
+    let before = s.get_collection("alpha", "things").await.unwrap();
+    tick().await;
+    let schema = json!({"type": "object", "required": ["x"]});
+    let set = s
+        .update_collection("alpha", "things", Some(schema.clone()))
+        .await
+        .unwrap();
+    assert_eq!(set.schema.as_ref(), Some(&schema));
+    assert_eq!(set.created_at, before.created_at);
+    assert!(
+        set.updated_at > before.updated_at,
+        "{set:?} after {before:?}"
+    );
+    assert_eq!(s.get_collection("alpha", "things").await.unwrap(), set);
+
+    let cleared = s.update_collection("alpha", "things", None).await.unwrap();
+    assert_eq!(cleared.schema, None);
+    assert_eq!(
+        s.get_collection("alpha", "things").await.unwrap().schema,
+        None
+    );
+}
+
+pub async fn missing_collection_is_not_found<S: Store>(s: S) {
+    collection(&s, "alpha", "things").await;
+    assert!(not_found(s.get_collection("alpha", "absent").await));
+    assert!(not_found(s.get_collection("absent", "things").await));
+    assert!(not_found(
+        s.update_collection("alpha", "absent", None).await
+    ));
+    assert!(not_found(
+        s.update_collection("absent", "things", None).await
+    ));
+    assert!(not_found(s.delete_collection("alpha", "absent").await));
+    assert!(not_found(s.delete_collection("absent", "things").await));
+    assert!(not_found(s.list_collections("absent", None, 10).await));
+}
+
+pub async fn list_is_keyset_paginated_by_name<S: Store>(s: S) {
+    project(&s, "alpha").await;
+    let empty = s.list_collections("alpha", None, 10).await.unwrap();
+    assert!(empty.rows.is_empty() && !empty.has_more);
+
+    for name in ["c", "a", "d", "b"] {
+        s.create_collection("alpha", name, None).await.unwrap();
+    }
+    // A collection in another project never shows up here.
+    collection(&s, "beta", "aa").await;
+    let names = |rows: Vec<crate::Collection>| rows.into_iter().map(|c| c.name).collect::<Vec<_>>();
+
+    let all = s.list_collections("alpha", None, 10).await.unwrap();
+    assert_eq!(names(all.rows), ["a", "b", "c", "d"]);
+    assert!(!all.has_more);
+    let p1 = s.list_collections("alpha", None, 3).await.unwrap();
+    assert_eq!(names(p1.rows), ["a", "b", "c"]);
+    assert!(p1.has_more);
+    let p2 = s.list_collections("alpha", Some("c"), 3).await.unwrap();
+    assert_eq!(names(p2.rows), ["d"]);
+    assert!(!p2.has_more);
+    let exact = s.list_collections("alpha", Some("b"), 2).await.unwrap();
+    assert_eq!(names(exact.rows), ["c", "d"]);
+    assert!(!exact.has_more);
+}
+
+pub async fn delete_cascades_to_items<S: Store>(s: S) {
+    collection(&s, "alpha", "things").await;
+    collection(&s, "alpha", "others").await;
+    let item = s
+        .create_item("alpha", "things", r#"{"a":1}"#.into())
+        .await
+        .unwrap();
+    let kept = s
+        .create_item("alpha", "others", r#"{"b":2}"#.into())
+        .await
+        .unwrap();
+
+    s.delete_collection("alpha", "things").await.unwrap();
+    assert!(not_found(s.get_collection("alpha", "things").await));
+    assert!(not_found(s.get_item("alpha", "things", &item.id).await));
+    assert!(not_found(s.list_items("alpha", "things", None, 10).await));
+    assert_eq!(s.get_item("alpha", "others", &kept.id).await.unwrap(), kept);
+
+    // Recreated under the same name, it starts empty.
+    s.create_collection("alpha", "things", None).await.unwrap();
+    let page = s.list_items("alpha", "things", None, 10).await.unwrap();
+    assert!(page.rows.is_empty() && !page.has_more);
+    assert!(not_found(s.get_item("alpha", "things", &item.id).await));
+}

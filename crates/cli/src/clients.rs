@@ -35,12 +35,17 @@ pub enum ClientsCommand {
 }
 
 fn open(data_dir: &std::path::Path) -> anyhow::Result<SqliteStore> {
-    SqliteStore::open_in(data_dir).with_context(|| format!("can't open the store in {}", data_dir.display()))
+    SqliteStore::open_in(data_dir)
+        .with_context(|| format!("can't open the store in {}", data_dir.display()))
 }
 
 pub async fn run(command: ClientsCommand) -> anyhow::Result<()> {
     match command {
-        ClientsCommand::Create { data_dir, name, scopes } => {
+        ClientsCommand::Create {
+            data_dir,
+            name,
+            scopes,
+        } => {
             if let Err(bad) = Scopes::parse(scopes.iter().map(String::as_str)) {
                 bail!("{bad:?} is not a scope (admin, project:NAME:read, project:NAME:write)");
             }
@@ -59,7 +64,10 @@ pub async fn run(command: ClientsCommand) -> anyhow::Result<()> {
             loop {
                 let page = store.list_clients(after.as_deref(), 1000).await?;
                 for c in &page.rows {
-                    println!("{}", json!({"client_id": c.client_id, "name": c.name, "scopes": c.scopes, "created_at": c.created_at}));
+                    println!(
+                        "{}",
+                        json!({"client_id": c.client_id, "name": c.name, "scopes": c.scopes, "created_at": c.created_at})
+                    );
                 }
                 match (page.has_more, page.rows.last()) {
                     (true, Some(last)) => after = Some(last.client_id.clone()),
@@ -67,7 +75,10 @@ pub async fn run(command: ClientsCommand) -> anyhow::Result<()> {
                 }
             }
         }
-        ClientsCommand::Delete { data_dir, client_id } => {
+        ClientsCommand::Delete {
+            data_dir,
+            client_id,
+        } => {
             let store = open(&data_dir)?;
             store
                 .delete_client(&client_id)

@@ -11,7 +11,11 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "depot", version, about = "A JSON REST backend whose every response tells the truth")]
+#[command(
+    name = "depot",
+    version,
+    about = "A JSON REST backend whose every response tells the truth"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -31,6 +31,15 @@ pub struct ServeArgs {
     /// Log format: text or json [default: text].
     #[arg(long, env = "DEPOT_LOG_FORMAT", value_parser = parse_log_format)]
     log_format: Option<LogFormat>,
+    /// Requests served at once; more wait briefly, then get 503 [default: 32 per CPU].
+    #[arg(long, env = "DEPOT_MAX_IN_FLIGHT")]
+    max_in_flight: Option<usize>,
+    /// How long a request may wait for a slot before its 503, in ms [default: 10].
+    #[arg(long, env = "DEPOT_QUEUE_TIMEOUT_MS")]
+    queue_timeout_ms: Option<u64>,
+    /// How long a shutdown waits for admitted requests, in seconds [default: 10].
+    #[arg(long, env = "DEPOT_SHUTDOWN_GRACE_SECS")]
+    shutdown_grace_secs: Option<u64>,
     /// Admin client id to ensure at start (with DEPOT_ADMIN_CLIENT_SECRET).
     #[arg(long, env = "DEPOT_ADMIN_CLIENT_ID")]
     admin_client_id: Option<String>,
@@ -61,6 +70,9 @@ impl ServeArgs {
             admin_client_id: self.admin_client_id,
             admin_client_secret: secret,
             log_format: self.log_format,
+            max_in_flight: self.max_in_flight,
+            queue_timeout_ms: self.queue_timeout_ms,
+            shutdown_grace_secs: self.shutdown_grace_secs,
         };
         (self.config, layer)
     }
@@ -107,7 +119,9 @@ mod tracing_subscriber_init {
             .and_then(|f| EnvFilter::try_new(f).ok())
             .or_else(|| EnvFilter::try_from_default_env().ok())
             .unwrap_or_else(|| EnvFilter::new("info"));
-        let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+        let builder = tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr);
         let _ = match format {
             LogFormat::Json => builder.json().try_init(),
             LogFormat::Text => builder.try_init(),

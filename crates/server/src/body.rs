@@ -20,7 +20,12 @@ pub enum MediaTypes {
 }
 
 /// Checks the media type and reads at most `limit` bytes of the body.
-pub async fn read(headers: &HeaderMap, body: Body, limit: usize, accept: MediaTypes) -> ApiResult<Bytes> {
+pub async fn read(
+    headers: &HeaderMap,
+    body: Body,
+    limit: usize,
+    accept: MediaTypes,
+) -> ApiResult<Bytes> {
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
@@ -31,7 +36,8 @@ pub async fn read(headers: &HeaderMap, body: Body, limit: usize, accept: MediaTy
     check_media_type(headers, accept)?;
     axum::body::to_bytes(body, limit).await.map_err(|e| {
         // http_body_util's Limited reports an exceeded limit as this error type.
-        if std::error::Error::source(&e).is_some_and(|s| s.is::<http_body_util::LengthLimitError>()) {
+        if std::error::Error::source(&e).is_some_and(|s| s.is::<http_body_util::LengthLimitError>())
+        {
             too_large(limit)
         } else {
             ApiError::bad_request("the request body could not be read completely")
@@ -56,7 +62,8 @@ fn check_media_type(headers: &HeaderMap, accept: MediaTypes) -> ApiResult<()> {
     let essence = parts.next().unwrap_or("").trim().to_ascii_lowercase();
     let utf8 = parts.all(|p| {
         let (k, v) = p.split_once('=').unwrap_or((p, ""));
-        !k.trim().eq_ignore_ascii_case("charset") || v.trim().trim_matches('"').eq_ignore_ascii_case("utf-8")
+        !k.trim().eq_ignore_ascii_case("charset")
+            || v.trim().trim_matches('"').eq_ignore_ascii_case("utf-8")
     });
     let known = essence == "application/json"
         || (accept == MediaTypes::JsonOrMergePatch && essence == "application/merge-patch+json");
@@ -111,10 +118,16 @@ pub fn type_name(value: &Value) -> &'static str {
 pub fn strip_server_owned(item: &mut Map<String, Value>, path_id: Option<&str>) -> ApiResult<()> {
     if let Some(id) = item.remove("id") {
         match path_id {
-            None => return Err(ApiError::bad_request("id is assigned by the server; leave it out")),
+            None => {
+                return Err(ApiError::bad_request(
+                    "id is assigned by the server; leave it out",
+                ));
+            }
             Some(p) if id.as_str() != Some(p) => {
-                return Err(ApiError::bad_request("id in the body contradicts the id in the URL")
-                    .with_details(json!({"pointer": "/id"})));
+                return Err(
+                    ApiError::bad_request("id in the body contradicts the id in the URL")
+                        .with_details(json!({"pointer": "/id"})),
+                );
             }
             Some(_) => {}
         }
@@ -158,11 +171,19 @@ mod tests {
             (json!({"a":"b"}), json!({"a":"c"}), json!({"a":"c"})),
             (json!({"a":"b"}), json!({"b":"c"}), json!({"a":"b","b":"c"})),
             (json!({"a":"b"}), json!({"a":null}), json!({})),
-            (json!({"a":{"b":"c"}}), json!({"a":{"b":"d","c":null}}), json!({"a":{"b":"d"}})),
+            (
+                json!({"a":{"b":"c"}}),
+                json!({"a":{"b":"d","c":null}}),
+                json!({"a":{"b":"d"}}),
+            ),
             (json!({"a":[{"b":"c"}]}), json!({"a":[1]}), json!({"a":[1]})),
             (json!({"e":null}), json!({"a":1}), json!({"e":null,"a":1})),
-            (json!([1,2]), json!({"a":"b","c":null}), json!({"a":"b"})),
-            (json!({}), json!({"a":{"bb":{"ccc":null}}}), json!({"a":{"bb":{}}})),
+            (json!([1, 2]), json!({"a":"b","c":null}), json!({"a":"b"})),
+            (
+                json!({}),
+                json!({"a":{"bb":{"ccc":null}}}),
+                json!({"a":{"bb":{}}}),
+            ),
         ];
         for (mut target, patch, want) in cases {
             merge_patch(&mut target, &patch);
@@ -172,7 +193,10 @@ mod tests {
 
     #[test]
     fn server_owned_members_are_dropped_and_id_must_match() {
-        let mut item = json!({"id": "x", "version": 9, "a": 1}).as_object().unwrap().clone();
+        let mut item = json!({"id": "x", "version": 9, "a": 1})
+            .as_object()
+            .unwrap()
+            .clone();
         strip_server_owned(&mut item, Some("x")).unwrap();
         assert_eq!(Value::Object(item), json!({"a": 1}));
         let mut item = json!({"id": "y"}).as_object().unwrap().clone();

@@ -72,7 +72,10 @@ mod tests {
 
     #[test]
     fn if_none_match_compares_weakly() {
-        assert!(not_modified(&with(header::IF_NONE_MATCH, "W/\"2\", \"3\""), 3));
+        assert!(not_modified(
+            &with(header::IF_NONE_MATCH, "W/\"2\", \"3\""),
+            3
+        ));
         assert!(not_modified(&with(header::IF_NONE_MATCH, "*"), 3));
         assert!(!not_modified(&with(header::IF_NONE_MATCH, "\"2\""), 3));
         assert!(!not_modified(&HeaderMap::new(), 3));

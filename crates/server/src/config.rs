@@ -26,6 +26,21 @@ pub struct Config {
     pub admin_client_secret: Option<SecretString>,
     /// `json` for one JSON object per log line, anything else for text.
     pub log_format: LogFormat,
+    /// Requests served at once; more wait in a short queue, then get 503.
+    pub max_in_flight: usize,
+    /// How long a request may wait for a slot before it is answered 503.
+    pub queue_timeout: Duration,
+    /// How long a shutdown waits for admitted requests to finish.
+    pub shutdown_grace: Duration,
+}
+
+/// Requests in flight per CPU by default: enough to keep the single SQLite writer's
+/// batches full, few enough that admitted requests don't queue behind each other.
+const IN_FLIGHT_PER_CPU: usize = 32;
+
+fn default_max_in_flight() -> usize {
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    cpus * IN_FLIGHT_PER_CPU
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -46,6 +61,9 @@ impl Default for Config {
             admin_client_id: None,
             admin_client_secret: None,
             log_format: LogFormat::Text,
+            max_in_flight: default_max_in_flight(),
+            queue_timeout: Duration::from_millis(10),
+            shutdown_grace: Duration::from_secs(10),
         }
     }
 }
@@ -63,6 +81,9 @@ pub struct Overrides {
     #[serde(skip)]
     pub admin_client_secret: Option<SecretString>,
     pub log_format: Option<LogFormat>,
+    pub max_in_flight: Option<usize>,
+    pub queue_timeout_ms: Option<u64>,
+    pub shutdown_grace_secs: Option<u64>,
 }
 
 /// A setting that can't be used; the message names it.
@@ -97,6 +118,9 @@ impl Config {
             admin_client_id,
             admin_client_secret,
             log_format,
+            max_in_flight,
+            queue_timeout_ms,
+            shutdown_grace_secs,
         } = layer;
         set(&mut self.addr, addr);
         set(&mut self.data_dir, data_dir);
@@ -104,6 +128,15 @@ impl Config {
         set(&mut self.max_json_depth, max_json_depth);
         set(&mut self.token_ttl, token_ttl_secs.map(Duration::from_secs));
         set(&mut self.log_format, log_format);
+        set(&mut self.max_in_flight, max_in_flight);
+        set(
+            &mut self.queue_timeout,
+            queue_timeout_ms.map(Duration::from_millis),
+        );
+        set(
+            &mut self.shutdown_grace,
+            shutdown_grace_secs.map(Duration::from_secs),
+        );
         if admin_client_id.is_some() {
             self.admin_client_id = admin_client_id;
         }
@@ -122,6 +155,9 @@ impl Config {
                 "max_json_depth must be between 1 and {}",
                 depot_api::json::MAX_DEPTH_LIMIT
             )));
+        }
+        if self.max_in_flight == 0 {
+            return Err(ConfigError("max_in_flight must be at least 1".into()));
         }
         if self.token_ttl.is_zero() {
             return Err(ConfigError("token_ttl_secs must be at least 1".into()));

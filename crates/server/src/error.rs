@@ -106,6 +106,10 @@ impl ApiError {
                 format!("a {what} with that name already exists"),
             ),
             StoreError::PreconditionFailed => Self::precondition_failed(),
+            StoreError::KeyReused => Self::new(
+                ErrorKind::IdempotencyMismatch,
+                "this Idempotency-Key was already used with a different request",
+            ),
             StoreError::Unavailable(cause) => Self::unavailable(
                 "the storage is unavailable right now; nothing was changed, retry later",
                 STORAGE_RETRY_AFTER_SECS,
@@ -126,7 +130,8 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let this = *self.0;
-        let status = StatusCode::from_u16(this.kind.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let status =
+            StatusCode::from_u16(this.kind.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let mut body = serde_json::to_value(ErrorBody {
             code: this.kind.status(),
             message: this.message,

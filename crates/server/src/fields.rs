@@ -20,7 +20,9 @@ impl Fields {
                 "unknown member {unknown:?}; expected {}",
                 known.join(", ")
             ))
-            .with_details(json!({"pointer": format!("/{}", crate::schema::escape_pointer(unknown))})));
+            .with_details(
+                json!({"pointer": format!("/{}", crate::schema::escape_pointer(unknown))}),
+            ));
         }
         Ok(Fields(map))
     }

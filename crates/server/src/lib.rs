@@ -6,11 +6,14 @@
 //! - [`auth`]: bearer tokens, scopes, OAuth clients and the admin bootstrap.
 //! - [`body`], [`fields`], [`schema`], [`paging`], [`conditional`]: the request checks,
 //!   in the contract's order.
-//! - [`middleware`]: request ids, 5xx logging, panics.
+//! - [`admission`]: the concurrency limit and queue that shed load with 503 up front;
+//!   [`maintenance`]: the switch that pauses writes; [`idempotency`]: safe POST retries.
+//! - [`middleware`]: metrics, 5xx logging, panics; [`metrics`]: `/metrics`.
 //!
 //! [`router`] is a pure function of the state; [`serve`] takes a bound listener, so
 //! tests run it on `127.0.0.1:0`.
 
+pub mod admission;
 pub mod auth;
 pub mod body;
 pub mod conditional;
@@ -18,6 +21,8 @@ pub mod config;
 pub mod error;
 pub mod extract;
 pub mod fields;
+pub mod idempotency;
+pub mod maintenance;
 pub mod metrics;
 pub mod middleware;
 pub mod paging;
@@ -39,25 +44,32 @@ use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 
-/// How often expired tokens are deleted from the store.
-const TOKEN_PURGE_INTERVAL: Duration = Duration::from_secs(600);
+/// How often expired tokens and idempotency keys are deleted from the store.
+const PURGE_INTERVAL: Duration = Duration::from_secs(600);
 
-/// The whole application. Layers, outermost first: request id (so every answer,
-/// even a panic's, carries one), 5xx logging, panic catching, then the routes.
-/// Admission control belongs right after the request id, before any other work.
+/// The whole application. Layers, outermost first: request id (so every answer, even
+/// a shed or panicking one, carries one), metrics and 5xx logging, admission control
+/// (before any other work), panic catching, then the routes.
 pub fn router(state: AppState) -> Router {
-    with_layers(routes::routes().with_state(state))
+    with_layers(routes::routes().with_state(state.clone()), state)
 }
 
 /// The middleware stack of [`router`], around any router (tests add routes of their
 /// own, such as one that panics).
-pub fn with_layers(app: Router) -> Router {
+pub fn with_layers(app: Router, state: AppState) -> Router {
     let header = axum::http::HeaderName::from_static(middleware::REQUEST_ID);
     app.layer(
         ServiceBuilder::new()
             .layer(SetRequestIdLayer::new(header.clone(), MakeRequestUuid))
             .layer(PropagateRequestIdLayer::new(header))
-            .layer(axum::middleware::from_fn(middleware::log_errors))
+            .layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                middleware::observe,
+            ))
+            .layer(axum::middleware::from_fn_with_state(
+                state,
+                admission::admit,
+            ))
             .layer(CatchPanicLayer::custom(middleware::panic_response)),
     )
 }
@@ -76,7 +88,13 @@ pub async fn open_sqlite(config: Config) -> Result<AppState, StartError> {
     auth::bootstrap::ensure_admin(store.as_ref(), &config.data_dir, admin)
         .await
         .map_err(|e| e.to_string())?;
-    Ok(AppState::new(store, config))
+    let state = AppState::new(store, config);
+    state
+        .maintenance
+        .refresh(state.store.as_ref())
+        .await
+        .map_err(|e| format!("can't read the maintenance switch: {e}"))?;
+    Ok(state)
 }
 
 /// Why the server could not start, as a sentence for the operator.
@@ -90,29 +108,68 @@ impl From<String> for StartError {
     }
 }
 
-/// Serves `state` on `listener` until `shutdown` resolves, then lets admitted requests
-/// finish.
+/// Serves `state` on `listener` until `shutdown` resolves. Then it stops accepting,
+/// answers anything new with 503, and gives admitted requests up to
+/// `shutdown_grace` to finish.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let purge = tokio::spawn(purge_expired_tokens(state.store.clone()));
-    let result = axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await;
-    purge.abort();
+    let chores = tokio::spawn(background_chores(state.clone()));
+    let (drained_tx, drained_rx) = tokio::sync::oneshot::channel::<()>();
+    let admission = state.admission.clone();
+    let signal = async move {
+        shutdown.await;
+        admission.start_draining();
+        let _ = drained_tx.send(());
+    };
+    let grace = state.config.shutdown_grace;
+    let server = axum::serve(listener, router(state)).with_graceful_shutdown(signal);
+    let deadline = async move {
+        if drained_rx.await.is_ok() {
+            tokio::time::sleep(grace).await;
+        } else {
+            std::future::pending::<()>().await;
+        }
+    };
+    let result = tokio::select! {
+        r = server => r,
+        () = deadline => {
+            tracing::warn!(grace_secs = grace.as_secs(), "shutdown grace period over; dropping unfinished requests");
+            Ok(())
+        }
+    };
+    chores.abort();
     result
 }
 
-async fn purge_expired_tokens(store: Arc<dyn Store>) {
-    let mut tick = tokio::time::interval(TOKEN_PURGE_INTERVAL);
+/// Periodic work: mirror the maintenance switch, purge expired tokens and keys.
+async fn background_chores(state: AppState) {
+    let mut refresh = tokio::time::interval(maintenance::REFRESH_INTERVAL);
+    let mut purge = tokio::time::interval(PURGE_INTERVAL);
     loop {
-        tick.tick().await;
-        match store.purge_expired_tokens(depot_store::now_unix()).await {
-            Ok(n) if n > 0 => tracing::info!(purged = n, "expired tokens deleted"),
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "purging expired tokens failed"),
+        tokio::select! {
+            _ = refresh.tick() => {
+                if let Err(e) = state.maintenance.refresh(state.store.as_ref()).await {
+                    tracing::warn!(error = %e, "reading the maintenance switch failed");
+                }
+            }
+            _ = purge.tick() => purge_expired(state.store.as_ref()).await,
         }
+    }
+}
+
+async fn purge_expired(store: &dyn Store) {
+    let now = depot_store::now_unix();
+    match store.purge_expired_tokens(now).await {
+        Ok(n) if n > 0 => tracing::info!(purged = n, "expired tokens deleted"),
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "purging expired tokens failed"),
+    }
+    match store.purge_idempotency(now).await {
+        Ok(n) if n > 0 => tracing::info!(purged = n, "expired idempotency keys deleted"),
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "purging idempotency keys failed"),
     }
 }

@@ -1,7 +1,9 @@
 //! List pages: the `limit` and `cursor` query parameters and the opaque cursor.
 //!
-//! A cursor is the base64url of `<kind>:<last key>`, so a cursor from one list can't be
-//! replayed against another, and a forged one is a 400 rather than a surprise.
+//! A cursor is the base64url of `<kind>:<scope>:<last key>`, where the scope names the
+//! list's parent (a project's collections, a collection's items), so a cursor from one
+//! list can't be replayed against another, and a forged one is a 400 rather than a
+//! surprise.
 
 use crate::error::{ApiError, ApiResult};
 use base64::Engine;
@@ -47,9 +49,15 @@ pub struct ListQuery {
     pub after: Option<String>,
 }
 
-/// Parses `limit` and `cursor`; any other parameter, a repeated one, a limit outside
-/// 1..=1000 or a cursor this list did not issue is a 400.
+/// [`parse_query_in`] for a top-level list (projects, clients).
 pub fn parse_query(raw: Option<&str>, kind: ListKind) -> ApiResult<ListQuery> {
+    parse_query_in(raw, kind, "")
+}
+
+/// Parses `limit` and `cursor` for the list of `kind` under `scope`; any other
+/// parameter, a repeated one, a limit outside 1..=1000 or a cursor this list did not
+/// issue is a 400.
+pub fn parse_query_in(raw: Option<&str>, kind: ListKind, scope: &str) -> ApiResult<ListQuery> {
     let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw.unwrap_or(""))
         .map_err(|_| ApiError::bad_request("the query string is not valid"))?;
     let mut query = ListQuery {
@@ -63,8 +71,13 @@ pub fn parse_query(raw: Option<&str>, kind: ListKind) -> ApiResult<ListQuery> {
         }
         match key.as_str() {
             "limit" => query.limit = parse_limit(&value)?,
-            "cursor" => query.after = Some(decode_cursor(&value, kind)?),
-            _ => return Err(bad_param(&key, "is not a known query parameter (limit, cursor)")),
+            "cursor" => query.after = Some(decode_cursor(&value, kind, scope)?),
+            _ => {
+                return Err(bad_param(
+                    &key,
+                    "is not a known query parameter (limit, cursor)",
+                ));
+            }
         }
         seen.push(key);
     }
@@ -83,30 +96,47 @@ fn bad_param(name: &str, problem: &str) -> ApiError {
         .with_details(json!({"parameter": name}))
 }
 
-pub fn encode_cursor(kind: ListKind, key: &str) -> String {
-    URL_SAFE_NO_PAD.encode(format!("{}:{key}", kind.tag()))
+/// Keys and scopes never contain `:` (names, item ids and client ids can't), so the
+/// cursor's three parts split unambiguously.
+pub fn encode_cursor(kind: ListKind, scope: &str, key: &str) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{}:{scope}:{key}", kind.tag()))
 }
 
-fn decode_cursor(cursor: &str, kind: ListKind) -> ApiResult<String> {
+fn decode_cursor(cursor: &str, kind: ListKind, scope: &str) -> ApiResult<String> {
     let invalid = || bad_param("cursor", "is not a cursor from this list");
     let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| invalid())?;
     let text = String::from_utf8(bytes).map_err(|_| invalid())?;
-    let (tag, key) = text.split_once(':').ok_or_else(invalid)?;
-    if tag != kind.tag() || !kind.key_is_valid(key) {
+    let mut parts = text.splitn(3, ':');
+    let (Some(tag), Some(from), Some(key)) = (parts.next(), parts.next(), parts.next()) else {
+        return Err(invalid());
+    };
+    if tag != kind.tag() || from != scope || !kind.key_is_valid(key) {
         return Err(invalid());
     }
     Ok(key.to_owned())
 }
 
-/// Builds the wire page from a store page, with the cursor after its last row.
+/// [`page_in`] for a top-level list (projects, clients).
 pub fn page<T, U>(
     store_page: depot_store::Page<T>,
     kind: ListKind,
     key: impl Fn(&T) -> &str,
     show: impl Fn(T) -> U,
 ) -> Page<U> {
+    page_in(store_page, kind, "", key, show)
+}
+
+/// Builds the wire page from a store page of the list of `kind` under `scope`, with the
+/// cursor after its last row.
+pub fn page_in<T, U>(
+    store_page: depot_store::Page<T>,
+    kind: ListKind,
+    scope: &str,
+    key: impl Fn(&T) -> &str,
+    show: impl Fn(T) -> U,
+) -> Page<U> {
     let next_cursor = match (store_page.has_more, store_page.rows.last()) {
-        (true, Some(last)) => Some(encode_cursor(kind, key(last))),
+        (true, Some(last)) => Some(encode_cursor(kind, scope, key(last))),
         _ => None,
     };
     Page {
@@ -121,17 +151,41 @@ mod tests {
 
     #[test]
     fn cursors_round_trip_and_are_bound_to_their_list() {
-        let c = encode_cursor(ListKind::Projects, "notes");
+        let c = encode_cursor(ListKind::Projects, "", "notes");
         let q = parse_query(Some(&format!("cursor={c}&limit=5")), ListKind::Projects).unwrap();
-        assert_eq!(q, ListQuery { limit: 5, after: Some("notes".into()) });
+        assert_eq!(
+            q,
+            ListQuery {
+                limit: 5,
+                after: Some("notes".into())
+            }
+        );
         assert!(parse_query(Some(&format!("cursor={c}")), ListKind::Items).is_err());
+        let c = encode_cursor(ListKind::Collections, "demo", "notes");
+        assert!(
+            parse_query_in(Some(&format!("cursor={c}")), ListKind::Collections, "demo").is_ok()
+        );
+        assert!(
+            parse_query_in(Some(&format!("cursor={c}")), ListKind::Collections, "other").is_err()
+        );
     }
 
     #[test]
     fn bad_parameters_are_refused() {
-        for raw in ["limit=0", "limit=1001", "limit=x", "limit=1&limit=2", "foo=1", "cursor=%%%", "cursor=' OR 1=1 --"] {
+        for raw in [
+            "limit=0",
+            "limit=1001",
+            "limit=x",
+            "limit=1&limit=2",
+            "foo=1",
+            "cursor=%%%",
+            "cursor=' OR 1=1 --",
+        ] {
             assert!(parse_query(Some(raw), ListKind::Projects).is_err(), "{raw}");
         }
-        assert_eq!(parse_query(None, ListKind::Items).unwrap().limit, DEFAULT_LIMIT);
+        assert_eq!(
+            parse_query(None, ListKind::Items).unwrap().limit,
+            DEFAULT_LIMIT
+        );
     }
 }

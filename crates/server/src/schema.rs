@@ -58,7 +58,10 @@ impl SchemaCache {
             }
         }
         if !invalid.is_empty() {
-            let first = invalid[0]["message"].as_str().unwrap_or_default().to_owned();
+            let first = invalid[0]["message"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
             return Err(ApiError::bad_request(format!(
                 "the item does not match the collection schema: {first}"
             ))
@@ -118,7 +121,10 @@ mod tests {
             .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::MissingFields);
         let body = format!("{err:?}");
-        assert!(body.contains("/due") && body.contains("/owner/a~1b"), "{body}");
+        assert!(
+            body.contains("/due") && body.contains("/owner/a~1b"),
+            "{body}"
+        );
     }
 
     #[test]

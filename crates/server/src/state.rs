@@ -1,7 +1,10 @@
 //! The state every handler shares.
 
+use crate::admission::Admission;
 use crate::auth::tokens::TokenService;
 use crate::config::Config;
+use crate::idempotency::InFlightKeys;
+use crate::maintenance::MaintenanceSwitch;
 use crate::metrics::Metrics;
 use crate::schema::SchemaCache;
 use depot_store::Store;
@@ -14,16 +17,22 @@ pub struct AppState {
     pub tokens: TokenService,
     pub schemas: SchemaCache,
     pub metrics: Arc<Metrics>,
+    pub admission: Arc<Admission>,
+    pub maintenance: Arc<MaintenanceSwitch>,
+    pub idempotency: Arc<InFlightKeys>,
 }
 
 impl AppState {
     pub fn new(store: Arc<dyn Store>, config: Config) -> Self {
         AppState {
             tokens: TokenService::new(store.clone(), config.token_ttl),
+            admission: Arc::new(Admission::new(config.max_in_flight, config.queue_timeout)),
             store,
             config: Arc::new(config),
             schemas: SchemaCache::default(),
             metrics: Arc::new(Metrics::default()),
+            maintenance: Arc::default(),
+            idempotency: Arc::default(),
         }
     }
 }

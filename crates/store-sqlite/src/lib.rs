@@ -14,6 +14,7 @@
 mod auth;
 mod collections;
 mod errors;
+mod idempotency;
 mod items;
 mod migrations;
 mod paging;

@@ -74,8 +74,25 @@ CREATE TABLE settings (
 ) STRICT;
 ";
 
+/// Version 2: answers to idempotent creates, keyed by client and key. The answer is
+/// written in the same transaction as the row it created. No foreign key to clients:
+/// a record outlives a deleted client only until it expires.
+const V2: &str = "
+CREATE TABLE idempotency (
+    client_id   TEXT NOT NULL,
+    key         TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    status      INTEGER NOT NULL,
+    location    TEXT,
+    body        TEXT NOT NULL,
+    expires_at  INTEGER NOT NULL,
+    PRIMARY KEY (client_id, key)
+) STRICT;
+CREATE INDEX idempotency_by_expiry ON idempotency (expires_at);
+";
+
 fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(V1)])
+    Migrations::new(vec![M::up(V1), M::up(V2)])
 }
 
 /// Brings the database to the latest schema; a no-op when it is already there.

@@ -1,10 +1,11 @@
 //! [`Store`] for [`SqliteStore`]: each call picks the reader pool or the writer and
 //! hands owned arguments to one SQL function.
 
-use crate::{SqliteStore, auth, collections, items, projects};
+use crate::{SqliteStore, auth, collections, idempotency, items, projects};
 use async_trait::async_trait;
 use depot_store::{
-    ClientRecord, Collection, Item, Page, Project, ProjectFilter, Store, StoreError, TokenRecord,
+    ClientRecord, Collection, Created, IdempotencyKey, Item, NewResource, Page, Project,
+    ProjectFilter, Store, StoreError, StoredResponse, TokenRecord,
 };
 use serde_json::{Map, Value};
 
@@ -223,5 +224,27 @@ impl Store for SqliteStore {
         let (key, value) = (key.to_owned(), value.to_owned());
         self.write(move |c| auth::put_setting(c, &key, &value))
             .await
+    }
+
+    async fn create_idempotent(
+        &self,
+        new: NewResource,
+        key: IdempotencyKey,
+    ) -> Result<Created, StoreError> {
+        self.write(move |c| idempotency::create(c, new, &key)).await
+    }
+
+    async fn get_idempotent(
+        &self,
+        client_id: &str,
+        key: &str,
+    ) -> Result<Option<(String, StoredResponse)>, StoreError> {
+        let (client_id, key) = (client_id.to_owned(), key.to_owned());
+        self.read(move |c| idempotency::get(c, &client_id, &key))
+            .await
+    }
+
+    async fn purge_idempotency(&self, now: i64) -> Result<u64, StoreError> {
+        self.write(move |c| idempotency::purge(c, now)).await
     }
 }

@@ -12,6 +12,9 @@ pub enum StoreError {
     /// The record exists but its version is not the expected one.
     #[error("version does not match")]
     PreconditionFailed,
+    /// An idempotency key already used by this client for a different request.
+    #[error("idempotency key reused with a different request")]
+    KeyReused,
     /// The storage can't serve now (locked, disk full, I/O error, connection lost);
     /// the operation had no effect and may be retried.
     #[error("storage unavailable: {0}")]

@@ -58,6 +58,73 @@ impl Item {
     }
 }
 
+/// An answer kept for an idempotent request, replayed to a retry with the same key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredResponse {
+    pub status: u16,
+    pub location: Option<String>,
+    /// The body as sent the first time.
+    pub body: String,
+}
+
+/// Something to create.
+#[derive(Debug, Clone, PartialEq)]
+pub enum NewResource {
+    Project {
+        name: String,
+        metadata: Map<String, Value>,
+    },
+    Collection {
+        project: String,
+        name: String,
+        schema: Option<Value>,
+    },
+    Item {
+        project: String,
+        collection: String,
+        data: String,
+    },
+    Client(ClientRecord),
+}
+
+/// Something created.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Resource {
+    Project(Project),
+    Collection(Collection),
+    /// An item with the names of its parents, which the record itself doesn't carry.
+    Item {
+        project: String,
+        collection: String,
+        item: Item,
+    },
+    Client(ClientRecord),
+}
+
+/// The `Idempotency-Key` of a create, recorded in the same transaction as the create.
+#[derive(Debug, Clone)]
+pub struct IdempotencyKey {
+    /// Keys are scoped to the client that sent them.
+    pub client_id: String,
+    pub key: String,
+    /// A digest of the request; the same key with another digest is `KeyReused`.
+    pub fingerprint: String,
+    /// Unix seconds after which the record may be purged.
+    pub expires_at: i64,
+    /// Renders the answer that is stored and replayed. A plain function, so the store
+    /// can run it inside its transaction without knowing the wire format.
+    pub render: fn(&Resource) -> StoredResponse,
+}
+
+/// The outcome of an idempotent create.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Created {
+    /// Created now; its answer was stored with it.
+    New(Resource, StoredResponse),
+    /// The key was used before with the same request: the first answer.
+    Replayed(StoredResponse),
+}
+
 /// Which projects a list may show: all of them, or only the named ones.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ProjectFilter {

@@ -1,5 +1,6 @@
 use crate::{
-    ClientRecord, Collection, Item, Page, Project, ProjectFilter, StoreError, TokenRecord,
+    ClientRecord, Collection, Created, IdempotencyKey, Item, NewResource, Page, Project,
+    ProjectFilter, StoreError, StoredResponse, TokenRecord,
 };
 use async_trait::async_trait;
 use serde_json::{Map, Value};
@@ -121,6 +122,25 @@ pub trait Store: Send + Sync + 'static {
     async fn revoke_token(&self, hash: &[u8; 32]) -> Result<(), StoreError>;
     /// Deletes tokens that expired before `now` (Unix seconds); returns how many.
     async fn purge_expired_tokens(&self, now: i64) -> Result<u64, StoreError>;
+
+    // Idempotent creates (`Idempotency-Key` on POST).
+    /// Creates `new` and stores `(key.render)(created)` under the key, in one
+    /// transaction. If the client already used the key: the stored answer when the
+    /// fingerprint matches (`Replayed`, nothing created), else `KeyReused`. A create that
+    /// fails stores nothing.
+    async fn create_idempotent(
+        &self,
+        new: NewResource,
+        key: IdempotencyKey,
+    ) -> Result<Created, StoreError>;
+    /// The stored answer and fingerprint for a client's key, if any.
+    async fn get_idempotent(
+        &self,
+        client_id: &str,
+        key: &str,
+    ) -> Result<Option<(String, StoredResponse)>, StoreError>;
+    /// Deletes idempotency records that expired before `now`; returns how many.
+    async fn purge_idempotency(&self, now: i64) -> Result<u64, StoreError>;
 
     // Server-wide settings (such as maintenance mode), as JSON text by key.
     async fn get_setting(&self, key: &str) -> Result<Option<String>, StoreError>;

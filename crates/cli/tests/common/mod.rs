@@ -47,7 +47,11 @@ impl Server {
         let base = rx
             .recv_timeout(Duration::from_secs(30))
             .expect("depot prints its address within 30 s");
-        Server { child, base, data_dir: data_dir.to_owned() }
+        Server {
+            child,
+            base,
+            data_dir: data_dir.to_owned(),
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -62,6 +66,22 @@ impl Server {
 
     pub fn pid(&self) -> u32 {
         self.child.id()
+    }
+
+    /// Sends SIGTERM and waits up to `timeout` for the process to exit.
+    pub fn terminate(&mut self, timeout: Duration) -> Option<std::process::ExitStatus> {
+        let sent = Command::new("kill")
+            .args(["-TERM", &self.pid().to_string()])
+            .status();
+        assert!(sent.is_ok_and(|s| s.success()), "kill -TERM failed");
+        let deadline = std::time::Instant::now() + timeout;
+        while std::time::Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
     }
 }
 

@@ -51,7 +51,10 @@ pub fn read_credentials(data_dir: &Path) -> Result<Option<Credentials>, Bootstra
             client_id,
             client_secret: SecretString::from(secret),
         })),
-        _ => Err(BootstrapError::Io(format!("{} lacks client_id or client_secret", path.display()))),
+        _ => Err(BootstrapError::Io(format!(
+            "{} lacks client_id or client_secret",
+            path.display()
+        ))),
     }
 }
 
@@ -80,14 +83,20 @@ pub async fn ensure_admin(
     }
 }
 
-async fn ensure_client(store: &dyn Store, id: &str, secret: &SecretString) -> Result<(), BootstrapError> {
+async fn ensure_client(
+    store: &dyn Store,
+    id: &str,
+    secret: &SecretString,
+) -> Result<(), BootstrapError> {
     if let Ok(existing) = store.get_client(id).await
         && existing.scopes == ["admin"]
         && verify_secret(secret.expose_secret(), &existing.secret_hash)
     {
         return Ok(());
     }
-    store.upsert_client(admin_record(id, secret.expose_secret())?).await?;
+    store
+        .upsert_client(admin_record(id, secret.expose_secret())?)
+        .await?;
     tracing::info!(client_id = id, "admin client ensured");
     Ok(())
 }
@@ -107,7 +116,9 @@ async fn generate_admin(store: &dyn Store, data_dir: &Path) -> Result<(), Bootst
     file.write_all(text.as_bytes())
         .and_then(|()| file.sync_all())
         .map_err(|e| BootstrapError::Io(format!("{}: {e}", path.display())))?;
-    store.upsert_client(admin_record(GENERATED_ADMIN_ID, &secret)?).await?;
+    store
+        .upsert_client(admin_record(GENERATED_ADMIN_ID, &secret)?)
+        .await?;
     tracing::info!(file = %path.display(), client_id = GENERATED_ADMIN_ID, "created the admin client; its credentials are in the file");
     Ok(())
 }

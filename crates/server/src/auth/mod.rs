@@ -74,13 +74,18 @@ impl Principal {
 }
 
 fn insufficient_scope(wanted: &Scope) -> ApiError {
-    let challenge = format!("Bearer realm=\"depot\", error=\"insufficient_scope\", scope=\"{wanted}\"");
-    ApiError::new(ErrorKind::Forbidden, format!("this token lacks the {wanted} scope"))
-        .with_header(header::WWW_AUTHENTICATE, header_value(&challenge))
+    let challenge =
+        format!("Bearer realm=\"depot\", error=\"insufficient_scope\", scope=\"{wanted}\"");
+    ApiError::new(
+        ErrorKind::Forbidden,
+        format!("this token lacks the {wanted} scope"),
+    )
+    .with_header(header::WWW_AUTHENTICATE, header_value(&challenge))
 }
 
 fn header_value(text: &str) -> HeaderValue {
-    HeaderValue::from_str(text).unwrap_or_else(|_| HeaderValue::from_static("Bearer realm=\"depot\""))
+    HeaderValue::from_str(text)
+        .unwrap_or_else(|_| HeaderValue::from_static("Bearer realm=\"depot\""))
 }
 
 /// 401 with the RFC 6750 challenge; `token_sent` adds `error="invalid_token"`.
@@ -90,35 +95,61 @@ pub fn unauthenticated(token_sent: bool, message: &str) -> ApiError {
     } else {
         "Bearer realm=\"depot\""
     };
-    ApiError::new(ErrorKind::Unauthenticated, message)
-        .with_header(header::WWW_AUTHENTICATE, HeaderValue::from_static(challenge))
+    ApiError::new(ErrorKind::Unauthenticated, message).with_header(
+        header::WWW_AUTHENTICATE,
+        HeaderValue::from_static(challenge),
+    )
 }
 
-/// The token in `Authorization: Bearer <t>` (or the legacy `OAuth <t>`), scheme matched
-/// case-insensitively. `Err(())` when the header is there but malformed.
-fn bearer_token(value: &HeaderValue) -> Result<&str, ()> {
-    let text = value.to_str().map_err(|_| ())?;
-    let (scheme, token) = text.trim().split_once(' ').ok_or(())?;
-    let token = token.trim();
-    let known = scheme.eq_ignore_ascii_case("bearer") || scheme.eq_ignore_ascii_case("oauth");
-    if !known || token.is_empty() || token.contains(char::is_whitespace) {
-        return Err(());
+/// What an `Authorization` header presents.
+enum Presented<'a> {
+    /// `Bearer <t>` (or the legacy `OAuth <t>`), scheme matched case-insensitively.
+    Token(&'a str),
+    /// The bearer scheme with no token, several, or bytes that aren't text.
+    Malformed,
+    /// Another scheme (Basic, ...): no token was sent at all.
+    OtherScheme,
+}
+
+fn presented(value: &HeaderValue) -> Presented<'_> {
+    let Ok(text) = value.to_str() else {
+        return Presented::Malformed;
+    };
+    let text = text.trim();
+    let (scheme, rest) = text
+        .split_once(|c: char| c.is_ascii_whitespace())
+        .unwrap_or((text, ""));
+    if !(scheme.eq_ignore_ascii_case("bearer") || scheme.eq_ignore_ascii_case("oauth")) {
+        return Presented::OtherScheme;
     }
-    Ok(token)
+    let token = rest.trim();
+    if token.is_empty() || token.contains(char::is_whitespace) {
+        return Presented::Malformed;
+    }
+    Presented::Token(token)
 }
 
 impl FromRequestParts<AppState> for Principal {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Principal> {
-        let Some(value) = parts.headers.get(header::AUTHORIZATION) else {
-            state.metrics.auth_failure();
-            return Err(unauthenticated(false, "a bearer token is required"));
-        };
-        let Ok(token) = bearer_token(value) else {
-            state.metrics.auth_failure();
-            tracing::info!(reason = "malformed", "authentication failed");
-            return Err(unauthenticated(true, "the Authorization header is not a bearer token"));
+        // RFC 6750 §3.1: without a token (no header, or another scheme) the challenge
+        // carries no error code; with one, `invalid_token`.
+        let token = match parts.headers.get(header::AUTHORIZATION).map(presented) {
+            Some(Presented::Token(token)) => token,
+            None | Some(Presented::OtherScheme) => {
+                state.metrics.auth_failure();
+                tracing::info!(reason = "no bearer token", "authentication failed");
+                return Err(unauthenticated(false, "a bearer token is required"));
+            }
+            Some(Presented::Malformed) => {
+                state.metrics.auth_failure();
+                tracing::info!(reason = "malformed", "authentication failed");
+                return Err(unauthenticated(
+                    true,
+                    "the Authorization header is not a bearer token",
+                ));
+            }
         };
         match state.tokens.verify(token).await {
             Ok(principal) => Ok(principal),
@@ -126,7 +157,9 @@ impl FromRequestParts<AppState> for Principal {
             Err(rejection) => {
                 state.metrics.auth_failure();
                 let (client_id, reason, message) = match rejection {
-                    TokenRejection::Expired { client_id } => (client_id, "expired", "the token has expired"),
+                    TokenRejection::Expired { client_id } => {
+                        (client_id, "expired", "the token has expired")
+                    }
                     _ => (String::new(), "unknown", "the token is unknown or revoked"),
                 };
                 tracing::info!(%client_id, reason, "authentication failed");

@@ -117,12 +117,23 @@ mod tests {
         assert!(!s.grants(&Scope::Admin));
         let r = Scopes::parse(["project:a:read"]).unwrap();
         assert!(!r.grants(&Scope::Write("a".into())));
-        assert!(Scopes::parse(["admin"]).unwrap().grants(&Scope::Write("z".into())));
+        assert!(
+            Scopes::parse(["admin"])
+                .unwrap()
+                .grants(&Scope::Write("z".into()))
+        );
     }
 
     #[test]
     fn malformed_scopes_are_refused() {
-        for bad in ["", "root", "project:A:read", "project:a:delete", "project::read", "project:a"] {
+        for bad in [
+            "",
+            "root",
+            "project:A:read",
+            "project:a:delete",
+            "project::read",
+            "project:a",
+        ] {
             assert!(Scopes::parse([bad]).is_err(), "{bad}");
         }
     }

@@ -9,6 +9,7 @@ use super::scopes::Scopes;
 use super::secrets::{TOKEN_PREFIX, generate, token_hash};
 use depot_store::{Store, StoreError, TokenRecord, now_unix};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use subtle::ConstantTimeEq;
 
@@ -22,7 +23,9 @@ const CACHE_CAPACITY: u64 = 100_000;
 pub enum TokenRejection {
     /// Never issued, or revoked (revoked tokens are deleted), or its client deleted.
     Unknown,
-    Expired { client_id: String },
+    Expired {
+        client_id: String,
+    },
     Storage(StoreError),
 }
 
@@ -30,6 +33,9 @@ pub enum TokenRejection {
 pub struct TokenService {
     store: Arc<dyn Store>,
     cache: moka::sync::Cache<[u8; 32], Arc<TokenRecord>>,
+    /// Bumped by every revocation, so that a verification that read the store before
+    /// a revocation can't put the revoked token back into the cache.
+    revocations: Arc<AtomicU64>,
     ttl: Duration,
 }
 
@@ -39,7 +45,12 @@ impl TokenService {
             .max_capacity(CACHE_CAPACITY)
             .time_to_live(CACHE_TTL)
             .build();
-        TokenService { store, cache, ttl }
+        TokenService {
+            store,
+            cache,
+            revocations: Arc::new(AtomicU64::new(0)),
+            ttl,
+        }
     }
 
     pub fn ttl(&self) -> Duration {
@@ -66,12 +77,19 @@ impl TokenService {
         let record = match self.cache.get(&hash) {
             Some(r) => r,
             None => {
+                let before = self.revocations.load(Ordering::SeqCst);
                 let r = match self.store.get_token(&hash).await {
                     Ok(r) => Arc::new(r),
                     Err(StoreError::NotFound) => return Err(TokenRejection::Unknown),
                     Err(e) => return Err(TokenRejection::Storage(e)),
                 };
                 self.cache.insert(hash, r.clone());
+                // A revocation ran meanwhile: what was read may be gone from the store,
+                // so don't trust the cache with it. (A revocation that bumps after this
+                // check invalidates after this insert, so it removes the entry itself.)
+                if self.revocations.load(Ordering::SeqCst) != before {
+                    self.cache.invalidate(&hash);
+                }
                 r
             }
         };
@@ -80,7 +98,9 @@ impl TokenService {
         if !bool::from(record.hash.ct_eq(&hash)) {
             return Err(TokenRejection::Unknown);
         }
-        if record.expires_at <= now_unix() {
+        // Valid through the whole second `expires_at`: `expires_at` is whole seconds,
+        // so this keeps a token alive at least the `expires_in` it was issued with.
+        if record.expires_at < now_unix() {
             return Err(TokenRejection::Expired {
                 client_id: record.client_id.clone(),
             });
@@ -93,10 +113,11 @@ impl TokenService {
         })
     }
 
-    /// Revokes a token by its text; returns the client it belonged to, if any.
+    /// Revokes a token by its text (a no-op for an unknown one).
     pub async fn revoke(&self, token: &str) -> Result<(), StoreError> {
         let hash = token_hash(token);
         self.store.revoke_token(&hash).await?;
+        self.revocations.fetch_add(1, Ordering::SeqCst);
         self.cache.invalidate(&hash);
         Ok(())
     }
@@ -112,6 +133,7 @@ impl TokenService {
 
     /// Forgets every cached token, after a client (and so its tokens) was deleted.
     pub fn forget_all(&self) {
+        self.revocations.fetch_add(1, Ordering::SeqCst);
         self.cache.invalidate_all();
     }
 }

@@ -3,11 +3,15 @@
 use super::respond::{created, deleted, ok};
 use crate::auth::Principal;
 use crate::auth::scopes::Scopes;
-use crate::auth::secrets::{SECRET_PREFIX, generate, generate_client_id, hash_secret, is_valid_client_id};
+use crate::auth::secrets::{
+    SECRET_PREFIX, generate, generate_client_id, hash_secret, is_valid_client_id,
+};
 use crate::body::{self, MediaTypes};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::PathParams;
 use crate::fields::{Fields, require_present};
+use crate::idempotency::{self, Answer, Begin};
+use crate::maintenance::Writable;
 use crate::paging::{ListKind, page, parse_query};
 use crate::state::AppState;
 use axum::body::Body;
@@ -16,6 +20,7 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use depot_api::types;
 use depot_store::{ClientRecord, now_timestamp};
+use depot_store::{NewResource, Resource};
 use serde_json::json;
 
 const MAX_CLIENT_NAME: usize = 200;
@@ -30,7 +35,11 @@ pub fn show(c: ClientRecord) -> types::Client {
     }
 }
 
-pub async fn list(principal: Principal, State(state): State<AppState>, RawQuery(raw): RawQuery) -> ApiResult<Response> {
+pub async fn list(
+    principal: Principal,
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Response> {
     principal.require_admin()?;
     let query = parse_query(raw.as_deref(), ListKind::Clients)?;
     let rows = state
@@ -43,6 +52,7 @@ pub async fn list(principal: Principal, State(state): State<AppState>, RawQuery(
 
 /// Creates a client; the answer is the only time its secret is shown.
 pub async fn create(
+    _: Writable,
     principal: Principal,
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -50,12 +60,22 @@ pub async fn create(
 ) -> ApiResult<Response> {
     principal.require_admin()?;
     let bytes = body::read(&headers, raw, state.config.body_limit, MediaTypes::Json).await?;
+    let pending =
+        match idempotency::begin(&state, &principal, &headers, "/v1/clients", &bytes).await? {
+            Begin::Replay(answer) => return Ok(answer),
+            Begin::Fresh(pending) => pending,
+        };
     let value = body::parse(&bytes, state.config.max_json_depth)?;
     let mut fields = Fields::new(body::into_object(value, "a client")?, &["name", "scopes"])?;
     let name = fields.string("name")?;
     let scopes = fields.strings("scopes")?;
-    if name.as_ref().is_some_and(|n| n.trim().is_empty() || n.len() > MAX_CLIENT_NAME) {
-        return Err(ApiError::bad_request(format!("name must be 1 to {MAX_CLIENT_NAME} bytes")));
+    if name
+        .as_ref()
+        .is_some_and(|n| n.trim().is_empty() || n.len() > MAX_CLIENT_NAME)
+    {
+        return Err(ApiError::bad_request(format!(
+            "name must be 1 to {MAX_CLIENT_NAME} bytes"
+        )));
     }
     if let Some(list) = &scopes {
         Scopes::parse(list.iter().map(String::as_str)).map_err(|bad| {
@@ -67,21 +87,34 @@ pub async fn create(
     }
     require_present(&[("name", name.is_some()), ("scopes", scopes.is_some())])?;
     let secret = generate(SECRET_PREFIX);
-    let record = new_client(name.unwrap_or_default(), scopes.unwrap_or_default(), &secret).await?;
-    let made = state
-        .store
-        .create_client(record)
+    let record = new_client(
+        name.unwrap_or_default(),
+        scopes.unwrap_or_default(),
+        &secret,
+    )
+    .await?;
+    let answer = idempotency::create(&state, pending, NewResource::Client(record))
         .await
         .map_err(|e| ApiError::from_store(e, "client"))?;
-    let location = format!("/v1/clients/{}", made.client_id);
-    let mut shown = show(made);
-    shown.client_secret = Some(secret);
-    Ok(created(&location, shown))
+    // The secret is never stored, so only this first answer can show it.
+    match answer {
+        Answer::Created(Resource::Client(made), _) => {
+            let location = format!("/v1/clients/{}", made.client_id);
+            let mut shown = show(made);
+            shown.client_secret = Some(secret);
+            Ok(created(&location, shown))
+        }
+        other => Ok(other.into_response()),
+    }
 }
 
 /// A client record with a fresh id and the argon2id hash of `secret`, hashed on a
 /// blocking thread because argon2 is deliberately slow.
-pub async fn new_client(name: String, scopes: Vec<String>, secret: &str) -> ApiResult<ClientRecord> {
+pub async fn new_client(
+    name: String,
+    scopes: Vec<String>,
+    secret: &str,
+) -> ApiResult<ClientRecord> {
     let secret = secret.to_owned();
     let secret_hash = tokio::task::spawn_blocking(move || hash_secret(&secret))
         .await
@@ -115,6 +148,7 @@ pub async fn get(
 
 /// Deletes the client and revokes every token issued to it.
 pub async fn delete(
+    _: Writable,
     principal: Principal,
     State(state): State<AppState>,
     PathParams(client_id): PathParams<String>,

@@ -1,19 +1,24 @@
 //! `/v1/projects/{project}/collections` and `.../collections/{collection}`.
 
-use super::lookup::{body_in_project, check_path_name, missing, store_error};
-use super::respond::{created, deleted, ok};
+use super::lookup::{
+    body_in_project, check_path_name, missing, store_error, unless_project_missing,
+};
+use super::respond::{deleted, ok};
 use crate::auth::{Access, Principal};
 use crate::body::{self, MediaTypes};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::PathParams;
 use crate::fields::{Fields, check_name, require_present};
-use crate::paging::{ListKind, page, parse_query};
+use crate::idempotency::{self, Begin};
+use crate::maintenance::Writable;
+use crate::paging::{ListKind, page_in, parse_query_in};
 use crate::state::AppState;
 use axum::body::Body;
 use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use depot_api::types;
+use depot_store::NewResource;
 use serde_json::Value;
 
 pub fn show(c: depot_store::Collection) -> types::Collection {
@@ -34,7 +39,11 @@ fn schema_member(value: Option<Value>) -> ApiResult<Option<Value>> {
             crate::schema::compile(&schema)?;
             Ok(Some(schema))
         }
-        Some(other) => Err(crate::fields::wrong_type("schema", "a JSON Schema or null", &other)),
+        Some(other) => Err(crate::fields::wrong_type(
+            "schema",
+            "a JSON Schema or null",
+            &other,
+        )),
     }
 }
 
@@ -46,27 +55,26 @@ pub async fn list(
 ) -> ApiResult<Response> {
     check_path_name(&project, "project")?;
     principal.require_project(&project, Access::Read)?;
-    let query = match parse_query(raw.as_deref(), ListKind::Collections) {
+    let query = match parse_query_in(raw.as_deref(), ListKind::Collections, &project) {
         Ok(q) => q,
-        Err(e) => return Err(check_project_then(&state, &project, e).await),
+        Err(e) => return Err(unless_project_missing(&state, &project, e).await),
     };
     let rows = state
         .store
         .list_collections(&project, query.after.as_deref(), query.limit)
         .await
         .map_err(|e| ApiError::from_store(e, "project"))?;
-    Ok(ok(page(rows, ListKind::Collections, |c| &c.name, show)))
-}
-
-/// The project's 404 if it is missing, else `err`.
-async fn check_project_then(state: &AppState, project: &str, err: ApiError) -> ApiError {
-    match state.store.get_project(project).await {
-        Ok(_) => err,
-        Err(e) => ApiError::from_store(e, "project"),
-    }
+    Ok(ok(page_in(
+        rows,
+        ListKind::Collections,
+        &project,
+        |c| &c.name,
+        show,
+    )))
 }
 
 pub async fn create(
+    _: Writable,
     principal: Principal,
     State(state): State<AppState>,
     PathParams(project): PathParams<String>,
@@ -76,24 +84,43 @@ pub async fn create(
     check_path_name(&project, "project")?;
     principal.require_project(&project, Access::Write)?;
     let bytes = body_in_project(&state, &project, &headers, raw, MediaTypes::Json).await?;
-    let value = body::parse(&bytes, state.config.max_json_depth)?;
-    let mut fields = Fields::new(body::into_object(value, "a collection")?, &["name", "schema"])?;
+    let path = format!("/v1/projects/{project}/collections");
+    let pending = match idempotency::begin(&state, &principal, &headers, &path, &bytes).await? {
+        Begin::Replay(answer) => return Ok(answer),
+        Begin::Fresh(pending) => pending,
+    };
+    let (name, schema) = match create_body(&bytes, state.config.max_json_depth) {
+        Ok(checked) => checked,
+        Err(e) => return Err(unless_project_missing(&state, &project, e).await),
+    };
+    let new = NewResource::Collection {
+        project,
+        name,
+        schema,
+    };
+    let answer = idempotency::create(&state, pending, new)
+        .await
+        .map_err(|e| match e {
+            depot_store::StoreError::NotFound => ApiError::not_found("project"),
+            other => ApiError::from_store(other, "collection"),
+        })?;
+    Ok(answer.into_response())
+}
+
+/// The name and schema of a POST body.
+fn create_body(bytes: &[u8], max_depth: usize) -> ApiResult<(String, Option<Value>)> {
+    let value = body::parse(bytes, max_depth)?;
+    let mut fields = Fields::new(
+        body::into_object(value, "a collection")?,
+        &["name", "schema"],
+    )?;
     let name = fields.string("name")?;
     let schema = schema_member(fields.take("schema"))?;
     if let Some(n) = &name {
         check_name(n, "a collection")?;
     }
     require_present(&[("name", name.is_some())])?;
-    let name = name.unwrap_or_default();
-    let made = state
-        .store
-        .create_collection(&project, &name, schema)
-        .await
-        .map_err(|e| match e {
-            depot_store::StoreError::NotFound => ApiError::not_found("project"),
-            other => ApiError::from_store(other, "collection"),
-        })?;
-    Ok(created(&format!("/v1/projects/{project}/collections/{name}"), show(made)))
+    Ok((name.unwrap_or_default(), schema))
 }
 
 pub async fn get(
@@ -115,6 +142,7 @@ pub async fn get(
 /// PUT replaces the schema; existing items are not re-validated (the schema applies to
 /// writes from now on).
 pub async fn update(
+    _: Writable,
     principal: Principal,
     State(state): State<AppState>,
     PathParams((project, collection)): PathParams<(String, String)>,
@@ -131,15 +159,26 @@ pub async fn update(
         return Err(store_error(&state, e, &project, None, "collection").await);
     }
     let value = body::parse(&bytes, state.config.max_json_depth)?;
-    let mut fields = Fields::new(body::into_object(value, "a collection")?, &["name", "schema", "project"])?;
-    if fields.string("name")?.is_some_and(|n| n != collection) || fields.string("project")?.is_some_and(|p| p != project) {
-        return Err(ApiError::bad_request("a collection can't be renamed or moved; name and project must match the URL"));
+    let mut fields = Fields::new(
+        body::into_object(value, "a collection")?,
+        &["name", "schema", "project"],
+    )?;
+    if fields.string("name")?.is_some_and(|n| n != collection)
+        || fields.string("project")?.is_some_and(|p| p != project)
+    {
+        return Err(ApiError::bad_request(
+            "a collection can't be renamed or moved; name and project must match the URL",
+        ));
     }
     let sent = fields.take("schema");
     let present = sent.is_some();
     let schema = schema_member(sent)?;
     require_present(&[("schema", present)])?;
-    match state.store.update_collection(&project, &collection, schema).await {
+    match state
+        .store
+        .update_collection(&project, &collection, schema)
+        .await
+    {
         Ok(c) => Ok(ok(show(c))),
         Err(e) => Err(store_error(&state, e, &project, None, "collection").await),
     }
@@ -147,6 +186,7 @@ pub async fn update(
 
 /// DELETE removes the collection and all its items.
 pub async fn delete(
+    _: Writable,
     principal: Principal,
     State(state): State<AppState>,
     PathParams((project, collection)): PathParams<(String, String)>,

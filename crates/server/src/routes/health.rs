@@ -17,13 +17,18 @@ pub async fn healthz() -> Response {
 pub async fn readyz(State(state): State<AppState>) -> Result<Response, ApiError> {
     match state.store.ping().await {
         Ok(()) => Ok(ok(json!({"status": "ready"}))),
-        Err(e) => Err(ApiError::unavailable("the store is not answering", 1).with_cause(e.to_string())),
+        Err(e) => {
+            Err(ApiError::unavailable("the store is not answering", 1).with_cause(e.to_string()))
+        }
     }
 }
 
 pub async fn metrics(State(state): State<AppState>) -> Response {
     (
-        [(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4"))],
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; version=0.0.4"),
+        )],
         state.metrics.render(),
     )
         .into_response()

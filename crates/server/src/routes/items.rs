@@ -5,18 +5,21 @@
 //! `If-Match` (412), then one store write.
 
 use super::lookup::{body_in_project, check_path_name, missing, store_error};
-use super::respond::{self, deleted, item_location, ok};
+use super::respond::{self, deleted, ok};
 use crate::auth::{Access, Principal};
 use crate::body::{self, MediaTypes};
 use crate::conditional::{check_if_match, etag, has_if_match, not_modified};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::PathParams;
-use crate::paging::{ListKind, page, parse_query};
+use crate::idempotency::{self, Begin};
+use crate::maintenance::Writable;
+use crate::paging::{ListKind, page_in, parse_query_in};
 use crate::state::AppState;
 use axum::body::Body;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use depot_store::NewResource;
 use depot_store::{Collection, Item, StoreError, is_item_id};
 use serde_json::Value;
 use serde_json::value::RawValue;
@@ -47,20 +50,29 @@ pub async fn list(
     check_path_name(&p, "project")?;
     principal.require_project(&p, Access::Read)?;
     check_path(&state, &p, &c, None).await?;
-    let query = match parse_query(raw.as_deref(), ListKind::Items) {
+    let scope = format!("{p}/{c}");
+    let query = match parse_query_in(raw.as_deref(), ListKind::Items, &scope) {
         Ok(q) => q,
         Err(e) => {
             collection(&state, &p, &c).await?;
             return Err(e);
         }
     };
-    let rows = match state.store.list_items(&p, &c, query.after.as_deref(), query.limit).await {
+    let rows = match state
+        .store
+        .list_items(&p, &c, query.after.as_deref(), query.limit)
+        .await
+    {
         Ok(rows) => rows,
         Err(e) => return Err(store_error(&state, e, &p, None, "collection").await),
     };
-    let shown = page(rows, ListKind::Items, |i: &Item| &i.id, |i| {
-        RawValue::from_string(i.to_json()).unwrap_or_else(|_| RawValue::NULL.to_owned())
-    });
+    let shown = page_in(
+        rows,
+        ListKind::Items,
+        &scope,
+        |i: &Item| &i.id,
+        |i| RawValue::from_string(i.to_json()).unwrap_or_else(|_| RawValue::NULL.to_owned()),
+    );
     Ok(ok(shown))
 }
 
@@ -89,6 +101,7 @@ async fn collection(state: &AppState, p: &str, c: &str) -> ApiResult<Collection>
 }
 
 pub async fn create(
+    _: Writable,
     principal: Principal,
     State(state): State<AppState>,
     PathParams((p, c)): CollectionPath,
@@ -98,17 +111,24 @@ pub async fn create(
     check_path_name(&p, "project")?;
     principal.require_project(&p, Access::Write)?;
     let bytes = body_in_project(&state, &p, &headers, raw, MediaTypes::Json).await?;
+    let path = format!("/v1/projects/{p}/collections/{c}/items");
+    let pending = match idempotency::begin(&state, &principal, &headers, &path, &bytes).await? {
+        Begin::Replay(answer) => return Ok(answer),
+        Begin::Fresh(pending) => pending,
+    };
     check_path(&state, &p, &c, None).await?;
     let target = collection(&state, &p, &c).await?;
     let value = body::parse(&bytes, state.config.max_json_depth)?;
     let data = checked_item(&state, &target, value, None)?;
-    let item = match state.store.create_item(&p, &c, data).await {
-        Ok(item) => item,
-        Err(e) => return Err(store_error(&state, e, &p, None, "collection").await),
+    let new = NewResource::Item {
+        project: p.clone(),
+        collection: c.clone(),
+        data,
     };
-    let mut response = respond::item(StatusCode::CREATED, &item);
-    respond::set_location(&mut response, &item_location(&p, &c, &item.id));
-    Ok(response)
+    match idempotency::create(&state, pending, new).await {
+        Ok(answer) => Ok(answer.into_response()),
+        Err(e) => Err(store_error(&state, e, &p, None, "collection").await),
+    }
 }
 
 pub async fn get(
@@ -122,7 +142,11 @@ pub async fn get(
     check_path(&state, &p, &c, Some(&id)).await?;
     let item = current(&state, &p, &c, &id).await?;
     if not_modified(&headers, item.version) {
-        return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag(item.version))]).into_response());
+        return Ok((
+            StatusCode::NOT_MODIFIED,
+            [(header::ETAG, etag(item.version))],
+        )
+            .into_response());
     }
     Ok(respond::item(StatusCode::OK, &item))
 }
@@ -136,6 +160,7 @@ async fn current(state: &AppState, p: &str, c: &str, id: &str) -> ApiResult<Item
 
 /// PUT replaces the item's members; the server-owned ones are kept and bumped.
 pub async fn replace(
+    _: Writable,
     principal: Principal,
     State(state): State<AppState>,
     PathParams((p, c, id)): ItemPath,
@@ -160,6 +185,7 @@ pub async fn replace(
 
 /// PATCH applies an RFC 7396 merge patch to the stored item.
 pub async fn patch(
+    _: Writable,
     principal: Principal,
     State(state): State<AppState>,
     PathParams((p, c, id)): ItemPath,
@@ -172,7 +198,10 @@ pub async fn patch(
     check_path(&state, &p, &c, Some(&id)).await?;
     let mut existing = current(&state, &p, &c, &id).await?;
     let target_collection = collection(&state, &p, &c).await?;
-    let mut patch = body::into_object(body::parse(&bytes, state.config.max_json_depth)?, "a merge patch for an item")?;
+    let mut patch = body::into_object(
+        body::parse(&bytes, state.config.max_json_depth)?,
+        "a merge patch for an item",
+    )?;
     body::strip_server_owned(&mut patch, Some(&id))?;
     let patch = Value::Object(patch);
     for _ in 0..PATCH_ATTEMPTS {
@@ -181,7 +210,11 @@ pub async fn patch(
         body::merge_patch(&mut target, &patch);
         let data = checked_item(&state, &target_collection, target, Some(&id))?;
         check_if_match(&headers, existing.version)?;
-        match state.store.replace_item(&p, &c, &id, data, Some(existing.version)).await {
+        match state
+            .store
+            .replace_item(&p, &c, &id, data, Some(existing.version))
+            .await
+        {
             Ok(item) => return Ok(respond::item(StatusCode::OK, &item)),
             // Someone else wrote in between: with If-Match that is a 412, without it
             // the patch is applied again to the newer version.
@@ -198,6 +231,7 @@ pub async fn patch(
 }
 
 pub async fn delete(
+    _: Writable,
     principal: Principal,
     State(state): State<AppState>,
     PathParams((p, c, id)): ItemPath,

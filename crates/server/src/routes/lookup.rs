@@ -12,7 +12,12 @@ use axum::http::HeaderMap;
 use depot_store::StoreError;
 
 /// The 404 for the outermost missing level: project, then collection, else `inner`.
-pub async fn missing(state: &AppState, project: &str, collection: Option<&str>, inner: &str) -> ApiError {
+pub async fn missing(
+    state: &AppState,
+    project: &str,
+    collection: Option<&str>,
+    inner: &str,
+) -> ApiError {
     match state.store.get_project(project).await {
         Err(StoreError::NotFound) => return ApiError::not_found("project"),
         Err(e) => return ApiError::from_store(e, "project"),
@@ -57,6 +62,15 @@ pub async fn body_in_project(
             Err(store) => Err(ApiError::from_store(store, "project")),
             Ok(_) => Err(e),
         },
+    }
+}
+
+/// `err`, unless the project is missing: then the project's 404, which the contract's
+/// order puts before any 400 or 406 about the body.
+pub async fn unless_project_missing(state: &AppState, project: &str, err: ApiError) -> ApiError {
+    match state.store.get_project(project).await {
+        Ok(_) => err,
+        Err(e) => ApiError::from_store(e, "project"),
     }
 }
 

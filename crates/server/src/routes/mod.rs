@@ -6,6 +6,7 @@ mod collections;
 mod health;
 mod items;
 mod lookup;
+mod maintenance;
 mod oauth;
 mod projects;
 pub mod respond;
@@ -24,7 +25,9 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/projects", get(projects::list).post(projects::create))
         .route(
             "/v1/projects/{project}",
-            get(projects::get).put(projects::update).delete(projects::delete),
+            get(projects::get)
+                .put(projects::update)
+                .delete(projects::delete),
         )
         .route(
             "/v1/projects/{project}/collections",
@@ -32,7 +35,9 @@ pub fn routes() -> Router<AppState> {
         )
         .route(
             "/v1/projects/{project}/collections/{collection}",
-            get(collections::get).put(collections::update).delete(collections::delete),
+            get(collections::get)
+                .put(collections::update)
+                .delete(collections::delete),
         )
         .route(
             "/v1/projects/{project}/collections/{collection}/items",
@@ -46,7 +51,14 @@ pub fn routes() -> Router<AppState> {
                 .delete(items::delete),
         )
         .route("/v1/clients", get(clients::list).post(clients::create))
-        .route("/v1/clients/{client_id}", get(clients::get).delete(clients::delete));
+        .route(
+            "/v1/clients/{client_id}",
+            get(clients::get).delete(clients::delete),
+        )
+        .route(
+            "/v1/admin/maintenance",
+            get(maintenance::get).put(maintenance::put),
+        );
     let public = Router::new()
         .route("/oauth/token", post(oauth::token))
         .route("/oauth/revoke", post(oauth::revoke))
@@ -54,6 +66,7 @@ pub fn routes() -> Router<AppState> {
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics));
     v1.merge(public)
+        .route_layer(axum::middleware::from_fn(crate::middleware::tag_route))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
 }
@@ -64,5 +77,8 @@ async fn not_found() -> ApiError {
 
 /// axum adds the `Allow` header to whatever this returns.
 async fn method_not_allowed() -> ApiError {
-    ApiError::new(ErrorKind::MethodNotAllowed, "this endpoint does not support that method")
+    ApiError::new(
+        ErrorKind::MethodNotAllowed,
+        "this endpoint does not support that method",
+    )
 }

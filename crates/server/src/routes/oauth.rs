@@ -33,42 +33,64 @@ fn oauth_error(error: &'static str, message: &str) -> ApiError {
         // RFC 6749 §5.2 asks for the scheme the client used (Basic); the contract asks
         // every 401 for the Bearer challenge. Both are sent.
         err = err
-            .with_header(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"depot\""))
-            .with_header(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"depot\""));
+            .with_header(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"depot\""),
+            )
+            .with_header(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Basic realm=\"depot\""),
+            );
     }
     err
 }
 
-/// Reads the form body: `application/x-www-form-urlencoded`, each parameter at most once.
-async fn form(state: &AppState, headers: &HeaderMap, raw: Body) -> ApiResult<HashMap<String, String>> {
+/// Reads the form body: `application/x-www-form-urlencoded`, each parameter at most once
+/// (RFC 6749 §3.2). A parameter without a value counts as omitted (§3.1).
+async fn form(
+    state: &AppState,
+    headers: &HeaderMap,
+    raw: Body,
+) -> ApiResult<HashMap<String, String>> {
     let essence = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(';').next())
         .map(|v| v.trim().to_ascii_lowercase());
+    // RFC 6749 §5.2 makes a malformed request `invalid_request` with 400, and every
+    // OAuth client library reads that; so a wrong media type is a 400 here, not a 415.
     if essence.as_deref() != Some("application/x-www-form-urlencoded") {
-        return Err(ApiError::new(
-            ErrorKind::UnsupportedMediaType,
+        return Err(oauth_error(
+            "invalid_request",
             "the request body must be application/x-www-form-urlencoded",
-        )
-        .with_oauth_error("invalid_request"));
+        ));
     }
     let bytes = axum::body::to_bytes(raw, state.config.body_limit)
         .await
-        .map_err(|_| ApiError::new(ErrorKind::PayloadTooLarge, "the request body is too large").with_oauth_error("invalid_request"))?;
+        .map_err(|_| {
+            ApiError::new(ErrorKind::PayloadTooLarge, "the request body is too large")
+                .with_oauth_error("invalid_request")
+        })?;
     let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&bytes)
         .map_err(|_| oauth_error("invalid_request", "the form body can't be parsed"))?;
     let mut out = HashMap::new();
     for (k, v) in pairs {
         if out.insert(k.clone(), v).is_some() {
-            return Err(oauth_error("invalid_request", &format!("parameter {k} is repeated")));
+            return Err(oauth_error(
+                "invalid_request",
+                &format!("parameter {k} is repeated"),
+            ));
         }
     }
+    out.retain(|_, v| !v.is_empty());
     Ok(out)
 }
 
 /// Client id and secret from HTTP Basic (RFC 6749 §2.3.1, form-encoded inside) or the body.
-fn client_credentials(headers: &HeaderMap, params: &HashMap<String, String>) -> ApiResult<(String, String)> {
+fn client_credentials(
+    headers: &HeaderMap,
+    params: &HashMap<String, String>,
+) -> ApiResult<(String, String)> {
     let basic = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -81,10 +103,25 @@ fn client_credentials(headers: &HeaderMap, params: &HashMap<String, String>) -> 
             "invalid_request",
             "send client credentials either in HTTP Basic or in the body, not both",
         )),
-        (Some(encoded), _) => decode_basic(&encoded)
-            .ok_or_else(|| oauth_error("invalid_client", "the Basic credentials can't be decoded")),
+        (Some(encoded), _) => decode_basic(&encoded).ok_or_else(|| {
+            tracing::info!(
+                reason = "undecodable Basic credentials",
+                "authentication failed"
+            );
+            oauth_error("invalid_client", "the Basic credentials can't be decoded")
+        }),
         (None, (Some(id), Some(secret))) => Ok((id.clone(), secret.clone())),
-        (None, _) => Err(oauth_error("invalid_client", "client authentication is required")),
+        (None, (id, _)) => {
+            tracing::info!(
+                client_id = id.map_or("", String::as_str),
+                reason = "no client credentials",
+                "authentication failed"
+            );
+            Err(oauth_error(
+                "invalid_client",
+                "client authentication is required",
+            ))
+        }
     }
 }
 
@@ -107,18 +144,30 @@ async fn authenticate(state: &AppState, id: String, secret: String) -> ApiResult
         Err(StoreError::NotFound) => None,
         Err(e) => return Err(ApiError::from_store(e, "client")),
     };
-    let hash = found.as_ref().map_or_else(|| DUMMY_HASH.clone(), |c| c.secret_hash.clone());
+    let hash = found
+        .as_ref()
+        .map_or_else(|| DUMMY_HASH.clone(), |c| c.secret_hash.clone());
     let valid = tokio::task::spawn_blocking(move || verify_secret(&secret, &hash))
         .await
         .map_err(|e| ApiError::internal(format!("verify task: {e}")))?;
     match found {
         Some(client) if valid => Ok(client),
         _ => {
-            state.metrics.auth_failure();
             tracing::info!(client_id = %id, reason = "bad client credentials", "authentication failed");
-            Err(oauth_error("invalid_client", "client authentication failed"))
+            Err(oauth_error(
+                "invalid_client",
+                "client authentication failed",
+            ))
         }
     }
+}
+
+/// Counts a refused client authentication, whichever check refused it.
+fn counted(state: &AppState, response: Response) -> Response {
+    if response.status() == StatusCode::UNAUTHORIZED {
+        state.metrics.auth_failure();
+    }
+    no_store(response)
 }
 
 fn no_store(mut response: Response) -> Response {
@@ -131,7 +180,7 @@ fn no_store(mut response: Response) -> Response {
 pub async fn token(State(state): State<AppState>, headers: HeaderMap, raw: Body) -> Response {
     match issue(&state, &headers, raw).await {
         Ok(r) => no_store(r),
-        Err(e) => no_store(e.into_response()),
+        Err(e) => counted(&state, e.into_response()),
     }
 }
 
@@ -140,19 +189,30 @@ async fn issue(state: &AppState, headers: &HeaderMap, raw: Body) -> ApiResult<Re
     match params.get("grant_type").map(String::as_str) {
         None => return Err(oauth_error("invalid_request", "grant_type is required")),
         Some("client_credentials") => {}
-        Some(_) => return Err(oauth_error("unsupported_grant_type", "only client_credentials is supported")),
+        Some(_) => {
+            return Err(oauth_error(
+                "unsupported_grant_type",
+                "only client_credentials is supported",
+            ));
+        }
     }
     let (id, secret) = client_credentials(headers, &params)?;
     let client = authenticate(state, id, secret).await?;
     let allowed = Scopes::parse(client.scopes.iter().map(String::as_str))
         .map_err(|bad| ApiError::internal(format!("stored scope {bad:?} is invalid")))?;
-    let granted = match params.get("scope").map(|s| s.split(' ').filter(|s| !s.is_empty())) {
+    let granted = match params
+        .get("scope")
+        .map(|s| s.split(' ').filter(|s| !s.is_empty()))
+    {
         None => allowed,
         Some(requested) => {
             let wanted = Scopes::parse(requested)
                 .map_err(|bad| oauth_error("invalid_scope", &format!("{bad:?} is not a scope")))?;
             if wanted.is_empty() || !allowed.grants_all(&wanted) {
-                return Err(oauth_error("invalid_scope", "the requested scope exceeds the client's scopes"));
+                return Err(oauth_error(
+                    "invalid_scope",
+                    "the requested scope exceeds the client's scopes",
+                ));
             }
             wanted
         }
@@ -173,16 +233,31 @@ async fn issue(state: &AppState, headers: &HeaderMap, raw: Body) -> ApiResult<Re
 
 /// RFC 7009: the client revokes one of its own tokens. Unknown tokens, and tokens of
 /// other clients (left untouched), answer 200 too, so nothing is revealed.
-pub async fn revoke(State(state): State<AppState>, headers: HeaderMap, raw: Body) -> ApiResult<Response> {
-    let params = form(&state, &headers, raw).await?;
-    let (id, secret) = client_credentials(&headers, &params)?;
-    let client = authenticate(&state, id, secret).await?;
+pub async fn revoke(State(state): State<AppState>, headers: HeaderMap, raw: Body) -> Response {
+    match revoke_token(&state, &headers, raw).await {
+        Ok(r) => r,
+        Err(e) => counted(&state, e.into_response()),
+    }
+}
+
+async fn revoke_token(state: &AppState, headers: &HeaderMap, raw: Body) -> ApiResult<Response> {
+    let params = form(state, headers, raw).await?;
+    let (id, secret) = client_credentials(headers, &params)?;
+    let client = authenticate(state, id, secret).await?;
     let Some(token) = params.get("token") else {
         return Err(oauth_error("invalid_request", "token is required"));
     };
-    let owner = state.tokens.owner(token).await.map_err(|e| ApiError::from_store(e, "token"))?;
+    let owner = state
+        .tokens
+        .owner(token)
+        .await
+        .map_err(|e| ApiError::from_store(e, "token"))?;
     if owner.as_deref() == Some(client.client_id.as_str()) {
-        state.tokens.revoke(token).await.map_err(|e| ApiError::from_store(e, "token"))?;
+        state
+            .tokens
+            .revoke(token)
+            .await
+            .map_err(|e| ApiError::from_store(e, "token"))?;
     }
     Ok(no_store(super::respond::deleted("token revoked")))
 }

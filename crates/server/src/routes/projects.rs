@@ -1,12 +1,14 @@
 //! `/v1/projects` and `/v1/projects/{project}`.
 
-use super::lookup::{body_in_project, check_path_name};
-use super::respond::{created, deleted, ok};
+use super::lookup::{body_in_project, check_path_name, unless_project_missing};
+use super::respond::{deleted, ok};
 use crate::auth::{Access, Principal};
 use crate::body::{self, MediaTypes};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::PathParams;
 use crate::fields::{Fields, check_name, require_present};
+use crate::idempotency::{self, Begin};
+use crate::maintenance::Writable;
 use crate::paging::{ListKind, page, parse_query};
 use crate::state::AppState;
 use axum::body::Body;
@@ -14,6 +16,8 @@ use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use depot_api::types;
+use depot_store::NewResource;
+use serde_json::{Map, Value};
 
 pub fn show(p: depot_store::Project) -> types::Project {
     types::Project {
@@ -24,17 +28,26 @@ pub fn show(p: depot_store::Project) -> types::Project {
     }
 }
 
-pub async fn list(principal: Principal, State(state): State<AppState>, RawQuery(raw): RawQuery) -> ApiResult<Response> {
+pub async fn list(
+    principal: Principal,
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Response> {
     let query = parse_query(raw.as_deref(), ListKind::Projects)?;
     let rows = state
         .store
-        .list_projects(&principal.project_filter(), query.after.as_deref(), query.limit)
+        .list_projects(
+            &principal.project_filter(),
+            query.after.as_deref(),
+            query.limit,
+        )
         .await
         .map_err(|e| ApiError::from_store(e, "project"))?;
     Ok(ok(page(rows, ListKind::Projects, |p| &p.name, show)))
 }
 
 pub async fn create(
+    _: Writable,
     principal: Principal,
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -42,21 +55,30 @@ pub async fn create(
 ) -> ApiResult<Response> {
     principal.require_admin()?;
     let bytes = body::read(&headers, raw, state.config.body_limit, MediaTypes::Json).await?;
+    let pending =
+        match idempotency::begin(&state, &principal, &headers, "/v1/projects", &bytes).await? {
+            Begin::Replay(answer) => return Ok(answer),
+            Begin::Fresh(pending) => pending,
+        };
     let value = body::parse(&bytes, state.config.max_json_depth)?;
-    let mut fields = Fields::new(body::into_object(value, "a project")?, &["name", "metadata"])?;
+    let mut fields = Fields::new(
+        body::into_object(value, "a project")?,
+        &["name", "metadata"],
+    )?;
     let name = fields.string("name")?;
     let metadata = fields.object("metadata")?;
     if let Some(n) = &name {
         check_name(n, "a project")?;
     }
     require_present(&[("name", name.is_some())])?;
-    let name = name.unwrap_or_default();
-    let project = state
-        .store
-        .create_project(&name, metadata.unwrap_or_default())
+    let new = NewResource::Project {
+        name: name.unwrap_or_default(),
+        metadata: metadata.unwrap_or_default(),
+    };
+    let answer = idempotency::create(&state, pending, new)
         .await
         .map_err(|e| ApiError::from_store(e, "project"))?;
-    Ok(created(&format!("/v1/projects/{name}"), show(project)))
+    Ok(answer.into_response())
 }
 
 pub async fn get(
@@ -76,6 +98,7 @@ pub async fn get(
 
 /// PUT replaces the project's metadata; `name`, if sent, must be the path's.
 pub async fn update(
+    _: Writable,
     principal: Principal,
     State(state): State<AppState>,
     PathParams(project): PathParams<String>,
@@ -85,23 +108,38 @@ pub async fn update(
     check_path_name(&project, "project")?;
     principal.require_project(&project, Access::Write)?;
     let bytes = body_in_project(&state, &project, &headers, raw, MediaTypes::Json).await?;
-    let value = body::parse(&bytes, state.config.max_json_depth)?;
-    let mut fields = Fields::new(body::into_object(value, "a project")?, &["name", "metadata"])?;
-    if fields.string("name")?.is_some_and(|n| n != project) {
-        return Err(ApiError::bad_request("a project can't be renamed; name must match the URL"));
-    }
-    let metadata = fields.object("metadata")?;
-    require_present(&[("metadata", metadata.is_some())])?;
+    let metadata = match update_body(&bytes, &project, state.config.max_json_depth) {
+        Ok(metadata) => metadata,
+        Err(e) => return Err(unless_project_missing(&state, &project, e).await),
+    };
     let updated = state
         .store
-        .update_project(&project, metadata.unwrap_or_default())
+        .update_project(&project, metadata)
         .await
         .map_err(|e| ApiError::from_store(e, "project"))?;
     Ok(ok(show(updated)))
 }
 
+/// The metadata of a PUT body; `name`, if sent, must be the path's.
+fn update_body(bytes: &[u8], project: &str, max_depth: usize) -> ApiResult<Map<String, Value>> {
+    let value = body::parse(bytes, max_depth)?;
+    let mut fields = Fields::new(
+        body::into_object(value, "a project")?,
+        &["name", "metadata"],
+    )?;
+    if fields.string("name")?.is_some_and(|n| n != project) {
+        return Err(ApiError::bad_request(
+            "a project can't be renamed; name must match the URL",
+        ));
+    }
+    let metadata = fields.object("metadata")?;
+    require_present(&[("metadata", metadata.is_some())])?;
+    Ok(metadata.unwrap_or_default())
+}
+
 /// DELETE removes the project with all its collections and items; it needs `admin`.
 pub async fn delete(
+    _: Writable,
     principal: Principal,
     State(state): State<AppState>,
     PathParams(project): PathParams<String>,

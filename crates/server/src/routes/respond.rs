@@ -5,7 +5,7 @@ use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use depot_api::ErrorBody;
-use depot_store::Item;
+use depot_store::{Item, Resource, StoredResponse};
 use serde::Serialize;
 
 pub fn ok<T: Serialize>(body: T) -> Response {
@@ -31,11 +31,16 @@ pub fn deleted(message: &str) -> Response {
 pub fn item(status: StatusCode, item: &Item) -> Response {
     let mut response = (
         status,
-        [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
         item.to_json(),
     )
         .into_response();
-    response.headers_mut().insert(header::ETAG, etag(item.version));
+    response
+        .headers_mut()
+        .insert(header::ETAG, etag(item.version));
     response
 }
 
@@ -47,4 +52,35 @@ pub fn set_location(response: &mut Response, location: &str) {
 
 pub fn item_location(project: &str, collection: &str, id: &str) -> String {
     format!("/v1/projects/{project}/collections/{collection}/items/{id}")
+}
+
+/// The 201 answer to a create, as stored for idempotent replays.
+pub fn render(resource: &Resource) -> StoredResponse {
+    let (location, body) = match resource {
+        Resource::Project(p) => (
+            format!("/v1/projects/{}", p.name),
+            serde_json::to_string(&super::projects::show(p.clone())),
+        ),
+        Resource::Collection(c) => (
+            format!("/v1/projects/{}/collections/{}", c.project, c.name),
+            serde_json::to_string(&super::collections::show(c.clone())),
+        ),
+        Resource::Item {
+            project,
+            collection,
+            item,
+        } => (
+            item_location(project, collection, &item.id),
+            Ok(item.to_json()),
+        ),
+        Resource::Client(c) => (
+            format!("/v1/clients/{}", c.client_id),
+            serde_json::to_string(&super::clients::show(c.clone())),
+        ),
+    };
+    StoredResponse {
+        status: 201,
+        location: Some(location),
+        body: body.unwrap_or_default(),
+    }
 }

@@ -1,0 +1,63 @@
+//! `GET/PUT /v1/admin/maintenance` (admin).
+
+use super::respond::ok;
+use crate::auth::Principal;
+use crate::body::{self, MediaTypes};
+use crate::error::{ApiError, ApiResult};
+use crate::fields::{Fields, require_present, wrong_type};
+use crate::state::AppState;
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::Response;
+use depot_api::types::Maintenance;
+use serde_json::Value;
+
+/// The longest `Retry-After` that may be configured: a day.
+const MAX_RETRY_AFTER: u64 = 86_400;
+
+pub async fn get(principal: Principal, State(state): State<AppState>) -> ApiResult<Response> {
+    principal.require_admin()?;
+    Ok(ok(state.maintenance.get()))
+}
+
+/// `{"enabled": bool, "retry_after": seconds?}`; `retry_after` keeps its value if left out.
+pub async fn put(
+    principal: Principal,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    raw: Body,
+) -> ApiResult<Response> {
+    principal.require_admin()?;
+    let bytes = body::read(&headers, raw, state.config.body_limit, MediaTypes::Json).await?;
+    let value = body::parse(&bytes, state.config.max_json_depth)?;
+    let mut fields = Fields::new(
+        body::into_object(value, "the maintenance switch")?,
+        &["enabled", "retry_after"],
+    )?;
+    let enabled = match fields.take("enabled") {
+        None => None,
+        Some(Value::Bool(b)) => Some(b),
+        Some(other) => return Err(wrong_type("enabled", "a boolean", &other)),
+    };
+    let retry_after = match fields.take("retry_after") {
+        None => None,
+        Some(v) => match v.as_u64() {
+            Some(n) if n <= MAX_RETRY_AFTER => Some(n),
+            _ => return Err(wrong_type("retry_after", "an integer from 0 to 86400", &v)),
+        },
+    };
+    require_present(&[("enabled", enabled.is_some())])?;
+    let current = state.maintenance.get();
+    let wanted = Maintenance {
+        enabled: enabled.unwrap_or_default(),
+        retry_after: retry_after.unwrap_or(current.retry_after),
+    };
+    state
+        .maintenance
+        .store(state.store.as_ref(), wanted)
+        .await
+        .map_err(|e| ApiError::from_store(e, "setting"))?;
+    tracing::info!(client_id = %principal.client_id, enabled = wanted.enabled, retry_after = wanted.retry_after, "maintenance switched");
+    Ok(ok(wanted))
+}

@@ -1,0 +1,405 @@
+//! The 503 promise and safe retries: maintenance mode, draining, admission, storage
+//! outages, `Idempotency-Key`, and the metrics that count them.
+
+mod common;
+
+use axum::http::Method;
+use common::TestApp;
+use depot_api::types::Maintenance;
+use serde_json::{Value, json};
+
+const ITEMS: &str = "/v1/projects/p/collections/c/items";
+
+async fn app_with_collection() -> TestApp {
+    let app = TestApp::new().await;
+    app.project("p").await;
+    app.collection("p", "c", json!(null)).await;
+    app
+}
+
+async fn item_count(app: &TestApp) -> usize {
+    app.store()
+        .list_items("p", "c", None, 1000)
+        .await
+        .unwrap()
+        .rows
+        .len()
+}
+
+async fn set_maintenance(app: &TestApp, body: Value) -> common::Resp {
+    let admin = app.admin().await;
+    app.req(Method::PUT, "/v1/admin/maintenance")
+        .actor(&admin)
+        .json(&body)
+        .send()
+        .await
+}
+
+#[tokio::test]
+async fn maintenance_mode_answers_every_write_503_and_keeps_reads_working() {
+    let app = app_with_collection().await;
+    let item = app.item("p", "c", json!({"a": 1})).await;
+    let r = set_maintenance(&app, json!({"enabled": true, "retry_after": 7})).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json(), json!({"enabled": true, "retry_after": 7}));
+
+    let admin = app.admin().await;
+    let one = format!("{ITEMS}/{}", item["id"].as_str().unwrap());
+    let writes = [
+        (
+            Method::POST,
+            "/v1/projects".to_owned(),
+            json!({"name": "q"}),
+        ),
+        (
+            Method::PUT,
+            "/v1/projects/p".to_owned(),
+            json!({"metadata": {}}),
+        ),
+        (Method::DELETE, "/v1/projects/p".to_owned(), json!(null)),
+        (
+            Method::POST,
+            "/v1/projects/p/collections".to_owned(),
+            json!({"name": "d"}),
+        ),
+        (
+            Method::PUT,
+            "/v1/projects/p/collections/c".to_owned(),
+            json!({"schema": null}),
+        ),
+        (
+            Method::DELETE,
+            "/v1/projects/p/collections/c".to_owned(),
+            json!(null),
+        ),
+        (Method::POST, ITEMS.to_owned(), json!({"a": 2})),
+        (Method::PUT, one.clone(), json!({"a": 3})),
+        (Method::PATCH, one.clone(), json!({"a": 4})),
+        (Method::DELETE, one.clone(), json!(null)),
+        (
+            Method::POST,
+            "/v1/clients".to_owned(),
+            json!({"name": "x", "scopes": ["admin"]}),
+        ),
+        (Method::DELETE, "/v1/clients/nobody".to_owned(), json!(null)),
+    ];
+    for (method, path, body) in writes {
+        for actor in [admin.clone(), app.anon()] {
+            let r = app
+                .req(method.clone(), &path)
+                .actor(&actor)
+                .json(&body)
+                .send()
+                .await;
+            r.assert_error(503);
+            assert_eq!(r.header("retry-after"), Some("7"), "{method} {path}");
+        }
+    }
+    assert_eq!(item_count(&app).await, 1, "nothing was written");
+    let r = app.req(Method::GET, &one).actor(&admin).send().await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json(), item);
+    let r = app
+        .req(Method::GET, "/v1/admin/maintenance")
+        .actor(&admin)
+        .send()
+        .await;
+    assert_eq!(r.json()["enabled"], true);
+
+    let r = set_maintenance(&app, json!({"enabled": false})).await;
+    assert_eq!(r.json(), json!({"enabled": false, "retry_after": 7}));
+    app.item("p", "c", json!({"a": 5})).await;
+}
+
+#[tokio::test]
+async fn the_maintenance_switch_is_admin_only_and_strict() {
+    let app = TestApp::new().await;
+    let reader = app.client_with(&["project:p:read"]).await;
+    app.req(Method::GET, "/v1/admin/maintenance")
+        .actor(&reader)
+        .send()
+        .await
+        .assert_error(403);
+    app.req(Method::PUT, "/v1/admin/maintenance")
+        .json(&json!({"enabled": true}))
+        .send()
+        .await
+        .assert_error(401);
+    set_maintenance(&app, json!({"retry_after": 3}))
+        .await
+        .assert_error(406);
+    set_maintenance(&app, json!({"enabled": "yes"}))
+        .await
+        .assert_error(400);
+    set_maintenance(&app, json!({"enabled": true, "retry_after": -1}))
+        .await
+        .assert_error(400);
+    set_maintenance(&app, json!({"enabled": true, "later": 1}))
+        .await
+        .assert_error(400);
+    let admin = app.admin().await;
+    app.req(Method::DELETE, "/v1/admin/maintenance")
+        .actor(&admin)
+        .send()
+        .await
+        .assert_error(405);
+}
+
+#[tokio::test]
+async fn the_maintenance_switch_survives_a_restart_of_the_state() {
+    let app = TestApp::new().await;
+    set_maintenance(&app, json!({"enabled": true, "retry_after": 9})).await;
+    let fresh = depot_server::maintenance::MaintenanceSwitch::default();
+    fresh.refresh(app.store()).await.unwrap();
+    assert_eq!(
+        fresh.get(),
+        Maintenance {
+            enabled: true,
+            retry_after: 9
+        }
+    );
+}
+
+#[tokio::test]
+async fn a_draining_server_answers_new_requests_503_but_keeps_health_probes() {
+    let app = app_with_collection().await;
+    let admin = app.admin().await;
+    app.state.admission.start_draining();
+    let r = app
+        .req(Method::POST, ITEMS)
+        .actor(&admin)
+        .json(&json!({"a": 1}))
+        .send()
+        .await;
+    r.assert_error(503);
+    assert_eq!(r.header("retry-after"), Some("1"));
+    app.req(Method::GET, ITEMS)
+        .actor(&admin)
+        .send()
+        .await
+        .assert_error(503);
+    assert_eq!(app.req(Method::GET, "/healthz").send().await.status, 200);
+    assert_eq!(item_count(&app).await, 0);
+}
+
+#[tokio::test]
+async fn a_locked_database_answers_503_and_writes_nothing() {
+    let app = app_with_collection().await;
+    let admin = app.admin().await;
+    let path = app.state.config.database_path();
+    let lock = rusqlite::Connection::open(&path).unwrap();
+    lock.execute_batch("BEGIN EXCLUSIVE").unwrap();
+    // The writer waits out its busy timeout, then gives up: 503, and nothing happened.
+    let r = app
+        .req(Method::POST, ITEMS)
+        .actor(&admin)
+        .json(&json!({"a": 1}))
+        .send()
+        .await;
+    r.assert_error(503);
+    assert!(r.header("retry-after").is_some());
+    assert!(
+        !r.message().contains("sqlite") && !r.message().contains("SQL"),
+        "{}",
+        r.message()
+    );
+    lock.execute_batch("ROLLBACK").unwrap();
+    assert_eq!(item_count(&app).await, 0);
+    app.item("p", "c", json!({"a": 2})).await;
+}
+
+async fn post_with_key(
+    app: &TestApp,
+    actor: &common::Actor,
+    key: &str,
+    body: &Value,
+) -> common::Resp {
+    app.req(Method::POST, ITEMS)
+        .actor(actor)
+        .header("idempotency-key", key)
+        .json(body)
+        .send()
+        .await
+}
+
+#[tokio::test]
+async fn an_idempotent_retry_replays_the_first_answer_and_creates_nothing() {
+    let app = app_with_collection().await;
+    let admin = app.admin().await;
+    let first = post_with_key(&app, &admin, "k1", &json!({"a": 1})).await;
+    assert_eq!(first.status, 201);
+    let again = post_with_key(&app, &admin, "k1", &json!({"a": 1})).await;
+    assert_eq!(again.status, 201);
+    assert_eq!(again.bytes, first.bytes);
+    assert_eq!(again.header("location"), first.header("location"));
+    assert_eq!(again.header("idempotent-replayed"), Some("true"));
+    assert_eq!(item_count(&app).await, 1);
+    assert_eq!(app.metric("depot_idempotent_replays_total").await, 1);
+
+    // Even after the item changed, the replay is the first answer.
+    let id = first.json()["id"].as_str().unwrap().to_owned();
+    let r = app
+        .req(Method::PUT, &format!("{ITEMS}/{id}"))
+        .actor(&admin)
+        .json(&json!({"a": 9}))
+        .send()
+        .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        post_with_key(&app, &admin, "k1", &json!({"a": 1}))
+            .await
+            .bytes,
+        first.bytes
+    );
+}
+
+#[tokio::test]
+async fn an_idempotency_key_reused_with_another_body_is_422() {
+    let app = app_with_collection().await;
+    let admin = app.admin().await;
+    assert_eq!(
+        post_with_key(&app, &admin, "k", &json!({"a": 1}))
+            .await
+            .status,
+        201
+    );
+    post_with_key(&app, &admin, "k", &json!({"a": 2}))
+        .await
+        .assert_error(422);
+    assert_eq!(item_count(&app).await, 1);
+}
+
+#[tokio::test]
+async fn idempotency_keys_are_scoped_to_the_client() {
+    let app = app_with_collection().await;
+    let (a, b) = (app.admin().await, app.admin().await);
+    assert_eq!(
+        post_with_key(&app, &a, "same", &json!({"a": 1}))
+            .await
+            .status,
+        201
+    );
+    let r = post_with_key(&app, &b, "same", &json!({"a": 1})).await;
+    assert_eq!(r.status, 201);
+    assert_eq!(r.header("idempotent-replayed"), None);
+    assert_eq!(item_count(&app).await, 2);
+}
+
+#[tokio::test]
+async fn a_failed_keyed_request_stores_nothing_and_can_be_retried() {
+    let app = TestApp::new().await;
+    app.project("p").await;
+    let admin = app.admin().await;
+    post_with_key(&app, &admin, "k", &json!({"a": 1}))
+        .await
+        .assert_error(404);
+    app.collection("p", "c", json!(null)).await;
+    assert_eq!(
+        post_with_key(&app, &admin, "k", &json!({"a": 1}))
+            .await
+            .status,
+        201
+    );
+}
+
+#[tokio::test]
+async fn idempotency_keys_work_on_every_create() {
+    let app = TestApp::new().await;
+    let admin = app.admin().await;
+    let creates = [
+        ("/v1/projects", json!({"name": "p"})),
+        ("/v1/projects/p/collections", json!({"name": "c"})),
+        (
+            "/v1/clients",
+            json!({"name": "app", "scopes": ["project:p:read"]}),
+        ),
+    ];
+    for (path, body) in creates {
+        // One key per create: the same key on another path is another request (422).
+        let key = format!("key-for-{path}");
+        let send = || {
+            app.req(Method::POST, path)
+                .actor(&admin)
+                .header("idempotency-key", &key)
+                .json(&body)
+                .send()
+        };
+        let first = send().await;
+        assert_eq!(first.status, 201, "{path}");
+        let again = send().await;
+        assert_eq!(again.status, 201, "{path}: a replay, not a 409");
+        assert_eq!(again.header("location"), first.header("location"));
+        assert_eq!(again.header("idempotent-replayed"), Some("true"));
+    }
+    let clients = app.store().list_clients(None, 100).await.unwrap().rows;
+    assert_eq!(clients.iter().filter(|c| c.name == "app").count(), 1);
+}
+
+#[tokio::test]
+async fn a_malformed_idempotency_key_is_400() {
+    let app = app_with_collection().await;
+    let admin = app.admin().await;
+    post_with_key(&app, &admin, &"k".repeat(256), &json!({}))
+        .await
+        .assert_error(400);
+}
+
+#[tokio::test]
+async fn metrics_count_requests_by_route_and_status() {
+    let app = app_with_collection().await;
+    let admin = app.admin().await;
+    app.req(Method::GET, "/v1/projects/p/collections/c/items")
+        .actor(&admin)
+        .send()
+        .await;
+    app.req(Method::GET, "/nowhere").send().await;
+    let text = app.req(Method::GET, "/metrics").send().await.text();
+    assert!(text.contains(r#"depot_requests_total{method="GET",route="/v1/projects/{project}/collections/{collection}/items",status="200"} 1"#), "{text}");
+    assert!(
+        text.contains(r#"depot_requests_total{method="GET",route="unmatched",status="404"} 1"#),
+        "{text}"
+    );
+    assert!(
+        text.contains("depot_request_duration_seconds_bucket"),
+        "{text}"
+    );
+    for name in [
+        "depot_in_flight",
+        "depot_admitted_total",
+        "depot_shed_total",
+        "depot_idempotent_replays_total",
+    ] {
+        assert!(text.contains(name), "{name} missing:\n{text}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_retries_of_one_key_create_one_item_and_answer_201_or_409() {
+    let app = app_with_collection().await;
+    let admin = app.admin().await;
+    let sends: Vec<_> = (0..16)
+        .map(|_| {
+            let req = app
+                .req(Method::POST, ITEMS)
+                .actor(&admin)
+                .header("idempotency-key", "race")
+                .json(&json!({"a": 1}));
+            tokio::spawn(req.send())
+        })
+        .collect();
+    let mut bodies = Vec::new();
+    for s in sends {
+        let r = s.await.unwrap();
+        match r.status.as_u16() {
+            201 => bodies.push(r.bytes.clone()),
+            409 => assert!(r.message().contains("in flight"), "{}", r.message()),
+            other => panic!("unexpected {other}: {}", r.text()),
+        }
+    }
+    assert!(!bodies.is_empty());
+    assert!(
+        bodies.iter().all(|b| *b == bodies[0]),
+        "every 201 is the same answer"
+    );
+    assert_eq!(item_count(&app).await, 1);
+}

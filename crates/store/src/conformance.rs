@@ -9,9 +9,11 @@
 //! - [`collections`]: parents, schemas, cascades.
 //! - [`items`]: ids, versions, timestamps, exact data, preconditions, cascades.
 //! - [`auth`]: OAuth clients, tokens, settings and ping.
+//! - [`idempotency`]: keyed creates, replays, refusals and purging.
 
 pub mod auth;
 pub mod collections;
+pub mod idempotency;
 pub mod items;
 pub mod projects;
 
@@ -66,6 +68,10 @@ where
         auth::tokens_insert_get_revoke,
         auth::purge_removes_only_expired_tokens,
         auth::settings_get_put_overwrite,
+        idempotency::a_keyed_create_stores_its_answer_and_replays_it,
+        idempotency::a_key_reused_with_another_fingerprint_is_refused,
+        idempotency::a_failed_keyed_create_stores_nothing,
+        idempotency::purge_removes_only_expired_keys,
     );
 }
 

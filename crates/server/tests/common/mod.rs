@@ -14,6 +14,8 @@ use serde_json::Value;
 use std::sync::Arc;
 use tower::ServiceExt;
 
+pub mod resources;
+
 pub struct TestApp {
     pub state: AppState,
     pub router: Router,
@@ -41,7 +43,11 @@ impl TestApp {
         let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&config.database_path()).unwrap());
         let state = AppState::new(store, config);
         let router = depot_server::router(state.clone());
-        TestApp { state, router, _dir: dir }
+        TestApp {
+            state,
+            router,
+            _dir: dir,
+        }
     }
 
     pub fn store(&self) -> &dyn Store {
@@ -88,7 +94,12 @@ impl TestApp {
     /// Creates a project as admin; panics unless 201.
     pub async fn project(&self, name: &str) {
         let admin = self.admin().await;
-        let r = self.req(Method::POST, "/v1/projects").actor(&admin).json(&serde_json::json!({"name": name})).send().await;
+        let r = self
+            .req(Method::POST, "/v1/projects")
+            .actor(&admin)
+            .json(&serde_json::json!({"name": name}))
+            .send()
+            .await;
         assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
     }
 
@@ -96,7 +107,12 @@ impl TestApp {
     pub async fn collection(&self, project: &str, name: &str, schema: Value) {
         let admin = self.admin().await;
         let path = format!("/v1/projects/{project}/collections");
-        let r = self.req(Method::POST, &path).actor(&admin).json(&serde_json::json!({"name": name, "schema": schema})).send().await;
+        let r = self
+            .req(Method::POST, &path)
+            .actor(&admin)
+            .json(&serde_json::json!({"name": name, "schema": schema}))
+            .send()
+            .await;
         assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
     }
 
@@ -104,7 +120,12 @@ impl TestApp {
     pub async fn item(&self, project: &str, collection: &str, body: Value) -> Value {
         let admin = self.admin().await;
         let path = format!("/v1/projects/{project}/collections/{collection}/items");
-        let r = self.req(Method::POST, &path).actor(&admin).json(&body).send().await;
+        let r = self
+            .req(Method::POST, &path)
+            .actor(&admin)
+            .json(&body)
+            .send()
+            .await;
         assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
         r.json()
     }
@@ -137,7 +158,8 @@ impl Req {
 
     /// A JSON body with `Content-Type: application/json`.
     pub fn json(self, value: &Value) -> Req {
-        self.header("content-type", "application/json").raw(value.to_string())
+        self.header("content-type", "application/json")
+            .raw(value.to_string())
     }
 
     /// A body as given, with whatever headers were set.
@@ -151,8 +173,20 @@ impl Req {
         let response = self.router.oneshot(request).await.unwrap();
         let status = response.status();
         let headers = response.headers().clone();
-        let bytes = response.into_body().collect().await.unwrap().to_bytes().to_vec();
-        Resp { status, headers, bytes, body: serde_json::from_slice(&[]).ok() }.parsed()
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .unwrap()
+            .to_bytes()
+            .to_vec();
+        Resp {
+            status,
+            headers,
+            bytes,
+            body: serde_json::from_slice(&[]).ok(),
+        }
+        .parsed()
     }
 }
 
@@ -172,32 +206,159 @@ impl Resp {
     }
 
     pub fn json(&self) -> Value {
-        self.body.clone().unwrap_or_else(|| panic!("not JSON: {:?}", String::from_utf8_lossy(&self.bytes)))
+        self.body
+            .clone()
+            .unwrap_or_else(|| panic!("not JSON: {:?}", String::from_utf8_lossy(&self.bytes)))
     }
 
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(HeaderName::from_bytes(name.as_bytes()).unwrap()).and_then(|v| v.to_str().ok())
+        self.headers
+            .get(HeaderName::from_bytes(name.as_bytes()).unwrap())
+            .and_then(|v| v.to_str().ok())
     }
 
     /// Asserts the status and that the body is the contract's error envelope for it.
     #[track_caller]
     pub fn assert_error(&self, status: u16) -> &Resp {
-        assert_eq!(self.status.as_u16(), status, "body: {}", String::from_utf8_lossy(&self.bytes));
+        assert_eq!(
+            self.status.as_u16(),
+            status,
+            "body: {}",
+            String::from_utf8_lossy(&self.bytes)
+        );
         assert_eq!(self.header("content-type"), Some("application/json"));
         let body = self.json();
         assert_eq!(body["code"], status, "{body}");
-        assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()), "{body}");
+        assert!(
+            body["message"].as_str().is_some_and(|m| !m.is_empty()),
+            "{body}"
+        );
         let allowed = ["code", "message", "details", "error", "error_description"];
-        assert!(body.as_object().unwrap().keys().all(|k| allowed.contains(&k.as_str())), "{body}");
+        assert!(
+            body.as_object()
+                .unwrap()
+                .keys()
+                .all(|k| allowed.contains(&k.as_str())),
+            "{body}"
+        );
         assert!(self.header("x-request-id").is_some());
         self
     }
 
     pub fn message(&self) -> String {
-        self.json()["message"].as_str().unwrap_or_default().to_owned()
+        self.json()["message"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
     }
 }
 
 pub fn header_value(s: &str) -> HeaderValue {
     HeaderValue::from_str(s).unwrap()
+}
+
+// ---- OAuth helpers (added for the auth suites; existing helpers above are unchanged) ----
+
+impl Actor {
+    /// A caller presenting `token` as `Authorization: Bearer <token>`.
+    pub fn bearer(token: &str) -> Actor {
+        Actor {
+            token: Some(token.to_owned()),
+        }
+    }
+}
+
+impl TestApp {
+    /// A fresh client with a real argon2id secret, usable at `/oauth/token`.
+    /// Returns `(client_id, client_secret)`.
+    pub async fn client_with_secret(&self, scopes: &[&str]) -> (String, String) {
+        let client_id = format!("svc{}", rand_suffix());
+        let secret =
+            depot_server::auth::secrets::generate(depot_server::auth::secrets::SECRET_PREFIX);
+        self.client_with_credentials(&client_id, &secret, scopes)
+            .await;
+        (client_id, secret)
+    }
+
+    /// A client with exactly these credentials (argon2id-hashed like any other).
+    pub async fn client_with_credentials(&self, client_id: &str, secret: &str, scopes: &[&str]) {
+        self.store()
+            .create_client(ClientRecord {
+                client_id: client_id.to_owned(),
+                name: "test".into(),
+                secret_hash: depot_server::auth::secrets::hash_secret(secret).unwrap(),
+                scopes: scopes.iter().map(|s| s.to_string()).collect(),
+                created_at: now_timestamp(),
+            })
+            .await
+            .unwrap();
+    }
+
+    /// `POST path` with an `application/x-www-form-urlencoded` body of `pairs`.
+    pub fn form(&self, path: &str, pairs: &[(&str, &str)]) -> Req {
+        self.req(Method::POST, path)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .raw(form_body(pairs))
+    }
+
+    /// A token from `/oauth/token` (credentials in the body); panics unless 200.
+    pub async fn token_for(&self, client_id: &str, secret: &str, scope: Option<&str>) -> String {
+        let mut pairs = vec![
+            ("grant_type", "client_credentials"),
+            ("client_id", client_id),
+            ("client_secret", secret),
+        ];
+        if let Some(s) = scope {
+            pairs.push(("scope", s));
+        }
+        let r = self.form("/oauth/token", &pairs).send().await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        r.json()["access_token"].as_str().unwrap().to_owned()
+    }
+
+    /// The value of an unlabelled counter at `/metrics`.
+    pub async fn metric(&self, name: &str) -> u64 {
+        let r = self.req(Method::GET, "/metrics").send().await;
+        assert_eq!(r.status, StatusCode::OK);
+        let text = r.text();
+        text.lines()
+            .find_map(|l| l.strip_prefix(name).and_then(|rest| rest.strip_prefix(' ')))
+            .unwrap_or_else(|| panic!("{name} not in /metrics:\n{text}"))
+            .trim()
+            .parse()
+            .unwrap()
+    }
+}
+
+impl Resp {
+    /// The body as (lossy) text.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.bytes).into_owned()
+    }
+
+    /// Every value of a header, in order.
+    pub fn header_all(&self, name: &str) -> Vec<String> {
+        self.headers
+            .get_all(HeaderName::from_bytes(name.as_bytes()).unwrap())
+            .iter()
+            .map(|v| v.to_str().unwrap().to_owned())
+            .collect()
+    }
+}
+
+/// `application/x-www-form-urlencoded` text of `pairs`.
+pub fn form_body(pairs: &[(&str, &str)]) -> String {
+    serde_urlencoded::to_string(pairs).unwrap()
+}
+
+/// An `Authorization: Basic` value as RFC 6749 §2.3.1 asks: id and secret each
+/// form-urlencoded, then joined with `:` and base64-encoded.
+pub fn basic(client_id: &str, secret: &str) -> String {
+    use base64::Engine;
+    let enc = |s: &str| serde_urlencoded::to_string([("v", s)]).unwrap()[2..].to_owned();
+    let raw = format!("{}:{}", enc(client_id), enc(secret));
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(raw)
+    )
 }

@@ -164,7 +164,14 @@ mod tests {
 
     #[test]
     fn syntax_errors_truncation_trailing_data_and_bad_utf8_are_refused() {
-        for bad in [&b"{"[..], b"{\"a\":}", b"{} x", b"\"\xff\"", b"", b"\"\\ud800\""] {
+        for bad in [
+            &b"{"[..],
+            b"{\"a\":}",
+            b"{} x",
+            b"\"\xff\"",
+            b"",
+            b"\"\\ud800\"",
+        ] {
             assert!(parse_strict(bad, 64).is_err(), "{bad:?}");
         }
     }

@@ -12,7 +12,9 @@ pub fn is_valid_name(name: &str) -> bool {
     let lower_or_digit = |b: &u8| b.is_ascii_lowercase() || b.is_ascii_digit();
     bytes.len() <= 63
         && lower_or_digit(first)
-        && rest.iter().all(|b| lower_or_digit(b) || *b == b'_' || *b == b'-')
+        && rest
+            .iter()
+            .all(|b| lower_or_digit(b) || *b == b'_' || *b == b'-')
 }
 
 #[cfg(test)]
@@ -24,7 +26,17 @@ mod tests {
         for ok in ["a", "0", "notes", "my-app_2", &"a".repeat(63)] {
             assert!(is_valid_name(ok), "{ok} should be valid");
         }
-        for bad in ["", "-a", "_a", "A", "a b", "a/b", "é", &"a".repeat(64), "a.b"] {
+        for bad in [
+            "",
+            "-a",
+            "_a",
+            "A",
+            "a b",
+            "a/b",
+            "é",
+            &"a".repeat(64),
+            "a.b",
+        ] {
             assert!(!is_valid_name(bad), "{bad} should be invalid");
         }
     }

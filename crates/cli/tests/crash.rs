@@ -31,7 +31,13 @@ async fn setup(http: &reqwest::Client, server: &Server, token: &str) {
 }
 
 /// Creates items until the server dies; records every (id, body) answered 201.
-async fn writer(http: reqwest::Client, url: String, token: String, n: usize, acked: Arc<Mutex<Vec<(String, Value)>>>) {
+async fn writer(
+    http: reqwest::Client,
+    url: String,
+    token: String,
+    n: usize,
+    acked: Arc<Mutex<Vec<(String, Value)>>>,
+) {
     for seq in 0.. {
         let body = json!({"writer": n, "seq": seq, "text": "x".repeat(seq % 50)});
         let Ok(r) = http.post(&url).bearer_auth(&token).json(&body).send().await else {
@@ -40,7 +46,9 @@ async fn writer(http: reqwest::Client, url: String, token: String, n: usize, ack
         if r.status() != 201 {
             continue;
         }
-        let Ok(item) = r.json::<Value>().await else { return };
+        let Ok(item) = r.json::<Value>().await else {
+            return;
+        };
         let id = item["id"].as_str().unwrap().to_owned();
         acked.lock().unwrap().push((id, body));
     }
@@ -62,7 +70,15 @@ async fn every_acknowledged_create_survives_sigkill() {
         }
         let url = server.url("/v1/projects/crash/collections/notes/items");
         let tasks: Vec<_> = (0..WRITERS)
-            .map(|n| tokio::spawn(writer(http.clone(), url.clone(), token.clone(), round * WRITERS + n, acked.clone())))
+            .map(|n| {
+                tokio::spawn(writer(
+                    http.clone(),
+                    url.clone(),
+                    token.clone(),
+                    round * WRITERS + n,
+                    acked.clone(),
+                ))
+            })
             .collect();
         tokio::time::sleep(Duration::from_millis(1500)).await;
         server.kill();
@@ -71,7 +87,11 @@ async fn every_acknowledged_create_survives_sigkill() {
         }
     }
     let acked = acked.lock().unwrap().clone();
-    assert!(acked.len() > 50, "too few creates were acknowledged to prove anything: {}", acked.len());
+    assert!(
+        acked.len() > 50,
+        "too few creates were acknowledged to prove anything: {}",
+        acked.len()
+    );
 
     let server = Server::start(&data, &[]);
     let token = admin_token(&http, &server).await;
@@ -82,12 +102,19 @@ async fn every_acknowledged_create_survives_sigkill() {
             .send()
             .await
             .unwrap();
-        assert_eq!(r.status(), 200, "acknowledged item {id} is missing after SIGKILL");
+        assert_eq!(
+            r.status(),
+            200,
+            "acknowledged item {id} is missing after SIGKILL"
+        );
         let got: Value = r.json().await.unwrap();
         for (k, v) in body.as_object().unwrap() {
             assert_eq!(&got[k], v, "item {id} member {k} changed");
         }
         assert_eq!(got["version"], 1);
     }
-    eprintln!("{} acknowledged creates over {ROUNDS} SIGKILLs all survived", acked.len());
+    eprintln!(
+        "{} acknowledged creates over {ROUNDS} SIGKILLs all survived",
+        acked.len()
+    );
 }

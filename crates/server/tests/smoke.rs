@@ -11,7 +11,10 @@ async fn the_harness_drives_the_real_router() {
     app.collection("demo", "notes", json!(null)).await;
     let item = app.item("demo", "notes", json!({"a": 1})).await;
     let admin = app.admin().await;
-    let path = format!("/v1/projects/demo/collections/notes/items/{}", item["id"].as_str().unwrap());
+    let path = format!(
+        "/v1/projects/demo/collections/notes/items/{}",
+        item["id"].as_str().unwrap()
+    );
     let r = app.req(Method::GET, &path).actor(&admin).send().await;
     assert_eq!(r.status, 200);
     assert_eq!(r.json(), item);

@@ -1,0 +1,119 @@
+//! [`ClientBuilder`]: base URL, credentials, retry policy and budget, retry hook and
+//! timeouts, checked once in [`ClientBuilder::build`].
+
+use crate::auth::{Credentials, TokenCache};
+use crate::budget::RetryBudget;
+use crate::client::{Client, Shared};
+use crate::engine::{OnRetry, RetryEvent};
+use crate::error::{ClientError, describe};
+use crate::retry::RetryPolicy;
+use reqwest::Url;
+use reqwest::header::{ACCEPT, HeaderMap, HeaderValue};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Builds a [`Client`]; see [`Client::builder`].
+pub struct ClientBuilder {
+    base_url: String,
+    credentials: Credentials,
+    policy: RetryPolicy,
+    budget: Option<Arc<RetryBudget>>,
+    on_retry: Option<OnRetry>,
+    timeout: Duration,
+    connect_timeout: Duration,
+}
+
+impl ClientBuilder {
+    pub(crate) fn new(base_url: String) -> Self {
+        ClientBuilder {
+            base_url,
+            credentials: Credentials::None,
+            policy: RetryPolicy::default(),
+            budget: None,
+            on_retry: None,
+            timeout: Duration::from_secs(30),
+            connect_timeout: Duration::from_secs(10),
+        }
+    }
+
+    pub fn credentials(mut self, credentials: Credentials) -> Self {
+        self.credentials = credentials;
+        self
+    }
+
+    /// Shorthand for `credentials(Credentials::token(token))`.
+    pub fn token(self, token: impl Into<String>) -> Self {
+        self.credentials(Credentials::token(token))
+    }
+
+    /// Shorthand for `credentials(Credentials::client_credentials(id, secret))`.
+    pub fn client_credentials(self, id: impl Into<String>, secret: impl Into<String>) -> Self {
+        self.credentials(Credentials::client_credentials(id, secret))
+    }
+
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// Overrides only the policy's `max_retries` (the CLI's `--max-retries`).
+    pub fn max_retries(mut self, max_retries: u32) -> Self {
+        self.policy.max_retries = max_retries;
+        self
+    }
+
+    /// Shares a budget between several clients; by default each client (and its
+    /// clones) has its own `RetryBudget::default()`.
+    pub fn retry_budget(mut self, budget: Arc<RetryBudget>) -> Self {
+        self.budget = Some(budget);
+        self
+    }
+
+    /// Called before every retry's delay, in addition to the `tracing` event.
+    pub fn on_retry(mut self, hook: impl Fn(&RetryEvent) + Send + Sync + 'static) -> Self {
+        self.on_retry = Some(Arc::new(hook));
+        self
+    }
+
+    /// The limit on one attempt, connecting to reading the whole body (default 30 s).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The limit on establishing a connection (default 10 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Checks the base URL and builds the HTTP client.
+    pub fn build(self) -> Result<Client, ClientError> {
+        let base = self.base_url.trim_end_matches('/').to_owned();
+        let parsed = Url::parse(&base)
+            .map_err(|e| ClientError::Config(format!("base URL {base:?}: {e}")))?;
+        if !matches!(parsed.scheme(), "http" | "https") || parsed.query().is_some() {
+            return Err(ClientError::Config(format!(
+                "base URL {base:?} must be http(s) without a query"
+            )));
+        }
+        let mut headers = HeaderMap::new();
+        headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("depot-client/", env!("CARGO_PKG_VERSION")))
+            .default_headers(headers)
+            .timeout(self.timeout)
+            .connect_timeout(self.connect_timeout)
+            .build()
+            .map_err(|e| ClientError::Config(describe(&e)))?;
+        let shared = Shared {
+            http,
+            base,
+            credentials: self.credentials,
+            tokens: TokenCache::default(),
+            budget: self.budget.unwrap_or_default(),
+            on_retry: self.on_retry,
+        };
+        Ok(Client::from_shared(shared, self.policy))
+    }
+}

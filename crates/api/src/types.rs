@@ -32,7 +32,8 @@ pub struct Collection {
 }
 
 /// An OAuth client as the API shows it (never with its secret, but once at creation).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// `Debug` redacts the secret.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct Client {
     pub client_id: String,
     pub name: String,
@@ -43,8 +44,8 @@ pub struct Client {
     pub client_secret: Option<String>,
 }
 
-/// The RFC 6749 access token response.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// The RFC 6749 access token response. `Debug` redacts the token.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct TokenResponse {
     pub access_token: String,
     pub token_type: String,
@@ -57,4 +58,33 @@ pub struct TokenResponse {
 pub struct Maintenance {
     pub enabled: bool,
     pub retry_after: u64,
+}
+
+/// What `Debug` shows in place of a secret.
+const REDACTED: &str = "<redacted>";
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("client_id", &self.client_id)
+            .field("name", &self.name)
+            .field("scopes", &self.scopes)
+            .field("created_at", &self.created_at)
+            .field(
+                "client_secret",
+                &self.client_secret.as_ref().map(|_| REDACTED),
+            )
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for TokenResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenResponse")
+            .field("access_token", &REDACTED)
+            .field("token_type", &self.token_type)
+            .field("expires_in", &self.expires_in)
+            .field("scope", &self.scope)
+            .finish()
+    }
 }

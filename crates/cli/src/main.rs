@@ -1,9 +1,11 @@
 //! `depot`: the one binary.
 //!
 //! - `depot serve`: the HTTP server on the embedded SQLite store (see `serve.rs`).
+//! - `depot api METHOD PATH`: a raw call with the client's backoff (see `api.rs`).
 //! - `depot clients create|list|delete`: OAuth clients, straight on the data dir, so a
 //!   fresh install can be administered before any token exists (see `clients.rs`).
 
+mod api;
 mod clients;
 mod serve;
 
@@ -25,6 +27,8 @@ struct Cli {
 enum Command {
     /// Serve the HTTP API.
     Serve(serve::ServeArgs),
+    /// Call the API: `depot api GET /v1/projects`, with retries and backoff.
+    Api(api::ApiArgs),
     /// Manage OAuth clients directly in the data dir.
     #[command(subcommand)]
     Clients(clients::ClientsCommand),
@@ -43,6 +47,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Serve(args) => serve::run(args).await,
             Command::Clients(cmd) => clients::run(cmd).await,
+            Command::Api(args) => api::run(args).await,
         }
     });
     match result {

@@ -1,0 +1,331 @@
+//! The `depot` binary end to end: `depot serve` on a real port, the admin bootstrap
+//! (CONTRACT §7), and `depot clients create|list|delete` on the data dir.
+
+use serde_json::Value;
+use std::io::{BufRead, BufReader};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+const DEPOT: &str = env!("CARGO_BIN_EXE_depot");
+
+/// `depot` with none of the caller's `DEPOT_*` settings leaking in.
+fn depot() -> Command {
+    let mut cmd = Command::new(DEPOT);
+    for (key, _) in std::env::vars_os() {
+        if key.to_string_lossy().starts_with("DEPOT_") || key == "RUST_LOG" {
+            cmd.env_remove(key);
+        }
+    }
+    cmd
+}
+
+/// A running `depot serve`; killed when dropped, so a failing test leaves no process.
+struct Server {
+    child: Child,
+    base: String,
+    stderr: PathBuf,
+    _logs: tempfile::TempDir,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    /// Starts `depot serve` on port 0 in `data_dir`, with extra env, and waits for its
+    /// "depot listening on http://ADDR" line.
+    fn start(data_dir: &Path, env: &[(&str, &str)]) -> Server {
+        let logs = tempfile::tempdir().unwrap();
+        let stderr = logs.path().join("stderr.log");
+        let mut cmd = depot();
+        cmd.args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])
+            .arg(data_dir)
+            .env("DEPOT_LOG", "debug")
+            .envs(env.iter().copied())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(&stderr).unwrap());
+        let mut child = cmd.spawn().unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut lines = BufReader::new(stdout).lines();
+            let first = lines.next().and_then(Result::ok);
+            let _ = tx.send(first);
+            // Keep draining so the server never blocks on a full pipe.
+            for _ in lines {}
+        });
+        let mut server = Server {
+            child,
+            base: String::new(),
+            stderr,
+            _logs: logs,
+        };
+        let line = rx.recv_timeout(Duration::from_secs(60)).ok().flatten();
+        let Some(line) = line else {
+            panic!("depot serve printed no address; stderr:\n{}", server.log());
+        };
+        let base = line
+            .strip_prefix("depot listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}"));
+        assert!(base.starts_with("http://127.0.0.1:"), "{line}");
+        assert_ne!(
+            base, "http://127.0.0.1:0",
+            "the bound port is printed, not the requested one"
+        );
+        server.base = base.to_owned();
+        server
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.stderr).unwrap_or_default()
+    }
+
+    /// Stops the server and returns everything it logged.
+    fn stop(mut self) -> String {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        self.log()
+    }
+
+    /// `POST /oauth/token` with the credentials in the form body.
+    async fn token(&self, client_id: &str, secret: &str) -> reqwest::Response {
+        reqwest::Client::new()
+            .post(self.url("/oauth/token"))
+            .form(&[
+                ("grant_type", "client_credentials"),
+                ("client_id", client_id),
+                ("client_secret", secret),
+            ])
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// A token for these credentials; panics unless 200.
+    async fn token_ok(&self, client_id: &str, secret: &str) -> Value {
+        let r = self.token(client_id, secret).await;
+        assert_eq!(r.status(), 200);
+        assert_eq!(r.headers()["cache-control"], "no-store");
+        r.json().await.unwrap()
+    }
+
+    async fn get(&self, path: &str, token: &str) -> reqwest::Response {
+        reqwest::Client::new()
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+    }
+}
+
+fn run(args: &[&str], data_dir: &Path) -> Output {
+    let output = depot()
+        .args(args)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "depot {args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
+fn read_credentials(data_dir: &Path) -> (String, String) {
+    let text = std::fs::read_to_string(data_dir.join("admin-credentials.json")).unwrap();
+    let v: Value = serde_json::from_str(&text).unwrap();
+    (
+        v["client_id"].as_str().unwrap().to_owned(),
+        v["client_secret"].as_str().unwrap().to_owned(),
+    )
+}
+
+#[tokio::test]
+async fn a_first_start_writes_private_admin_credentials_that_work_and_are_never_logged() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start(data.path(), &[]);
+    let file = data.path().join("admin-credentials.json");
+    let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600, "{mode:o}");
+    let (id, secret) = read_credentials(data.path());
+
+    let token = server.token_ok(&id, &secret).await;
+    assert_eq!(token["scope"], "admin");
+    assert_eq!(token["token_type"], "Bearer");
+    let access = token["access_token"].as_str().unwrap().to_owned();
+    let r = server.get("/v1/clients", &access).await;
+    assert_eq!(r.status(), 200);
+    let wrong = server.token(&id, "dps_wrong").await;
+    assert_eq!(wrong.status(), 401);
+
+    let log = server.stop();
+    assert!(
+        log.contains(&file.display().to_string()),
+        "the log says where:\n{log}"
+    );
+    assert!(
+        !log.contains(&secret),
+        "the log holds the admin secret:\n{log}"
+    );
+    assert!(!log.contains(&access), "the log holds a token:\n{log}");
+
+    // A second start keeps the file and the credentials.
+    let before = std::fs::read(&file).unwrap();
+    let server = Server::start(data.path(), &[]);
+    assert_eq!(std::fs::read(&file).unwrap(), before);
+    server.token_ok(&id, &secret).await;
+    // The token from before the restart is still valid: tokens live in the store.
+    assert_eq!(server.get("/v1/clients", &access).await.status(), 200);
+    let log = server.stop();
+    assert!(!log.contains(&secret), "{log}");
+}
+
+#[tokio::test]
+async fn admin_credentials_from_the_environment_work_and_no_file_is_written() {
+    let data = tempfile::tempdir().unwrap();
+    let secret = "env-admin-secret-0123456789abcdef";
+    let env = [
+        ("DEPOT_ADMIN_CLIENT_ID", "ops-admin"),
+        ("DEPOT_ADMIN_CLIENT_SECRET", secret),
+    ];
+    let server = Server::start(data.path(), &env);
+    let token = server.token_ok("ops-admin", secret).await;
+    assert_eq!(token["scope"], "admin");
+    let access = token["access_token"].as_str().unwrap();
+    assert_eq!(server.get("/v1/clients", access).await.status(), 200);
+    assert!(!data.path().join("admin-credentials.json").exists());
+    let log = server.stop();
+    assert!(!log.contains(secret), "{log}");
+
+    // A new secret in the environment replaces the old one.
+    let rotated = "env-admin-secret-rotated-fedcba9876543210";
+    let env = [
+        ("DEPOT_ADMIN_CLIENT_ID", "ops-admin"),
+        ("DEPOT_ADMIN_CLIENT_SECRET", rotated),
+    ];
+    let server = Server::start(data.path(), &env);
+    server.token_ok("ops-admin", rotated).await;
+    assert_eq!(server.token("ops-admin", secret).await.status(), 401);
+    assert!(!data.path().join("admin-credentials.json").exists());
+    let log = server.stop();
+    assert!(!log.contains(rotated) && !log.contains(secret), "{log}");
+}
+
+#[tokio::test]
+async fn clients_created_listed_and_deleted_by_the_cli_work_over_http() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start(data.path(), &[]);
+    let (admin_id, admin_secret) = read_credentials(data.path());
+    let admin = server.token_ok(&admin_id, &admin_secret).await;
+    let admin = admin["access_token"].as_str().unwrap().to_owned();
+    let r = reqwest::Client::new()
+        .post(server.url("/v1/projects"))
+        .bearer_auth(&admin)
+        .json(&serde_json::json!({"name": "a"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+
+    let out = run(
+        &[
+            "clients",
+            "create",
+            "--name",
+            "x",
+            "--scope",
+            "project:a:read",
+        ],
+        data.path(),
+    );
+    let made: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let id = made["client_id"].as_str().unwrap().to_owned();
+    let secret = made["client_secret"].as_str().unwrap().to_owned();
+    assert_eq!(made["name"], "x");
+    assert_eq!(made["scopes"], serde_json::json!(["project:a:read"]));
+
+    let token = server.token_ok(&id, &secret).await;
+    assert_eq!(token["scope"], "project:a:read");
+    let access = token["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(server.get("/v1/projects/a", &access).await.status(), 200);
+    assert_eq!(server.get("/v1/clients", &access).await.status(), 403);
+
+    let out = run(&["clients", "list"], data.path());
+    let listed = String::from_utf8(out.stdout).unwrap();
+    let rows: Vec<Value> = listed
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let row = rows
+        .iter()
+        .find(|r| r["client_id"] == id.as_str())
+        .expect("the new client is listed");
+    assert_eq!(row["scopes"], serde_json::json!(["project:a:read"]));
+    assert!(rows.iter().any(|r| r["client_id"] == admin_id.as_str()));
+    assert!(
+        !listed.contains(&secret) && !listed.contains("secret"),
+        "{listed}"
+    );
+
+    // A token not yet seen by the server (so not cached) is gone with its client.
+    let unused = server.token_ok(&id, &secret).await;
+    let unused = unused["access_token"].as_str().unwrap().to_owned();
+    run(&["clients", "delete", &id], data.path());
+    let out = run(&["clients", "list"], data.path());
+    assert!(!String::from_utf8(out.stdout).unwrap().contains(&id));
+    assert_eq!(server.token(&id, &secret).await.status(), 401);
+    let r = server.get("/v1/projects/a", &unused).await;
+    assert_eq!(r.status(), 401);
+    assert_eq!(
+        r.headers()["www-authenticate"],
+        r#"Bearer realm="depot", error="invalid_token""#
+    );
+
+    // Deleting it again fails loudly.
+    let again = depot()
+        .args(["clients", "delete", &id, "--data-dir"])
+        .arg(data.path())
+        .output()
+        .unwrap();
+    assert!(!again.status.success());
+
+    let log = server.stop();
+    for s in [&secret, &admin_secret, &access, &admin, &unused] {
+        assert!(!log.contains(s.as_str()), "the log holds {s}:\n{log}");
+    }
+}
+
+#[test]
+fn clients_create_refuses_a_bad_scope() {
+    let data = tempfile::tempdir().unwrap();
+    let out = depot()
+        .args([
+            "clients",
+            "create",
+            "--name",
+            "x",
+            "--scope",
+            "project:A:read",
+            "--data-dir",
+        ])
+        .arg(data.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("project:A:read"));
+    assert!(out.stdout.is_empty());
+}

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# The project's test command (README "Run the tests"). It installs what the tests need
-# on a fresh machine, then runs every test of the workspace.
+# The project's test command (README "Run the tests"). It makes sure what the tests need
+# is there on a fresh machine (a Rust toolchain; a PostgreSQL server on 127.0.0.1:5432
+# that user postgres reaches without a password, installed from Debian's packages if
+# missing), then runs every test of the workspace, and the HTTP suite a second time on
+# the PostgreSQL backend.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,4 +12,9 @@ if ! command -v cargo >/dev/null 2>&1; then
   exit 1
 fi
 
+export DEPOT_TEST_PG_URL="${DEPOT_TEST_PG_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
+scripts/ensure-postgres.sh
+
 cargo test --workspace --all-targets "$@"
+# The same in-process HTTP suite, each test on its own fresh PostgreSQL database.
+DEPOT_TEST_BACKEND=postgres cargo test -p depot-server --tests "$@"

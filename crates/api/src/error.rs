@@ -24,6 +24,8 @@ pub enum ErrorKind {
     MissingFields,
     /// The name is taken, or an idempotency key is still in flight.
     Conflict,
+    /// The request (its body) did not arrive in time.
+    RequestTimeout,
     /// `If-Match` does not match the current version.
     PreconditionFailed,
     /// The body is larger than the configured limit.
@@ -48,6 +50,7 @@ impl ErrorKind {
             ErrorKind::NotFound => 404,
             ErrorKind::MethodNotAllowed => 405,
             ErrorKind::MissingFields => 406,
+            ErrorKind::RequestTimeout => 408,
             ErrorKind::Conflict => 409,
             ErrorKind::PreconditionFailed => 412,
             ErrorKind::PayloadTooLarge => 413,
@@ -61,13 +64,17 @@ impl ErrorKind {
 
 /// The JSON body of every error (and of a successful DELETE, with code 200).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorBody {
     /// Always equal to the HTTP status of the answer.
+    #[cfg_attr(feature = "openapi", schema(minimum = 200, maximum = 599))]
     pub code: u16,
     /// A non-empty sentence for a person.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1))]
     pub message: String,
     /// Machine-readable specifics, such as `{"missing": ["/title"]}`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub details: Option<Value>,
 }
 

@@ -7,11 +7,16 @@
 //!   nesting depth are errors, not silently accepted).
 //! - [`names`]: the naming rule for projects and collections.
 //!
-//! This crate depends on serde only, so that the client never pulls in server code.
+//! - [`openapi`] (feature `openapi`): schema pieces for the server's OpenAPI document.
+//!
+//! This crate depends on serde only (plus utoipa behind the `openapi` feature, which the
+//! server turns on), so that the client never pulls in server code.
 
 pub mod error;
 pub mod json;
 pub mod names;
+#[cfg(feature = "openapi")]
+pub mod openapi;
 pub mod types;
 
 pub use error::{ErrorBody, ErrorKind};

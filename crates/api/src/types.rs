@@ -5,39 +5,59 @@ use serde_json::{Map, Value};
 
 /// A list page: `{"data": [...], "next_cursor": "<opaque>" | null}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Page<T> {
     pub data: Vec<T>,
+    /// Pass as `cursor` to get the next page; null on the last page.
     pub next_cursor: Option<String>,
 }
 
 /// A project as the API shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Project {
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^[a-z0-9][a-z0-9_-]{0,62}$"))]
     pub name: String,
     /// Free-form metadata the owner keeps with the project; `{}` by default.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub metadata: Map<String, Value>,
+    #[cfg_attr(feature = "openapi", schema(format = DateTime))]
     pub created_at: String,
+    #[cfg_attr(feature = "openapi", schema(format = DateTime))]
     pub updated_at: String,
 }
 
 /// A collection as the API shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Collection {
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^[a-z0-9][a-z0-9_-]{0,62}$"))]
     pub project: String,
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^[a-z0-9][a-z0-9_-]{0,62}$"))]
     pub name: String,
     /// A JSON Schema (draft 2020-12) every item must satisfy, or null.
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::json_schema_or_null))]
     pub schema: Value,
+    #[cfg_attr(feature = "openapi", schema(format = DateTime))]
     pub created_at: String,
+    #[cfg_attr(feature = "openapi", schema(format = DateTime))]
     pub updated_at: String,
 }
 
 /// An OAuth client as the API shows it (never with its secret, but once at creation).
 /// `Debug` redacts the secret.
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(
+    feature = "openapi",
+    schema(description = "An OAuth client (its secret only in the answer that created it).")
+)]
 pub struct Client {
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^[A-Za-z0-9._~-]{1,128}$"))]
     pub client_id: String,
     pub name: String,
     pub scopes: Vec<String>,
+    #[cfg_attr(feature = "openapi", schema(format = DateTime))]
     pub created_at: String,
     /// Present only in the answer to the create request.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -46,6 +66,11 @@ pub struct Client {
 
 /// The RFC 6749 access token response. `Debug` redacts the token.
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(
+    feature = "openapi",
+    schema(description = "An RFC 6749 §5.1 access token response; `token_type` is `Bearer`.")
+)]
 pub struct TokenResponse {
     pub access_token: String,
     pub token_type: String,
@@ -55,6 +80,7 @@ pub struct TokenResponse {
 
 /// The maintenance switch: while enabled, writes answer 503 with this `Retry-After`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Maintenance {
     pub enabled: bool,
     pub retry_after: u64,

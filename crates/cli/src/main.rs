@@ -2,11 +2,14 @@
 //!
 //! - `depot serve`: the HTTP server on the embedded SQLite store (see `serve.rs`).
 //! - `depot api METHOD PATH`: a raw call with the client's backoff (see `api.rs`).
+//! - `depot migrate-store --from URL --to URL`: SQLite to PostgreSQL and back (see
+//!   `migrate.rs`).
 //! - `depot clients create|list|delete`: OAuth clients, straight on the data dir, so a
 //!   fresh install can be administered before any token exists (see `clients.rs`).
 
 mod api;
 mod clients;
+mod migrate;
 mod serve;
 
 use clap::{Parser, Subcommand};
@@ -29,6 +32,8 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Call the API: `depot api GET /v1/projects`, with retries and backoff.
     Api(api::ApiArgs),
+    /// Copy a deployment between stores (sqlite://<data-dir>, postgres://...).
+    MigrateStore(migrate::MigrateArgs),
     /// Manage OAuth clients directly in the data dir.
     #[command(subcommand)]
     Clients(clients::ClientsCommand),
@@ -48,6 +53,7 @@ fn main() -> ExitCode {
             Command::Serve(args) => serve::run(args).await,
             Command::Clients(cmd) => clients::run(cmd).await,
             Command::Api(args) => api::run(args).await,
+            Command::MigrateStore(args) => migrate::run(args).await,
         }
     });
     match result {

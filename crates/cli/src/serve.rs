@@ -19,6 +19,10 @@ pub struct ServeArgs {
     /// Directory of the embedded store [default: ./depot-data].
     #[arg(long, env = "DEPOT_DATA_DIR")]
     data_dir: Option<PathBuf>,
+    /// postgres://user@host/db to use PostgreSQL (many instances, one database) instead
+    /// of the embedded SQLite store.
+    #[arg(long, env = "DEPOT_DATABASE_URL", hide_env_values = true)]
+    database_url: Option<String>,
     /// Largest request body in bytes [default: 1048576].
     #[arg(long, env = "DEPOT_BODY_LIMIT")]
     body_limit: Option<usize>,
@@ -40,9 +44,27 @@ pub struct ServeArgs {
     /// How long a shutdown waits for admitted requests, in seconds [default: 10].
     #[arg(long, env = "DEPOT_SHUTDOWN_GRACE_SECS")]
     shutdown_grace_secs: Option<u64>,
+    /// Open connections at most; more are closed at once [default: 10000].
+    #[arg(long, env = "DEPOT_MAX_CONNECTIONS")]
+    max_connections: Option<usize>,
+    /// Seconds a client may take to send request headers [default: 10].
+    #[arg(long, env = "DEPOT_HEADER_READ_TIMEOUT_SECS")]
+    header_read_timeout_secs: Option<u64>,
+    /// Seconds a client may take to send a request body [default: 30].
+    #[arg(long, env = "DEPOT_BODY_READ_TIMEOUT_SECS")]
+    body_read_timeout_secs: Option<u64>,
     /// Admin client id to ensure at start (with DEPOT_ADMIN_CLIENT_SECRET).
     #[arg(long, env = "DEPOT_ADMIN_CLIENT_ID")]
     admin_client_id: Option<String>,
+    /// An origin browsers may call from (CORS), such as https://app.example.com, or `*`;
+    /// repeat the flag for more (the env var takes them comma-separated) [default: none,
+    /// CORS off].
+    #[arg(
+        long = "cors-origin",
+        env = "DEPOT_CORS_ORIGINS",
+        value_delimiter = ','
+    )]
+    cors_origins: Vec<String>,
 }
 
 fn parse_log_format(text: &str) -> Result<LogFormat, String> {
@@ -64,6 +86,7 @@ impl ServeArgs {
         let layer = Overrides {
             addr: self.addr,
             data_dir: self.data_dir,
+            database_url: self.database_url.map(SecretString::from),
             body_limit: self.body_limit,
             max_json_depth: self.max_json_depth,
             token_ttl_secs: self.token_ttl_secs,
@@ -73,6 +96,10 @@ impl ServeArgs {
             max_in_flight: self.max_in_flight,
             queue_timeout_ms: self.queue_timeout_ms,
             shutdown_grace_secs: self.shutdown_grace_secs,
+            max_connections: self.max_connections,
+            header_read_timeout_secs: self.header_read_timeout_secs,
+            body_read_timeout_secs: self.body_read_timeout_secs,
+            cors_origins: (!self.cors_origins.is_empty()).then_some(self.cors_origins),
         };
         (self.config, layer)
     }
@@ -83,7 +110,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let config = Config::load(file.as_deref(), layer)?;
     init_logging(config.log_format);
     let addr = config.addr;
-    let state = depot_server::open_sqlite(config).await?;
+    let state = depot_server::open(config).await?;
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("can't listen on {addr}"))?;

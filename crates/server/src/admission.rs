@@ -21,7 +21,7 @@ use tokio::sync::Semaphore;
 pub const SHED_RETRY_AFTER_SECS: u64 = 1;
 
 /// Paths that are never limited.
-const UNLIMITED: [&str; 3] = ["/healthz", "/readyz", "/metrics"];
+pub const UNLIMITED: [&str; 3] = ["/healthz", "/readyz", "/metrics"];
 
 pub struct Admission {
     slots: Arc<Semaphore>,

@@ -1,11 +1,13 @@
 //! Request bodies: media type (415), size (413), strict JSON (400), and the rules for
 //! the members the server owns.
 
+use crate::config::Config;
 use crate::error::{ApiError, ApiResult};
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, header};
 use depot_api::ErrorKind;
 use serde_json::{Map, Value, json};
+use std::time::Duration;
 
 /// Members of an item that the server sets; a client can't.
 pub const SERVER_OWNED: [&str; 4] = ["id", "created_at", "updated_at", "version"];
@@ -19,13 +21,14 @@ pub enum MediaTypes {
     JsonOrMergePatch,
 }
 
-/// Checks the media type and reads at most `limit` bytes of the body.
+/// Checks the media type and reads the body within the configured size and time.
 pub async fn read(
     headers: &HeaderMap,
     body: Body,
-    limit: usize,
+    config: &Config,
     accept: MediaTypes,
 ) -> ApiResult<Bytes> {
+    let limit = config.body_limit;
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
@@ -34,7 +37,23 @@ pub async fn read(
         return Err(too_large(limit));
     }
     check_media_type(headers, accept)?;
-    axum::body::to_bytes(body, limit).await.map_err(|e| {
+    read_limited(body, limit, config.body_read_timeout).await
+}
+
+/// Reads at most `limit` bytes, for at most `timeout`: a body that trickles in slower
+/// than that is answered 408 rather than holding a slot forever.
+pub async fn read_limited(body: Body, limit: usize, timeout: Duration) -> ApiResult<Bytes> {
+    let read = tokio::time::timeout(timeout, axum::body::to_bytes(body, limit)).await;
+    let Ok(read) = read else {
+        return Err(ApiError::new(
+            ErrorKind::RequestTimeout,
+            format!(
+                "the request body did not arrive within {} s",
+                timeout.as_secs()
+            ),
+        ));
+    };
+    read.map_err(|e| {
         // http_body_util's Limited reports an exceeded limit as this error type.
         if std::error::Error::source(&e).is_some_and(|s| s.is::<http_body_util::LengthLimitError>())
         {

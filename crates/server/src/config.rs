@@ -15,6 +15,9 @@ use std::time::Duration;
 pub struct Config {
     pub addr: SocketAddr,
     pub data_dir: PathBuf,
+    /// `postgres://...` to use PostgreSQL instead of the embedded SQLite store. Secret:
+    /// it may carry a password.
+    pub database_url: Option<SecretString>,
     /// Largest accepted request body in bytes (413 beyond).
     pub body_limit: usize,
     /// Deepest accepted JSON nesting (400 beyond).
@@ -32,6 +35,16 @@ pub struct Config {
     pub queue_timeout: Duration,
     /// How long a shutdown waits for admitted requests to finish.
     pub shutdown_grace: Duration,
+    /// Origins allowed to call from a browser (CORS); empty, the default, turns CORS off.
+    /// `*` allows any origin.
+    pub cors_origins: Vec<String>,
+    /// Open connections at most; more are closed at once.
+    pub max_connections: usize,
+    /// How long a client may take to send a request's headers (and, on a kept-alive
+    /// connection, to start the next request).
+    pub header_read_timeout: Duration,
+    /// How long a client may take to send a request's body (408 beyond).
+    pub body_read_timeout: Duration,
 }
 
 /// Requests in flight per CPU by default: enough to keep the single SQLite writer's
@@ -55,6 +68,7 @@ impl Default for Config {
         Config {
             addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
             data_dir: PathBuf::from("depot-data"),
+            database_url: None,
             body_limit: 1024 * 1024,
             max_json_depth: 64,
             token_ttl: Duration::from_secs(3600),
@@ -64,6 +78,10 @@ impl Default for Config {
             max_in_flight: default_max_in_flight(),
             queue_timeout: Duration::from_millis(10),
             shutdown_grace: Duration::from_secs(10),
+            cors_origins: Vec::new(),
+            max_connections: 10_000,
+            header_read_timeout: Duration::from_secs(10),
+            body_read_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -74,6 +92,8 @@ impl Default for Config {
 pub struct Overrides {
     pub addr: Option<SocketAddr>,
     pub data_dir: Option<PathBuf>,
+    #[serde(default, deserialize_with = "secret_opt")]
+    pub database_url: Option<SecretString>,
     pub body_limit: Option<usize>,
     pub max_json_depth: Option<usize>,
     pub token_ttl_secs: Option<u64>,
@@ -84,6 +104,10 @@ pub struct Overrides {
     pub max_in_flight: Option<usize>,
     pub queue_timeout_ms: Option<u64>,
     pub shutdown_grace_secs: Option<u64>,
+    pub cors_origins: Option<Vec<String>>,
+    pub max_connections: Option<usize>,
+    pub header_read_timeout_secs: Option<u64>,
+    pub body_read_timeout_secs: Option<u64>,
 }
 
 /// A setting that can't be used; the message names it.
@@ -112,6 +136,7 @@ impl Config {
         let Overrides {
             addr,
             data_dir,
+            database_url,
             body_limit,
             max_json_depth,
             token_ttl_secs,
@@ -121,9 +146,16 @@ impl Config {
             max_in_flight,
             queue_timeout_ms,
             shutdown_grace_secs,
+            cors_origins,
+            max_connections,
+            header_read_timeout_secs,
+            body_read_timeout_secs,
         } = layer;
         set(&mut self.addr, addr);
         set(&mut self.data_dir, data_dir);
+        if database_url.is_some() {
+            self.database_url = database_url;
+        }
         set(&mut self.body_limit, body_limit);
         set(&mut self.max_json_depth, max_json_depth);
         set(&mut self.token_ttl, token_ttl_secs.map(Duration::from_secs));
@@ -136,6 +168,16 @@ impl Config {
         set(
             &mut self.shutdown_grace,
             shutdown_grace_secs.map(Duration::from_secs),
+        );
+        set(&mut self.cors_origins, cors_origins);
+        set(&mut self.max_connections, max_connections);
+        set(
+            &mut self.header_read_timeout,
+            header_read_timeout_secs.map(Duration::from_secs),
+        );
+        set(
+            &mut self.body_read_timeout,
+            body_read_timeout_secs.map(Duration::from_secs),
         );
         if admin_client_id.is_some() {
             self.admin_client_id = admin_client_id;
@@ -156,6 +198,23 @@ impl Config {
                 depot_api::json::MAX_DEPTH_LIMIT
             )));
         }
+        if let Some(url) = &self.database_url {
+            use secrecy::ExposeSecret;
+            let url = url.expose_secret();
+            if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+                return Err(ConfigError(
+                    "database_url must start with postgres:// or postgresql://".into(),
+                ));
+            }
+        }
+        if self.max_connections == 0
+            || self.header_read_timeout.is_zero()
+            || self.body_read_timeout.is_zero()
+        {
+            return Err(ConfigError(
+                "max_connections and the read timeouts must be at least 1".into(),
+            ));
+        }
         if self.max_in_flight == 0 {
             return Err(ConfigError("max_in_flight must be at least 1".into()));
         }
@@ -174,6 +233,7 @@ impl Config {
                 "admin client id must be 1 to 128 characters of A-Z a-z 0-9 . _ ~ -".into(),
             ));
         }
+        crate::headers::check_cors_origins(&self.cors_origins).map_err(ConfigError)?;
         Ok(())
     }
 
@@ -181,6 +241,10 @@ impl Config {
     pub fn database_path(&self) -> PathBuf {
         self.data_dir.join("depot.db")
     }
+}
+
+fn secret_opt<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<SecretString>, D::Error> {
+    Ok(Option::<String>::deserialize(d)?.map(SecretString::from))
 }
 
 fn set<T>(slot: &mut T, value: Option<T>) {

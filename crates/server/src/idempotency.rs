@@ -224,8 +224,30 @@ fn raw_response(stored: &StoredResponse) -> Response {
 /// The stored first answer, marked as a replay.
 fn replay(stored: StoredResponse) -> Response {
     let mut response = raw_response(&stored);
+    if let Some(version) = created_item_version(&stored) {
+        response
+            .headers_mut()
+            .insert(header::ETAG, crate::conditional::etag(version));
+    }
     response
         .headers_mut()
         .insert("idempotent-replayed", HeaderValue::from_static("true"));
     response
+}
+
+/// The version of the item a stored 201 created, so that its replay carries the ETag
+/// the first answer had (only status, `Location` and body are stored).
+fn created_item_version(stored: &StoredResponse) -> Option<i64> {
+    #[derive(serde::Deserialize)]
+    struct Versioned {
+        version: i64,
+    }
+    let segments: Vec<&str> = stored.location.as_deref()?.split('/').collect();
+    // "", "v1", "projects", p, "collections", c, "items", id
+    if segments.len() != 8 || segments[6] != "items" {
+        return None;
+    }
+    serde_json::from_str::<Versioned>(&stored.body)
+        .ok()
+        .map(|v| v.version)
 }

@@ -8,7 +8,9 @@
 //!   in the contract's order.
 //! - [`admission`]: the concurrency limit and queue that shed load with 503 up front;
 //!   [`maintenance`]: the switch that pauses writes; [`idempotency`]: safe POST retries.
-//! - [`middleware`]: metrics, 5xx logging, panics; [`metrics`]: `/metrics`.
+//! - [`middleware`]: metrics, 5xx logging, panics; [`metrics`]: `/metrics`;
+//!   [`headers`]: `nosniff`, `no-store` for authorized answers, CORS.
+//! - [`openapi`]: the OpenAPI 3.1 document (`/openapi.json`) and its page (`/docs`).
 //!
 //! [`router`] is a pure function of the state; [`serve`] takes a bound listener, so
 //! tests run it on `127.0.0.1:0`.
@@ -21,10 +23,13 @@ pub mod config;
 pub mod error;
 pub mod extract;
 pub mod fields;
+pub mod headers;
 pub mod idempotency;
+pub mod listener;
 pub mod maintenance;
 pub mod metrics;
 pub mod middleware;
+pub mod openapi;
 pub mod paging;
 pub mod routes;
 pub mod schema;
@@ -48,8 +53,9 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 const PURGE_INTERVAL: Duration = Duration::from_secs(600);
 
 /// The whole application. Layers, outermost first: request id (so every answer, even
-/// a shed or panicking one, carries one), metrics and 5xx logging, admission control
-/// (before any other work), panic catching, then the routes.
+/// a shed or panicking one, carries one), security headers and CORS (likewise),
+/// metrics and 5xx logging, admission control (before any other work), panic
+/// catching, then the routes.
 pub fn router(state: AppState) -> Router {
     with_layers(routes::routes().with_state(state.clone()), state)
 }
@@ -62,6 +68,9 @@ pub fn with_layers(app: Router, state: AppState) -> Router {
         ServiceBuilder::new()
             .layer(SetRequestIdLayer::new(header.clone(), MakeRequestUuid))
             .layer(PropagateRequestIdLayer::new(header))
+            .layer(headers::nosniff())
+            .layer(axum::middleware::from_fn(headers::no_store_when_authorized))
+            .option_layer(headers::cors(&state.config.cors_origins))
             .layer(axum::middleware::from_fn_with_state(
                 state.clone(),
                 middleware::observe,
@@ -74,13 +83,12 @@ pub fn with_layers(app: Router, state: AppState) -> Router {
     )
 }
 
-/// Opens the embedded store in the configured data dir and ensures the admin client.
-pub async fn open_sqlite(config: Config) -> Result<AppState, StartError> {
+/// Opens the configured store (PostgreSQL with `database_url`, else SQLite in the data
+/// dir), ensures the admin client, and reads the maintenance switch.
+pub async fn open(config: Config) -> Result<AppState, StartError> {
     std::fs::create_dir_all(&config.data_dir)
         .map_err(|e| format!("can't create data dir {}: {e}", config.data_dir.display()))?;
-    let store = depot_store_sqlite::SqliteStore::open(&config.database_path())
-        .map_err(|e| format!("can't open {}: {e}", config.database_path().display()))?;
-    let store: Arc<dyn Store> = Arc::new(store);
+    let store = open_store(&config).await?;
     let admin = config
         .admin_client_id
         .as_deref()
@@ -95,6 +103,21 @@ pub async fn open_sqlite(config: Config) -> Result<AppState, StartError> {
         .await
         .map_err(|e| format!("can't read the maintenance switch: {e}"))?;
     Ok(state)
+}
+
+/// The store the configuration names.
+pub async fn open_store(config: &Config) -> Result<Arc<dyn Store>, StartError> {
+    use secrecy::ExposeSecret;
+    if let Some(url) = &config.database_url {
+        let store = depot_store_postgres::PostgresStore::connect(url.expose_secret())
+            .await
+            .map_err(|e| format!("can't open the PostgreSQL store: {e}"))?;
+        return Ok(Arc::new(store));
+    }
+    let path = config.database_path();
+    let store = depot_store_sqlite::SqliteStore::open(&path)
+        .map_err(|e| format!("can't open {}: {e}", path.display()))?;
+    Ok(Arc::new(store))
 }
 
 /// Why the server could not start, as a sentence for the operator.
@@ -117,29 +140,17 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let chores = tokio::spawn(background_chores(state.clone()));
-    let (drained_tx, drained_rx) = tokio::sync::oneshot::channel::<()>();
     let admission = state.admission.clone();
     let signal = async move {
         shutdown.await;
         admission.start_draining();
-        let _ = drained_tx.send(());
     };
-    let grace = state.config.shutdown_grace;
-    let server = axum::serve(listener, router(state)).with_graceful_shutdown(signal);
-    let deadline = async move {
-        if drained_rx.await.is_ok() {
-            tokio::time::sleep(grace).await;
-        } else {
-            std::future::pending::<()>().await;
-        }
+    let limits = listener::Limits {
+        max_connections: state.config.max_connections,
+        header_read_timeout: state.config.header_read_timeout,
+        shutdown_grace: state.config.shutdown_grace,
     };
-    let result = tokio::select! {
-        r = server => r,
-        () = deadline => {
-            tracing::warn!(grace_secs = grace.as_secs(), "shutdown grace period over; dropping unfinished requests");
-            Ok(())
-        }
-    };
+    let result = listener::run(listener, router(state), limits, signal).await;
     chores.abort();
     result
 }

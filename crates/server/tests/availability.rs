@@ -186,10 +186,9 @@ async fn a_draining_server_answers_new_requests_503_but_keeps_health_probes() {
 async fn a_locked_database_answers_503_and_writes_nothing() {
     let app = app_with_collection().await;
     let admin = app.admin().await;
-    let path = app.state.config.database_path();
-    let lock = rusqlite::Connection::open(&path).unwrap();
-    lock.execute_batch("BEGIN EXCLUSIVE").unwrap();
-    // The writer waits out its busy timeout, then gives up: 503, and nothing happened.
+    let lock = app.lock_storage().await;
+    // The write waits out the storage's lock timeout, then gives up: 503, and nothing
+    // happened.
     let r = app
         .req(Method::POST, ITEMS)
         .actor(&admin)
@@ -203,7 +202,7 @@ async fn a_locked_database_answers_503_and_writes_nothing() {
         "{}",
         r.message()
     );
-    lock.execute_batch("ROLLBACK").unwrap();
+    drop(lock);
     assert_eq!(item_count(&app).await, 0);
     app.item("p", "c", json!({"a": 2})).await;
 }

@@ -282,7 +282,7 @@ async fn the_admin_bootstrap_logs_where_the_credentials_are_but_never_the_secret
         data_dir: generated.path().to_owned(),
         ..depot_server::Config::default()
     };
-    depot_server::open_sqlite(config).await.unwrap();
+    depot_server::open(config).await.unwrap();
     let file = generated.path().join("admin-credentials.json");
     let creds: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
@@ -298,7 +298,7 @@ async fn the_admin_bootstrap_logs_where_the_credentials_are_but_never_the_secret
     };
     let debug = format!("{config:?}");
     assert!(!debug.contains(&env_secret), "{debug}");
-    depot_server::open_sqlite(config).await.unwrap();
+    depot_server::open(config).await.unwrap();
     assert!(!configured.path().join("admin-credentials.json").exists());
 
     let log = log_text();

@@ -15,6 +15,7 @@ mod auth;
 mod collections;
 mod errors;
 mod idempotency;
+mod import;
 mod items;
 mod migrations;
 mod paging;

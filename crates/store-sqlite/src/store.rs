@@ -1,11 +1,11 @@
 //! [`Store`] for [`SqliteStore`]: each call picks the reader pool or the writer and
 //! hands owned arguments to one SQL function.
 
-use crate::{SqliteStore, auth, collections, idempotency, items, projects};
+use crate::{SqliteStore, auth, collections, idempotency, import, items, projects};
 use async_trait::async_trait;
 use depot_store::{
     ClientRecord, Collection, Created, IdempotencyKey, Item, NewResource, Page, Project,
-    ProjectFilter, Store, StoreError, StoredResponse, TokenRecord,
+    ProjectFilter, Resource, Store, StoreError, StoredResponse, TokenRecord,
 };
 use serde_json::{Map, Value};
 
@@ -246,5 +246,9 @@ impl Store for SqliteStore {
 
     async fn purge_idempotency(&self, now: i64) -> Result<u64, StoreError> {
         self.write(move |c| idempotency::purge(c, now)).await
+    }
+
+    async fn import(&self, record: Resource) -> Result<(), StoreError> {
+        self.write(move |c| import::import(c, record)).await
     }
 }

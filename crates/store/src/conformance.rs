@@ -10,10 +10,12 @@
 //! - [`items`]: ids, versions, timestamps, exact data, preconditions, cascades.
 //! - [`auth`]: OAuth clients, tokens, settings and ping.
 //! - [`idempotency`]: keyed creates, replays, refusals and purging.
+//! - [`import`]: records written exactly as given.
 
 pub mod auth;
 pub mod collections;
 pub mod idempotency;
+pub mod import;
 pub mod items;
 pub mod projects;
 
@@ -72,6 +74,8 @@ where
         idempotency::a_key_reused_with_another_fingerprint_is_refused,
         idempotency::a_failed_keyed_create_stores_nothing,
         idempotency::purge_removes_only_expired_keys,
+        import::imported_records_read_back_exactly,
+        import::importing_under_a_missing_parent_is_not_found,
     );
 }
 

@@ -1,6 +1,6 @@
 use crate::{
     ClientRecord, Collection, Created, IdempotencyKey, Item, NewResource, Page, Project,
-    ProjectFilter, StoreError, StoredResponse, TokenRecord,
+    ProjectFilter, Resource, StoreError, StoredResponse, TokenRecord,
 };
 use async_trait::async_trait;
 use serde_json::{Map, Value};
@@ -141,6 +141,11 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Option<(String, StoredResponse)>, StoreError>;
     /// Deletes idempotency records that expired before `now`; returns how many.
     async fn purge_idempotency(&self, now: i64) -> Result<u64, StoreError>;
+
+    // Moving a deployment between backends.
+    /// Writes `record` exactly as given: its key, timestamps, version and data are kept.
+    /// `Conflict` if it exists already, `NotFound` if its parent doesn't.
+    async fn import(&self, record: Resource) -> Result<(), StoreError>;
 
     // Server-wide settings (such as maintenance mode), as JSON text by key.
     async fn get_setting(&self, key: &str) -> Result<Option<String>, StoreError>;

@@ -12,6 +12,11 @@ use crate::extract::PathParams;
 use crate::fields::{Fields, require_present};
 use crate::idempotency::{self, Answer, Begin};
 use crate::maintenance::Writable;
+use crate::openapi::responses::{
+    BadRequest, Conflict, Deleted, Forbidden, IdempotencyMismatch, MissingFields, NotFound,
+    PayloadTooLarge, UnsupportedMediaType,
+};
+use crate::openapi::schemas::NewClient;
 use crate::paging::{ListKind, page, parse_query};
 use crate::state::AppState;
 use axum::body::Body;
@@ -35,6 +40,15 @@ pub fn show(c: ClientRecord) -> types::Client {
     }
 }
 
+/// Lists OAuth clients; needs `admin`.
+#[utoipa::path(
+    get, path = "/v1/clients", tag = "clients", operation_id = "listClients",
+    params(crate::openapi::schemas::ListParams),
+    responses(
+        (status = 200, description = "A page of clients, by id (never with secrets).", body = types::Page<types::Client>),
+        (status = 400, response = BadRequest), (status = 403, response = Forbidden),
+    ),
+)]
 pub async fn list(
     principal: Principal,
     State(state): State<AppState>,
@@ -51,6 +65,18 @@ pub async fn list(
 }
 
 /// Creates a client; the answer is the only time its secret is shown.
+#[utoipa::path(
+    post, path = "/v1/clients", tag = "clients", operation_id = "createClient",
+    params(("Idempotency-Key" = Option<String>, Header, nullable = false, max_length = 255, min_length = 1, description = "Makes a retry safe: the same key and request get the first answer again; another request with it is a 422, one while the first runs a 409.")),
+    request_body(content = NewClient, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Created; `client_secret` is shown here only (not in an idempotent replay).", body = types::Client, headers(("Location" = String, description = "The new client's path."))),
+        (status = 400, response = BadRequest), (status = 403, response = Forbidden),
+        (status = 406, response = MissingFields), (status = 409, response = Conflict),
+        (status = 413, response = PayloadTooLarge), (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = IdempotencyMismatch),
+    ),
+)]
 pub async fn create(
     _: Writable,
     principal: Principal,
@@ -59,7 +85,7 @@ pub async fn create(
     raw: Body,
 ) -> ApiResult<Response> {
     principal.require_admin()?;
-    let bytes = body::read(&headers, raw, state.config.body_limit, MediaTypes::Json).await?;
+    let bytes = body::read(&headers, raw, &state.config, MediaTypes::Json).await?;
     let pending =
         match idempotency::begin(&state, &principal, &headers, "/v1/clients", &bytes).await? {
             Begin::Replay(answer) => return Ok(answer),
@@ -129,6 +155,14 @@ pub async fn new_client(
     })
 }
 
+/// Reads a client (never its secret); needs `admin`.
+#[utoipa::path(
+    get, path = "/v1/clients/{client_id}", tag = "clients", operation_id = "getClient",
+    responses(
+        (status = 200, description = "The client (without its secret).", body = types::Client),
+        (status = 403, response = Forbidden), (status = 404, response = NotFound),
+    ),
+)]
 pub async fn get(
     principal: Principal,
     State(state): State<AppState>,
@@ -147,6 +181,13 @@ pub async fn get(
 }
 
 /// Deletes the client and revokes every token issued to it.
+#[utoipa::path(
+    delete, path = "/v1/clients/{client_id}", tag = "clients", operation_id = "deleteClient",
+    responses(
+        (status = 200, response = Deleted),
+        (status = 403, response = Forbidden), (status = 404, response = NotFound),
+    ),
+)]
 pub async fn delete(
     _: Writable,
     principal: Principal,

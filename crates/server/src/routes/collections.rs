@@ -11,6 +11,11 @@ use crate::extract::PathParams;
 use crate::fields::{Fields, check_name, require_present};
 use crate::idempotency::{self, Begin};
 use crate::maintenance::Writable;
+use crate::openapi::responses::{
+    BadRequest, Conflict, Deleted, Forbidden, IdempotencyMismatch, MissingFields, NotFound,
+    PayloadTooLarge, UnsupportedMediaType,
+};
+use crate::openapi::schemas::{CollectionUpdate, NewCollection};
 use crate::paging::{ListKind, page_in, parse_query_in};
 use crate::state::AppState;
 use axum::body::Body;
@@ -47,6 +52,15 @@ fn schema_member(value: Option<Value>) -> ApiResult<Option<Value>> {
     }
 }
 
+/// Lists a project's collections.
+#[utoipa::path(
+    get, path = "/v1/projects/{project}/collections", tag = "collections", operation_id = "listCollections",
+    params(crate::openapi::schemas::ListParams),
+    responses(
+        (status = 200, description = "A page of the project's collections, by name.", body = types::Page<types::Collection>),
+        (status = 400, response = BadRequest), (status = 404, response = NotFound),
+    ),
+)]
 pub async fn list(
     principal: Principal,
     State(state): State<AppState>,
@@ -73,6 +87,19 @@ pub async fn list(
     )))
 }
 
+/// Creates a collection; needs `project:{project}:write`.
+#[utoipa::path(
+    post, path = "/v1/projects/{project}/collections", tag = "collections", operation_id = "createCollection",
+    params(("Idempotency-Key" = Option<String>, Header, nullable = false, max_length = 255, min_length = 1, description = "Makes a retry safe: the same key and request get the first answer again; another request with it is a 422, one while the first runs a 409.")),
+    request_body(content = NewCollection, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Created.", body = types::Collection, headers(("Location" = String, description = "The new collection's path."))),
+        (status = 400, response = BadRequest), (status = 403, response = Forbidden),
+        (status = 404, response = NotFound), (status = 406, response = MissingFields),
+        (status = 409, response = Conflict), (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType), (status = 422, response = IdempotencyMismatch),
+    ),
+)]
 pub async fn create(
     _: Writable,
     principal: Principal,
@@ -123,6 +150,14 @@ fn create_body(bytes: &[u8], max_depth: usize) -> ApiResult<(String, Option<Valu
     Ok((name.unwrap_or_default(), schema))
 }
 
+/// Reads a collection.
+#[utoipa::path(
+    get, path = "/v1/projects/{project}/collections/{collection}", tag = "collections", operation_id = "getCollection",
+    responses(
+        (status = 200, description = "The collection.", body = types::Collection),
+        (status = 404, response = NotFound),
+    ),
+)]
 pub async fn get(
     principal: Principal,
     State(state): State<AppState>,
@@ -141,6 +176,16 @@ pub async fn get(
 
 /// PUT replaces the schema; existing items are not re-validated (the schema applies to
 /// writes from now on).
+#[utoipa::path(
+    put, path = "/v1/projects/{project}/collections/{collection}", tag = "collections", operation_id = "updateCollection",
+    request_body(content = CollectionUpdate, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The updated collection.", body = types::Collection),
+        (status = 400, response = BadRequest), (status = 403, response = Forbidden),
+        (status = 404, response = NotFound), (status = 406, response = MissingFields),
+        (status = 413, response = PayloadTooLarge), (status = 415, response = UnsupportedMediaType),
+    ),
+)]
 pub async fn update(
     _: Writable,
     principal: Principal,
@@ -185,6 +230,13 @@ pub async fn update(
 }
 
 /// DELETE removes the collection and all its items.
+#[utoipa::path(
+    delete, path = "/v1/projects/{project}/collections/{collection}", tag = "collections", operation_id = "deleteCollection",
+    responses(
+        (status = 200, response = Deleted),
+        (status = 403, response = Forbidden), (status = 404, response = NotFound),
+    ),
+)]
 pub async fn delete(
     _: Writable,
     principal: Principal,

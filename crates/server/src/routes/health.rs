@@ -9,11 +9,22 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 /// The process is up and serving HTTP.
+#[utoipa::path(
+    get, path = "/healthz", tag = "meta", operation_id = "healthz",
+    responses((status = 200, description = "`{\"status\": \"ok\"}`.", body = Object)),
+)]
 pub async fn healthz() -> Response {
     ok(json!({"status": "ok"}))
 }
 
 /// The store answers; otherwise 503 so a load balancer sends traffic elsewhere.
+#[utoipa::path(
+    get, path = "/readyz", tag = "meta", operation_id = "readyz",
+    responses(
+        (status = 200, description = "`{\"status\": \"ready\"}`.", body = Object),
+        (status = 503, response = crate::openapi::Unavailable),
+    ),
+)]
 pub async fn readyz(State(state): State<AppState>) -> Result<Response, ApiError> {
     match state.store.ping().await {
         Ok(()) => Ok(ok(json!({"status": "ready"}))),
@@ -23,6 +34,11 @@ pub async fn readyz(State(state): State<AppState>) -> Result<Response, ApiError>
     }
 }
 
+/// Prometheus metrics.
+#[utoipa::path(
+    get, path = "/metrics", tag = "meta", operation_id = "metrics",
+    responses((status = 200, description = "Prometheus text exposition format.", content_type = "text/plain", body = String)),
+)]
 pub async fn metrics(State(state): State<AppState>) -> Response {
     (
         [(

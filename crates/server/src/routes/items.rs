@@ -13,6 +13,11 @@ use crate::error::{ApiError, ApiResult};
 use crate::extract::PathParams;
 use crate::idempotency::{self, Begin};
 use crate::maintenance::Writable;
+use crate::openapi::responses::{
+    BadRequest, Conflict, Deleted, Forbidden, IdempotencyMismatch, MissingFields, NotFound,
+    PayloadTooLarge, PreconditionFailed, UnsupportedMediaType,
+};
+use crate::openapi::schemas::{ItemBody, ItemPage, ItemPatch};
 use crate::paging::{ListKind, page_in, parse_query_in};
 use crate::state::AppState;
 use axum::body::Body;
@@ -41,6 +46,15 @@ async fn check_path(state: &AppState, p: &str, c: &str, id: Option<&str>) -> Api
     Ok(())
 }
 
+/// Lists a collection's items, a page at a time.
+#[utoipa::path(
+    get, path = "/v1/projects/{project}/collections/{collection}/items", tag = "items", operation_id = "listItems",
+    params(crate::openapi::schemas::ListParams),
+    responses(
+        (status = 200, description = "A page of the collection's items, by id.", body = ItemPage),
+        (status = 400, response = BadRequest), (status = 404, response = NotFound),
+    ),
+)]
 pub async fn list(
     principal: Principal,
     State(state): State<AppState>,
@@ -100,6 +114,19 @@ async fn collection(state: &AppState, p: &str, c: &str) -> ApiResult<Collection>
     }
 }
 
+/// Creates an item; needs `project:{project}:write`.
+#[utoipa::path(
+    post, path = "/v1/projects/{project}/collections/{collection}/items", tag = "items", operation_id = "createItem",
+    params(("Idempotency-Key" = Option<String>, Header, nullable = false, max_length = 255, min_length = 1, description = "Makes a retry safe: the same key and request get the first answer again; another request with it is a 422, one while the first runs a 409.")),
+    request_body(content = ItemBody, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Created.", body = crate::openapi::schemas::Item, headers(("Location" = String, description = "The new item's path."), ("ETag" = String, description = "The item's version, quoted: `\"3\"`."))),
+        (status = 400, response = BadRequest), (status = 403, response = Forbidden),
+        (status = 404, response = NotFound), (status = 406, response = MissingFields),
+        (status = 409, response = Conflict), (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType), (status = 422, response = IdempotencyMismatch),
+    ),
+)]
 pub async fn create(
     _: Writable,
     principal: Principal,
@@ -131,6 +158,16 @@ pub async fn create(
     }
 }
 
+/// Reads an item; `If-None-Match` with its current ETag answers 304.
+#[utoipa::path(
+    get, path = "/v1/projects/{project}/collections/{collection}/items/{id}", tag = "items", operation_id = "getItem",
+    params(("If-None-Match" = Option<String>, Header, nullable = false, description = "ETags of the copy the client holds (weak comparison; `*` matches any): 304 if one is current.")),
+    responses(
+        (status = 200, description = "The item.", body = crate::openapi::schemas::Item, headers(("ETag" = String, description = "The item's version, quoted: `\"3\"`."))),
+        (status = 304, description = "The client's copy is current.", headers(("ETag" = String, description = "The item's version, quoted: `\"3\"`."))),
+        (status = 404, response = NotFound),
+    ),
+)]
 pub async fn get(
     principal: Principal,
     State(state): State<AppState>,
@@ -159,6 +196,18 @@ async fn current(state: &AppState, p: &str, c: &str, id: &str) -> ApiResult<Item
 }
 
 /// PUT replaces the item's members; the server-owned ones are kept and bumped.
+#[utoipa::path(
+    put, path = "/v1/projects/{project}/collections/{collection}/items/{id}", tag = "items", operation_id = "replaceItem",
+    params(("If-Match" = Option<String>, Header, nullable = false, description = "Only if the item's ETag matches (strong comparison; `*` matches any); else 412.")),
+    request_body(content = ItemBody, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The item as replaced.", body = crate::openapi::schemas::Item, headers(("ETag" = String, description = "The item's version, quoted: `\"3\"`."))),
+        (status = 400, response = BadRequest), (status = 403, response = Forbidden),
+        (status = 404, response = NotFound), (status = 406, response = MissingFields),
+        (status = 412, response = PreconditionFailed), (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+    ),
+)]
 pub async fn replace(
     _: Writable,
     principal: Principal,
@@ -184,6 +233,21 @@ pub async fn replace(
 }
 
 /// PATCH applies an RFC 7396 merge patch to the stored item.
+#[utoipa::path(
+    patch, path = "/v1/projects/{project}/collections/{collection}/items/{id}", tag = "items", operation_id = "patchItem",
+    params(("If-Match" = Option<String>, Header, nullable = false, description = "Only if the item's ETag matches (strong comparison; `*` matches any); else 412.")),
+    request_body(content(
+        (ItemPatch = "application/merge-patch+json"),
+        (ItemPatch = "application/json"),
+    )),
+    responses(
+        (status = 200, description = "The item as patched.", body = crate::openapi::schemas::Item, headers(("ETag" = String, description = "The item's version, quoted: `\"3\"`."))),
+        (status = 400, response = BadRequest), (status = 403, response = Forbidden),
+        (status = 404, response = NotFound), (status = 406, response = MissingFields),
+        (status = 412, response = PreconditionFailed), (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+    ),
+)]
 pub async fn patch(
     _: Writable,
     principal: Principal,
@@ -230,6 +294,15 @@ pub async fn patch(
     ))
 }
 
+#[utoipa::path(
+    delete, path = "/v1/projects/{project}/collections/{collection}/items/{id}", tag = "items", operation_id = "deleteItem",
+    params(("If-Match" = Option<String>, Header, nullable = false, description = "Only if the item's ETag matches (strong comparison; `*` matches any); else 412.")),
+    responses(
+        (status = 200, response = Deleted),
+        (status = 403, response = Forbidden), (status = 404, response = NotFound),
+        (status = 412, response = PreconditionFailed),
+    ),
+)]
 pub async fn delete(
     _: Writable,
     principal: Principal,

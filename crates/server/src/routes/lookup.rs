@@ -55,7 +55,7 @@ pub async fn body_in_project(
     raw: Body,
     accept: MediaTypes,
 ) -> ApiResult<Bytes> {
-    match body::read(headers, raw, state.config.body_limit, accept).await {
+    match body::read(headers, raw, &state.config, accept).await {
         Ok(bytes) => Ok(bytes),
         Err(e) => match state.store.get_project(project).await {
             Err(StoreError::NotFound) => Err(ApiError::not_found("project")),

@@ -5,6 +5,10 @@ use crate::auth::Principal;
 use crate::body::{self, MediaTypes};
 use crate::error::{ApiError, ApiResult};
 use crate::fields::{Fields, require_present, wrong_type};
+use crate::openapi::responses::{
+    BadRequest, Forbidden, MissingFields, PayloadTooLarge, UnsupportedMediaType,
+};
+use crate::openapi::schemas::MaintenanceUpdate;
 use crate::state::AppState;
 use axum::body::Body;
 use axum::extract::State;
@@ -16,12 +20,30 @@ use serde_json::Value;
 /// The longest `Retry-After` that may be configured: a day.
 const MAX_RETRY_AFTER: u64 = 86_400;
 
+/// The maintenance switch; needs `admin`.
+#[utoipa::path(
+    get, path = "/v1/admin/maintenance", tag = "admin", operation_id = "getMaintenance",
+    responses(
+        (status = 200, description = "The switch.", body = Maintenance),
+        (status = 403, response = Forbidden),
+    ),
+)]
 pub async fn get(principal: Principal, State(state): State<AppState>) -> ApiResult<Response> {
     principal.require_admin()?;
     Ok(ok(state.maintenance.get()))
 }
 
 /// `{"enabled": bool, "retry_after": seconds?}`; `retry_after` keeps its value if left out.
+#[utoipa::path(
+    put, path = "/v1/admin/maintenance", tag = "admin", operation_id = "setMaintenance",
+    request_body(content = MaintenanceUpdate, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The switch as now set.", body = Maintenance),
+        (status = 400, response = BadRequest), (status = 403, response = Forbidden),
+        (status = 406, response = MissingFields), (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+    ),
+)]
 pub async fn put(
     principal: Principal,
     State(state): State<AppState>,
@@ -29,7 +51,7 @@ pub async fn put(
     raw: Body,
 ) -> ApiResult<Response> {
     principal.require_admin()?;
-    let bytes = body::read(&headers, raw, state.config.body_limit, MediaTypes::Json).await?;
+    let bytes = body::read(&headers, raw, &state.config, MediaTypes::Json).await?;
     let value = body::parse(&bytes, state.config.max_json_depth)?;
     let mut fields = Fields::new(
         body::into_object(value, "the maintenance switch")?,
@@ -42,7 +64,7 @@ pub async fn put(
     };
     let retry_after = match fields.take("retry_after") {
         None => None,
-        Some(v) => match v.as_u64() {
+        Some(v) => match whole_number(&v) {
             Some(n) if n <= MAX_RETRY_AFTER => Some(n),
             _ => return Err(wrong_type("retry_after", "an integer from 0 to 86400", &v)),
         },
@@ -60,4 +82,14 @@ pub async fn put(
         .map_err(|e| ApiError::from_store(e, "setting"))?;
     tracing::info!(client_id = %principal.client_id, enabled = wanted.enabled, retry_after = wanted.retry_after, "maintenance switched");
     Ok(ok(wanted))
+}
+
+/// A non-negative integer, also when written with a fraction of zero (`30.0`): JSON
+/// has one number type, and JSON Schema's `integer` accepts both spellings.
+fn whole_number(v: &Value) -> Option<u64> {
+    v.as_u64().or_else(|| {
+        v.as_f64()
+            .filter(|f| f.fract() == 0.0 && (0.0..=u64::MAX as f64).contains(f))
+            .map(|f| f as u64)
+    })
 }

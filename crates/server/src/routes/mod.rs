@@ -1,14 +1,15 @@
 //! The route table of CONTRACT §1 and the fallbacks that keep every error in the
 //! envelope.
 
-mod clients;
-mod collections;
-mod health;
-mod items;
+// `pub(crate)` so that `crate::openapi` can gather the handlers' `#[utoipa::path]`s.
+pub(crate) mod clients;
+pub(crate) mod collections;
+pub(crate) mod health;
+pub(crate) mod items;
 mod lookup;
-mod maintenance;
-mod oauth;
-mod projects;
+pub(crate) mod maintenance;
+pub(crate) mod oauth;
+pub(crate) mod projects;
 pub mod respond;
 
 pub use clients::new_client;
@@ -64,7 +65,9 @@ pub fn routes() -> Router<AppState> {
         .route("/oauth/revoke", post(oauth::revoke))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
-        .route("/metrics", get(health::metrics));
+        .route("/metrics", get(health::metrics))
+        .route("/openapi.json", get(crate::openapi::openapi_json))
+        .route("/docs", get(crate::openapi::docs));
     v1.merge(public)
         .route_layer(axum::middleware::from_fn(crate::middleware::tag_route))
         .fallback(not_found)

@@ -5,6 +5,10 @@
 use crate::auth::scopes::Scopes;
 use crate::auth::secrets::verify_secret;
 use crate::error::{ApiError, ApiResult};
+use crate::openapi::responses::{
+    Deleted, OAuthBadRequest, OAuthPayloadTooLarge, OAuthUnauthorized,
+};
+use crate::openapi::schemas::{RevokeRequest, TokenRequest};
 use crate::state::AppState;
 use axum::body::Body;
 use axum::extract::State;
@@ -65,12 +69,10 @@ async fn form(
             "the request body must be application/x-www-form-urlencoded",
         ));
     }
-    let bytes = axum::body::to_bytes(raw, state.config.body_limit)
-        .await
-        .map_err(|_| {
-            ApiError::new(ErrorKind::PayloadTooLarge, "the request body is too large")
-                .with_oauth_error("invalid_request")
-        })?;
+    let bytes =
+        crate::body::read_limited(raw, state.config.body_limit, state.config.body_read_timeout)
+            .await
+            .map_err(|e| e.with_oauth_error("invalid_request"))?;
     let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&bytes)
         .map_err(|_| oauth_error("invalid_request", "the form body can't be parsed"))?;
     let mut out = HashMap::new();
@@ -177,6 +179,16 @@ fn no_store(mut response: Response) -> Response {
     response
 }
 
+/// Issues an access token (RFC 6749 §4.4 client credentials).
+#[utoipa::path(
+    post, path = "/oauth/token", tag = "oauth", operation_id = "issueToken",
+    request_body(content = TokenRequest, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "A bearer token.", body = TokenResponse, headers(("Cache-Control" = String, description = "`no-store`, as RFC 6749 §5.1 requires."))),
+        (status = 400, response = OAuthBadRequest), (status = 401, response = OAuthUnauthorized),
+        (status = 413, response = OAuthPayloadTooLarge),
+    ),
+)]
 pub async fn token(State(state): State<AppState>, headers: HeaderMap, raw: Body) -> Response {
     match issue(&state, &headers, raw).await {
         Ok(r) => no_store(r),
@@ -233,6 +245,15 @@ async fn issue(state: &AppState, headers: &HeaderMap, raw: Body) -> ApiResult<Re
 
 /// RFC 7009: the client revokes one of its own tokens. Unknown tokens, and tokens of
 /// other clients (left untouched), answer 200 too, so nothing is revealed.
+#[utoipa::path(
+    post, path = "/oauth/revoke", tag = "oauth", operation_id = "revokeToken",
+    request_body(content = RevokeRequest, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, response = Deleted),
+        (status = 400, response = OAuthBadRequest), (status = 401, response = OAuthUnauthorized),
+        (status = 413, response = OAuthPayloadTooLarge),
+    ),
+)]
 pub async fn revoke(State(state): State<AppState>, headers: HeaderMap, raw: Body) -> Response {
     match revoke_token(&state, &headers, raw).await {
         Ok(r) => r,

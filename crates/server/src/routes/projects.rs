@@ -9,6 +9,11 @@ use crate::extract::PathParams;
 use crate::fields::{Fields, check_name, require_present};
 use crate::idempotency::{self, Begin};
 use crate::maintenance::Writable;
+use crate::openapi::responses::{
+    BadRequest, Conflict, Deleted, Forbidden, IdempotencyMismatch, MissingFields, NotFound,
+    PayloadTooLarge, UnsupportedMediaType,
+};
+use crate::openapi::schemas::{NewProject, ProjectUpdate};
 use crate::paging::{ListKind, page, parse_query};
 use crate::state::AppState;
 use axum::body::Body;
@@ -28,6 +33,15 @@ pub fn show(p: depot_store::Project) -> types::Project {
     }
 }
 
+/// Lists the projects this token may see.
+#[utoipa::path(
+    get, path = "/v1/projects", tag = "projects", operation_id = "listProjects",
+    params(crate::openapi::schemas::ListParams),
+    responses(
+        (status = 200, description = "A page of the projects this token may see, by name.", body = types::Page<types::Project>),
+        (status = 400, response = BadRequest),
+    ),
+)]
 pub async fn list(
     principal: Principal,
     State(state): State<AppState>,
@@ -46,6 +60,19 @@ pub async fn list(
     Ok(ok(page(rows, ListKind::Projects, |p| &p.name, show)))
 }
 
+/// Creates a project; needs `admin`.
+#[utoipa::path(
+    post, path = "/v1/projects", tag = "projects", operation_id = "createProject",
+    params(("Idempotency-Key" = Option<String>, Header, nullable = false, max_length = 255, min_length = 1, description = "Makes a retry safe: the same key and request get the first answer again; another request with it is a 422, one while the first runs a 409.")),
+    request_body(content = NewProject, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Created.", body = types::Project, headers(("Location" = String, description = "The new project's path."))),
+        (status = 400, response = BadRequest), (status = 403, response = Forbidden),
+        (status = 406, response = MissingFields), (status = 409, response = Conflict),
+        (status = 413, response = PayloadTooLarge), (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = IdempotencyMismatch),
+    ),
+)]
 pub async fn create(
     _: Writable,
     principal: Principal,
@@ -54,7 +81,7 @@ pub async fn create(
     raw: Body,
 ) -> ApiResult<Response> {
     principal.require_admin()?;
-    let bytes = body::read(&headers, raw, state.config.body_limit, MediaTypes::Json).await?;
+    let bytes = body::read(&headers, raw, &state.config, MediaTypes::Json).await?;
     let pending =
         match idempotency::begin(&state, &principal, &headers, "/v1/projects", &bytes).await? {
             Begin::Replay(answer) => return Ok(answer),
@@ -81,6 +108,14 @@ pub async fn create(
     Ok(answer.into_response())
 }
 
+/// Reads a project.
+#[utoipa::path(
+    get, path = "/v1/projects/{project}", tag = "projects", operation_id = "getProject",
+    responses(
+        (status = 200, description = "The project.", body = types::Project),
+        (status = 404, response = NotFound),
+    ),
+)]
 pub async fn get(
     principal: Principal,
     State(state): State<AppState>,
@@ -97,6 +132,16 @@ pub async fn get(
 }
 
 /// PUT replaces the project's metadata; `name`, if sent, must be the path's.
+#[utoipa::path(
+    put, path = "/v1/projects/{project}", tag = "projects", operation_id = "updateProject",
+    request_body(content = ProjectUpdate, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The updated project.", body = types::Project),
+        (status = 400, response = BadRequest), (status = 403, response = Forbidden),
+        (status = 404, response = NotFound), (status = 406, response = MissingFields),
+        (status = 413, response = PayloadTooLarge), (status = 415, response = UnsupportedMediaType),
+    ),
+)]
 pub async fn update(
     _: Writable,
     principal: Principal,
@@ -138,6 +183,13 @@ fn update_body(bytes: &[u8], project: &str, max_depth: usize) -> ApiResult<Map<S
 }
 
 /// DELETE removes the project with all its collections and items; it needs `admin`.
+#[utoipa::path(
+    delete, path = "/v1/projects/{project}", tag = "projects", operation_id = "deleteProject",
+    responses(
+        (status = 200, response = Deleted),
+        (status = 403, response = Forbidden), (status = 404, response = NotFound),
+    ),
+)]
 pub async fn delete(
     _: Writable,
     principal: Principal,

@@ -8,6 +8,8 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Request, StatusCode
 use depot_server::auth::scopes::Scopes;
 use depot_server::{AppState, Config};
 use depot_store::{ClientRecord, Store, now_timestamp};
+use depot_store_postgres::PostgresStore;
+use depot_store_postgres::testing::TestDatabase;
 use depot_store_sqlite::SqliteStore;
 use http_body_util::BodyExt;
 use serde_json::Value;
@@ -20,6 +22,14 @@ pub struct TestApp {
     pub state: AppState,
     pub router: Router,
     _dir: tempfile::TempDir,
+    /// The test's own PostgreSQL database, dropped with the app.
+    pub db: Option<TestDatabase>,
+}
+
+/// Whether this run tests the PostgreSQL backend (`DEPOT_TEST_BACKEND=postgres`, as
+/// scripts/test.sh sets for its second run) rather than SQLite.
+pub fn on_postgres() -> bool {
+    std::env::var("DEPOT_TEST_BACKEND").is_ok_and(|b| b == "postgres")
 }
 
 /// A caller: `None` sends no token at all.
@@ -40,13 +50,46 @@ impl TestApp {
             ..Config::default()
         };
         change(&mut config);
-        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&config.database_path()).unwrap());
+        let (store, db): (Arc<dyn Store>, _) = if on_postgres() {
+            let db = TestDatabase::create().await;
+            let store = PostgresStore::connect(db.url()).await.unwrap();
+            (Arc::new(store), Some(db))
+        } else {
+            (
+                Arc::new(SqliteStore::open(&config.database_path()).unwrap()),
+                None,
+            )
+        };
         let state = AppState::new(store, config);
         let router = depot_server::router(state.clone());
         TestApp {
             state,
             router,
             _dir: dir,
+            db,
+        }
+    }
+
+    /// Holds the storage's write lock until the guard is dropped, so that writes wait
+    /// out their timeout and fail as the storage being unavailable.
+    pub async fn lock_storage(&self) -> StorageLock {
+        match &self.db {
+            None => {
+                let conn = rusqlite::Connection::open(self.state.config.database_path()).unwrap();
+                conn.execute_batch("BEGIN EXCLUSIVE").unwrap();
+                StorageLock::Sqlite(conn)
+            }
+            Some(db) => {
+                let (client, connection) = tokio_postgres::connect(db.url(), tokio_postgres::NoTls)
+                    .await
+                    .unwrap();
+                tokio::spawn(connection);
+                client
+                    .batch_execute("BEGIN; LOCK TABLE items, idempotency IN ACCESS EXCLUSIVE MODE")
+                    .await
+                    .unwrap();
+                StorageLock::Postgres(client)
+            }
         }
     }
 
@@ -129,6 +172,12 @@ impl TestApp {
         assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
         r.json()
     }
+}
+
+/// A lock on the storage taken by [`TestApp::lock_storage`]; dropping it releases it.
+pub enum StorageLock {
+    Sqlite(rusqlite::Connection),
+    Postgres(tokio_postgres::Client),
 }
 
 fn rand_suffix() -> String {

@@ -1,0 +1,168 @@
+//! The schema, as an append-only list of migrations run at every connect.
+//!
+//! Several instances may start at once against one database, so the whole run happens
+//! in one transaction that first takes a transaction-level advisory lock: the first
+//! instance migrates, the others wait on the lock, then find nothing left to do. The lock
+//! goes with the transaction, so a crashed instance can't leave it held. Applied versions
+//! are rows of `depot_schema_migrations`. Never edit a released migration; append one.
+
+use crate::errors::{Error, Result};
+use deadpool_postgres::Object;
+use depot_store::StoreError;
+use std::time::Duration;
+
+/// The advisory lock key for migrations: an arbitrary constant ("depot" in ASCII), the
+/// same in every instance so they exclude each other, and unlikely to collide with
+/// another application's keys in a shared database.
+const LOCK_KEY: i64 = 0x64_65_70_6f_74;
+
+/// How long one instance may wait for another's migrations and run its own. Far above
+/// the per-statement bound, since a migration may rewrite a large table; it only ever
+/// delays start-up.
+const MIGRATION_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// Version 1. Design notes:
+/// - Projects and collections get identity ids, never reused after a delete, so nothing
+///   can attach to a recreated parent of the same name by accident.
+/// - Children name their parent by id with `ON DELETE CASCADE`: deleting a project or
+///   collection removes everything inside it in the same statement. The composite keys
+///   lead with the parent id, so they also serve the cascades and the keyset scans
+///   (`WHERE parent = $1 AND key > $2 ORDER BY key`).
+/// - Every key that a list sorts by is `COLLATE "C"`: byte order, as in SQLite, whatever
+///   the database's locale, so both backends page identically.
+/// - Item data, metadata and schemas are JSON *text*, stored exactly as given: `jsonb`
+///   would reorder keys and respell numbers, and the API promises byte-identical bodies.
+///   Scopes are a `TEXT[]`, which keeps their order.
+/// - Timestamps are the RFC 3339 text the API shows, made by the store, as in SQLite.
+const V1: &str = r#"
+CREATE TABLE projects (
+    id         BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    name       TEXT COLLATE "C" NOT NULL UNIQUE,
+    metadata   TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+
+CREATE TABLE collections (
+    id         BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    project_id BIGINT NOT NULL REFERENCES projects (id) ON DELETE CASCADE,
+    name       TEXT COLLATE "C" NOT NULL,
+    schema     TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    UNIQUE (project_id, name)
+);
+
+CREATE TABLE items (
+    collection_id BIGINT NOT NULL REFERENCES collections (id) ON DELETE CASCADE,
+    id            TEXT COLLATE "C" NOT NULL,
+    created_at    TEXT NOT NULL,
+    updated_at    TEXT NOT NULL,
+    version       BIGINT NOT NULL,
+    data          TEXT NOT NULL,
+    PRIMARY KEY (collection_id, id)
+);
+
+CREATE TABLE clients (
+    client_id   TEXT COLLATE "C" PRIMARY KEY,
+    name        TEXT NOT NULL,
+    secret_hash TEXT NOT NULL,
+    scopes      TEXT[] NOT NULL,
+    created_at  TEXT NOT NULL
+);
+
+CREATE TABLE tokens (
+    hash       BYTEA PRIMARY KEY,
+    client_id  TEXT COLLATE "C" NOT NULL REFERENCES clients (client_id) ON DELETE CASCADE,
+    scopes     TEXT[] NOT NULL,
+    expires_at BIGINT NOT NULL
+);
+-- Deleting a client (or revoking its tokens) finds them without a full scan.
+CREATE INDEX tokens_by_client ON tokens (client_id);
+-- Purging expired tokens is a range scan.
+CREATE INDEX tokens_by_expiry ON tokens (expires_at);
+
+CREATE TABLE settings (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+"#;
+
+/// Version 2: answers to idempotent creates, keyed by client and key, written in the
+/// same transaction as the row they created. No foreign key to clients: a record
+/// outlives a deleted client only until it expires.
+const V2: &str = r#"
+CREATE TABLE idempotency (
+    client_id   TEXT NOT NULL,
+    key         TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    status      INTEGER NOT NULL,
+    location    TEXT,
+    body        TEXT NOT NULL,
+    expires_at  BIGINT NOT NULL,
+    PRIMARY KEY (client_id, key)
+);
+CREATE INDEX idempotency_by_expiry ON idempotency (expires_at);
+"#;
+
+/// Every migration in order; version N is `MIGRATIONS[N - 1]`.
+const MIGRATIONS: &[&str] = &[V1, V2];
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: i32 = MIGRATIONS.len() as i32;
+
+/// Brings the database to [`SCHEMA_VERSION`]; a no-op when it is already there.
+pub(crate) async fn run(client: &mut Object) -> Result<()> {
+    // The server bounds each statement; this bounds a server that stops answering.
+    let backstop = MIGRATION_TIMEOUT + Duration::from_secs(10);
+    match tokio::time::timeout(backstop, apply(client)).await {
+        Ok(result) => result,
+        Err(_) => Err(Error::Store(StoreError::Unavailable(
+            "postgres migrations did not finish in time".into(),
+        ))),
+    }
+}
+
+async fn apply(client: &mut Object) -> Result<()> {
+    let tx = client.transaction().await?;
+    tx.batch_execute(&format!(
+        "SET LOCAL statement_timeout = {};
+         SELECT pg_advisory_xact_lock({LOCK_KEY});
+         CREATE TABLE IF NOT EXISTS depot_schema_migrations (
+             version    INTEGER PRIMARY KEY,
+             applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
+         );",
+        MIGRATION_TIMEOUT.as_millis()
+    ))
+    .await?;
+    let row = tx
+        .query_one(
+            "SELECT COALESCE(MAX(version), 0) FROM depot_schema_migrations",
+            &[],
+        )
+        .await?;
+    let current: i32 = row.try_get(0)?;
+    if current > SCHEMA_VERSION {
+        // A newer build migrated already. Migrations only add, so this build can still
+        // run (as during a rolling upgrade); say so once.
+        tracing::warn!(
+            current,
+            known = SCHEMA_VERSION,
+            "postgres schema is newer than this build"
+        );
+    }
+    for (version, sql) in (1..)
+        .zip(MIGRATIONS)
+        .skip(usize::try_from(current).unwrap_or(0))
+    {
+        tx.batch_execute(sql).await?;
+        tx.execute(
+            "INSERT INTO depot_schema_migrations (version) VALUES ($1)",
+            &[&version],
+        )
+        .await?;
+        tracing::info!(version, "postgres migration applied");
+    }
+    tx.commit().await?;
+    Ok(())
+}

@@ -19,7 +19,7 @@ cd "$(dirname "$0")/.."
 VERSION=4.32.5
 VENV=target/schemathesis-venv
 SEED=${SCHEMATHESIS_SEED:-20260601}
-MAX_EXAMPLES=${SCHEMATHESIS_MAX_EXAMPLES:-25}
+MAX_EXAMPLES=${SCHEMATHESIS_MAX_EXAMPLES:-50}
 REPORT_DIR=target/schemathesis-report
 
 if ! "$VENV/bin/schemathesis" --version 2>/dev/null | grep -qF "$VERSION"; then
@@ -48,7 +48,7 @@ DEPOT_ADMIN_CLIENT_ID=$ADMIN_ID DEPOT_ADMIN_CLIENT_SECRET=$ADMIN_SECRET DEPOT_LO
   >"$DATA/stdout" 2>"$DATA/stderr" &
 SERVER_PID=$!
 BASE=
-for _ in $(seq 100); do
+for _ in $(seq 300); do
   BASE=$(sed -n 's/^depot listening on //p' "$DATA/stdout" 2>/dev/null || true)
   [ -n "$BASE" ] && break
   kill -0 "$SERVER_PID" 2>/dev/null || { cat "$DATA/stderr" >&2; exit 1; }
@@ -71,7 +71,7 @@ parameters."body.client_secret" = "$ADMIN_SECRET"
 EOF
 
 run() {
-  PYTHONPATH=scripts SCHEMATHESIS_HOOKS=schemathesis_hooks \
+  PYTHONPATH=scripts PYTHONDONTWRITEBYTECODE=1 SCHEMATHESIS_HOOKS=schemathesis_hooks \
     "$VENV/bin/schemathesis" --config-file "$DATA/schemathesis.toml" run "$BASE/openapi.json" \
     --checks all \
     --seed "$SEED" \

@@ -106,7 +106,15 @@ CREATE INDEX idempotency_by_expiry ON idempotency (expires_at);
 "#;
 
 /// Every migration in order; version N is `MIGRATIONS[N - 1]`.
-const MIGRATIONS: &[&str] = &[V1, V2];
+/// Version 3: each item's body also as JSONB, derived by PostgreSQL from the exact text
+/// (which stays the source of truth and what the API serves, byte for byte). It lets an
+/// operator query and index items with PostgreSQL's JSON operators, and it makes the
+/// database itself refuse a body that is not JSON.
+const V3: &str = r#"
+ALTER TABLE items ADD COLUMN doc JSONB GENERATED ALWAYS AS (data::jsonb) STORED;
+"#;
+
+const MIGRATIONS: &[&str] = &[V1, V2, V3];
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i32 = MIGRATIONS.len() as i32;

@@ -385,3 +385,29 @@ where
     }
     outputs
 }
+
+#[tokio::test]
+async fn items_are_also_kept_as_jsonb_for_queries_while_the_text_stays_exact() {
+    let db = TestDatabase::create().await;
+    let store = PostgresStore::connect(db.url()).await.unwrap();
+    store
+        .create_project("p", serde_json::Map::new())
+        .await
+        .unwrap();
+    store.create_collection("p", "c", None).await.unwrap();
+    let text = r#"{"z": 1,  "a": {"n": 2.50}}"#;
+    let item = store.create_item("p", "c", text.into()).await.unwrap();
+    assert_eq!(store.get_item("p", "c", &item.id).await.unwrap().data, text);
+    let (client, connection) = tokio_postgres::connect(db.url(), tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    let row = client
+        .query_one(
+            "SELECT (doc -> 'a' ->> 'n')::numeric::text FROM items WHERE id = $1",
+            &[&item.id],
+        )
+        .await
+        .unwrap();
+    assert_eq!(row.get::<_, String>(0), "2.50");
+}

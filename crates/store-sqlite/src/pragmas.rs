@@ -21,6 +21,14 @@ pub(crate) fn configure(conn: &Connection) -> rusqlite::Result<()> {
     conn.pragma_update(None, "synchronous", "FULL")?;
     // Statements are cached per connection; a few dozen distinct ones exist in all.
     conn.set_prepared_statement_cache_capacity(64);
+    // Without the query planner stability guarantee, SQLite re-prepares a cached
+    // statement whenever a bound value that the planner looked at (such as `LIMIT ?`)
+    // changes: profiled at about 16 % of a list request's CPU. depot's plans don't
+    // depend on those values, so one plan per statement is right.
+    conn.set_db_config(
+        rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
+        true,
+    )?;
     Ok(())
 }
 

@@ -30,6 +30,9 @@ impl Readers {
             SqliteConnectionManager::file(path).with_init(|conn| pragmas::configure_reader(conn));
         let pool = r2d2::Pool::builder()
             .max_size(POOL_SIZE)
+            // r2d2 would run a test query on every checkout; a broken file shows up as
+            // an error of the read itself, mapped like any other.
+            .test_on_check_out(false)
             .connection_timeout(CHECKOUT_TIMEOUT)
             .build(manager)
             .map_err(errors::pool)?;

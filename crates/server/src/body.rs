@@ -135,7 +135,9 @@ pub fn type_name(value: &Value) -> &'static str {
 /// on replace or patch it must equal the path's id. `created_at`, `updated_at` and
 /// `version` are dropped, so that a client may send back an item it read unchanged.
 pub fn strip_server_owned(item: &mut Map<String, Value>, path_id: Option<&str>) -> ApiResult<()> {
-    if let Some(id) = item.remove("id") {
+    // shift_remove: with preserve_order, `remove` swaps the last member into the gap,
+    // and the item would come back with its members reordered.
+    if let Some(id) = item.shift_remove("id") {
         match path_id {
             None => {
                 return Err(ApiError::bad_request(
@@ -152,7 +154,7 @@ pub fn strip_server_owned(item: &mut Map<String, Value>, path_id: Option<&str>) 
         }
     }
     for member in &SERVER_OWNED[1..] {
-        item.remove(*member);
+        item.shift_remove(*member);
     }
     Ok(())
 }
@@ -171,12 +173,13 @@ pub fn merge_patch(target: &mut Value, patch: &Value) {
     }
     if let Value::Object(map) = target {
         for (key, value) in patch {
-            if value.is_null() {
-                map.remove(key);
-            } else {
+            if !value.is_null() {
                 merge_patch(map.entry(key.clone()).or_insert(Value::Null), value);
             }
         }
+        // Deletions in one ordered pass: `remove` would reorder the remaining members
+        // (see above), and a `shift_remove` per null member is quadratic in the item.
+        map.retain(|key, _| !patch.get(key).is_some_and(Value::is_null));
     }
 }
 

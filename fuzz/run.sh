@@ -69,7 +69,7 @@ for t in $targets; do
     if [ "${FUZZ_MERGE:-0}" = 1 ] && [ "$code" -eq 0 ]; then
         # Edge coverage only (no hit counts): a few hundred files per target.
         cp -n "$found"/* "$corpus"/ 2>/dev/null
-        cargo fuzz cmin "${flags[@]}" "$t" "$corpus" -- -use_counters=0 >>"$log" 2>&1 ||
+        cargo fuzz cmin "${flags[@]}" "$t" "$corpus" -- -use_counters=0 -use_cmp=0 >>"$log" 2>&1 ||
             failed+=("$t (cmin)")
     fi
 done

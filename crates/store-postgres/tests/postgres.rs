@@ -309,11 +309,16 @@ async fn a_write_aborted_by_a_deadlock_is_retried_and_succeeds() {
     store.insert_token(token).await.unwrap();
 
     // Another session locks the token; the upsert locks the client, then waits for the
-    // token (to revoke it); the session then asks for the client: a deadlock. The upsert
-    // waited first, so its server process is the one that detects it and is aborted.
+    // token (to revoke it); the session then asks for the client: a deadlock. The process
+    // whose deadlock_timeout fires first detects it and is aborted; this session's timeout
+    // is far longer than the server default (1 s), so the upsert is always the victim,
+    // however slow a shared CI machine is.
     let (mut other, connection) = tokio_postgres::connect(db.url(), NoTls).await.unwrap();
     tokio::spawn(connection);
     let tx = other.transaction().await.unwrap();
+    tx.execute("SET LOCAL deadlock_timeout = '60s'", &[])
+        .await
+        .unwrap();
     tx.execute("SELECT 1 FROM tokens FOR UPDATE", &[])
         .await
         .unwrap();

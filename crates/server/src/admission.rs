@@ -7,15 +7,19 @@
 //! parsing, no storage — so the 503 has no effect and a retry is always safe. Health,
 //! readiness and metrics bypass the limiter so that probes see the truth under load.
 
+use crate::edge::BoxFuture;
 use crate::error::ApiError;
 use crate::state::AppState;
-use axum::extract::{Request, State};
-use axum::middleware::Next;
+use axum::extract::Request;
 use axum::response::{IntoResponse, Response};
+use std::convert::Infallible;
+use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::task::{Context, Poll};
 use std::time::Duration;
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tower::{Layer, Service};
 
 /// What a shed request is told to wait, in seconds (the header has no finer unit).
 pub const SHED_RETRY_AFTER_SECS: u64 = 1;
@@ -51,11 +55,9 @@ impl Admission {
         self.draining.load(Ordering::SeqCst)
     }
 
-    /// A slot, or `None` when the request must be shed.
-    async fn admit(&self) -> Option<tokio::sync::OwnedSemaphorePermit> {
-        if let Ok(permit) = self.slots.clone().try_acquire_owned() {
-            return Some(permit);
-        }
+    /// A slot after waiting in the queue (once none was free), or `None` when the
+    /// request must be shed: the queue is full, or no slot came free in time.
+    async fn wait(&self) -> Option<OwnedSemaphorePermit> {
         if self.waiting.fetch_add(1, Ordering::SeqCst) >= self.max_waiting {
             self.waiting.fetch_sub(1, Ordering::SeqCst);
             return None;
@@ -67,31 +69,94 @@ impl Admission {
     }
 }
 
-/// The admission middleware.
-pub async fn admit(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    if UNLIMITED.contains(&request.uri().path()) {
-        return next.run(request).await;
+/// Wraps a service in [`Admit`].
+#[derive(Clone)]
+pub struct AdmitLayer {
+    state: AppState,
+}
+
+impl AdmitLayer {
+    pub fn new(state: AppState) -> Self {
+        AdmitLayer { state }
     }
-    let admission = &state.admission;
-    if admission.is_draining() {
-        state.metrics.shed();
-        return ApiError::unavailable(
-            "the server is shutting down; retry on another instance or later",
-            SHED_RETRY_AFTER_SECS,
-        )
-        .into_response();
+}
+
+impl<S> Layer<S> for AdmitLayer {
+    type Service = Admit<S>;
+
+    fn layer(&self, inner: S) -> Admit<S> {
+        Admit {
+            inner,
+            state: self.state.clone(),
+        }
     }
-    let Some(permit) = admission.admit().await else {
-        state.metrics.shed();
-        return ApiError::unavailable(
-            "the server is at capacity; nothing was done, retry later",
-            SHED_RETRY_AFTER_SECS,
-        )
-        .into_response();
-    };
+}
+
+/// The admission layer (a hand-written service, like [`crate::edge`], so that the shed
+/// path and the admitted one cost little beyond their own work).
+#[derive(Clone)]
+pub struct Admit<S> {
+    inner: S,
+    state: AppState,
+}
+
+impl<S> Service<Request> for Admit<S>
+where
+    S: Service<Request, Response = Response, Error = Infallible> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = BoxFuture;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request) -> BoxFuture {
+        if UNLIMITED.contains(&request.uri().path()) {
+            return Box::pin(self.inner.call(request));
+        }
+        let state = self.state.clone();
+        if state.admission.is_draining() {
+            return Box::pin(std::future::ready(Ok(shed(
+                &state,
+                "the server is shutting down; retry on another instance or later",
+            ))));
+        }
+        // The common case: a free slot, taken without waiting.
+        if let Ok(permit) = state.admission.slots.clone().try_acquire_owned() {
+            return Box::pin(serve(state, permit, self.inner.call(request)));
+        }
+        // Clone the inner service for the later call; this instance stays ready.
+        let mut inner = self.inner.clone();
+        Box::pin(async move {
+            match state.admission.wait().await {
+                Some(permit) => serve(state, permit, inner.call(request)).await,
+                None => Ok(shed(
+                    &state,
+                    "the server is at capacity; nothing was done, retry later",
+                )),
+            }
+        })
+    }
+}
+
+/// Runs an admitted request, holding its slot until the answer is ready.
+async fn serve(
+    state: AppState,
+    permit: OwnedSemaphorePermit,
+    answer: impl Future<Output = Result<Response, Infallible>>,
+) -> Result<Response, Infallible> {
     state.metrics.admitted();
     let _in_flight = state.metrics.in_flight_guard();
-    let response = next.run(request).await;
+    let response = answer.await;
     drop(permit);
     response
+}
+
+/// The 503 of a request that was not admitted: nothing was done, so a retry is safe.
+fn shed(state: &AppState, message: &'static str) -> Response {
+    state.metrics.shed();
+    ApiError::unavailable(message, SHED_RETRY_AFTER_SECS).into_response()
 }

@@ -3,36 +3,24 @@
 //! request that carried credentials (unless the handler chose a policy), and CORS, off
 //! unless origins are configured.
 
-use axum::extract::Request;
-use axum::http::{HeaderName, HeaderValue, Method, header};
-use axum::middleware::Next;
-use axum::response::Response;
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, header};
 use std::time::Duration;
 use tower_http::cors::{AllowOrigin, CorsLayer};
-use tower_http::set_header::SetResponseHeaderLayer;
 
 /// How long a browser may cache a CORS preflight answer.
 const PREFLIGHT_MAX_AGE: Duration = Duration::from_secs(3600);
 
-/// `X-Content-Type-Options: nosniff` on every answer.
-pub fn nosniff() -> SetResponseHeaderLayer<HeaderValue> {
-    SetResponseHeaderLayer::overriding(
+/// `X-Content-Type-Options: nosniff` on every answer; and, on the answer to a request
+/// with `Authorization`, `Cache-Control: no-store` unless the handler chose a policy: that
+/// answer is for that caller only, and no shared or private cache may keep it.
+pub fn add_to_every_answer(headers: &mut HeaderMap, authorized: bool) {
+    headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
-    )
-}
-
-/// An answer to a request with `Authorization` is for that caller only: no shared or
-/// private cache may keep it, unless the handler set its own `Cache-Control`.
-pub async fn no_store_when_authorized(request: Request, next: Next) -> Response {
-    let authorized = request.headers().contains_key(header::AUTHORIZATION);
-    let mut response = next.run(request).await;
-    if authorized && !response.headers().contains_key(header::CACHE_CONTROL) {
-        response
-            .headers_mut()
-            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    );
+    if authorized && !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
-    response
 }
 
 /// Checks configured origins: `*` alone, or `http(s)://host[:port]` without a path.

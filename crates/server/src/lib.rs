@@ -8,7 +8,8 @@
 //!   in the contract's order.
 //! - [`admission`]: the concurrency limit and queue that shed load with 503 up front;
 //!   [`maintenance`]: the switch that pauses writes; [`idempotency`]: safe POST retries.
-//! - [`middleware`]: metrics, 5xx logging, panics; [`metrics`]: `/metrics`;
+//! - [`edge`]: request ids, metrics and 5xx logging; [`middleware`]: route tags,
+//!   panics; [`metrics`]: `/metrics`;
 //!   [`headers`]: `nosniff`, `no-store` for authorized answers, CORS.
 //! - [`openapi`]: the OpenAPI 3.1 document (`/openapi.json`) and its page (`/docs`).
 //!
@@ -20,6 +21,7 @@ pub mod auth;
 pub mod body;
 pub mod conditional;
 pub mod config;
+pub mod edge;
 pub mod error;
 pub mod extract;
 pub mod fields;
@@ -47,15 +49,14 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 
 /// How often expired tokens and idempotency keys are deleted from the store.
 const PURGE_INTERVAL: Duration = Duration::from_secs(600);
 
-/// The whole application. Layers, outermost first: request id (so every answer, even
-/// a shed or panicking one, carries one), security headers and CORS (likewise),
-/// metrics and 5xx logging, admission control (before any other work), panic
-/// catching, then the routes.
+/// The whole application. Layers, outermost first: the edge (request id, headers every
+/// answer carries, metrics and 5xx logging; so even a shed or panicking answer has
+/// them), CORS (so a browser can read a 503's `Retry-After`), admission control (before
+/// any other work), panic catching, then the routes.
 pub fn router(state: AppState) -> Router {
     with_layers(routes::routes().with_state(state.clone()), state)
 }
@@ -63,22 +64,14 @@ pub fn router(state: AppState) -> Router {
 /// The middleware stack of [`router`], around any router (tests add routes of their
 /// own, such as one that panics).
 pub fn with_layers(app: Router, state: AppState) -> Router {
-    let header = axum::http::HeaderName::from_static(middleware::REQUEST_ID);
+    let cors = headers::cors(&state.config.cors_origins);
     app.layer(
         ServiceBuilder::new()
-            .layer(SetRequestIdLayer::new(header.clone(), MakeRequestUuid))
-            .layer(PropagateRequestIdLayer::new(header))
-            .layer(headers::nosniff())
-            .layer(axum::middleware::from_fn(headers::no_store_when_authorized))
-            .option_layer(headers::cors(&state.config.cors_origins))
-            .layer(axum::middleware::from_fn_with_state(
-                state.clone(),
-                middleware::observe,
-            ))
-            .layer(axum::middleware::from_fn_with_state(
-                state,
-                admission::admit,
-            ))
+            .layer(edge::EdgeLayer::new(state.clone()))
+            .option_layer(cors)
+            .layer(admission::AdmitLayer::new(state))
+            // CatchPanic boxes the body into a type of its own; back to axum's.
+            .map_response(axum::response::IntoResponse::into_response)
             .layer(CatchPanicLayer::custom(middleware::panic_response)),
     )
 }

@@ -1,67 +1,91 @@
-//! Cross-cutting layers: metrics and 5xx logging, route tags, panics.
+//! Small layers inside the router: route tags for the metrics, and panics.
 
-use crate::error::{ApiError, ErrorCause};
-use crate::state::AppState;
-use axum::extract::{MatchedPath, Request, State};
-use axum::middleware::Next;
+use crate::edge::BoxFuture;
+use crate::error::ApiError;
+use axum::extract::{MatchedPath, Request};
 use axum::response::{IntoResponse, Response};
 use std::any::Any;
-use std::time::Instant;
+use std::collections::HashSet;
+use std::convert::Infallible;
+use std::sync::{OnceLock, RwLock};
+use std::task::{Context, Poll};
+use tower::{Layer, Service};
 
 pub const REQUEST_ID: &str = "x-request-id";
 
-/// The route template that served a request, passed out to [`observe`].
-#[derive(Clone, Debug)]
-pub struct RouteTag(pub String);
+/// The route template that served a request, passed out to [`crate::edge`].
+#[derive(Clone, Copy, Debug)]
+pub struct RouteTag(pub &'static str);
 
 /// Inside the router (a route layer): tags the response with its route template, so
 /// metrics are labelled by route rather than by every distinct path.
-pub async fn tag_route(request: Request, next: Next) -> Response {
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|m| m.as_str().to_owned());
-    let mut response = next.run(request).await;
-    if let Some(route) = route {
-        response.extensions_mut().insert(RouteTag(route));
+#[derive(Clone, Copy, Debug, Default)]
+pub struct TagRouteLayer;
+
+impl<S> Layer<S> for TagRouteLayer {
+    type Service = TagRoute<S>;
+
+    fn layer(&self, inner: S) -> TagRoute<S> {
+        TagRoute { inner }
     }
-    response
 }
 
-/// Counts and times every request, and logs every 5xx once with its request id and
-/// internal cause (requests at debug level only, to keep the hot path quiet).
-pub async fn observe(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let started = Instant::now();
-    let request_id = request
-        .headers()
-        .get(REQUEST_ID)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("-")
-        .to_owned();
-    let method = request.method().clone();
-    let path = request.uri().path().to_owned();
-    let response = next.run(request).await;
-    let status = response.status().as_u16();
-    let route = response
-        .extensions()
-        .get::<RouteTag>()
-        .map_or("unmatched", |r| r.0.as_str());
-    state.metrics.request(
-        method.as_str(),
-        route,
-        status,
-        started.elapsed().as_secs_f64(),
-    );
-    if response.status().is_server_error() {
-        let cause = response
-            .extensions()
-            .get::<ErrorCause>()
-            .map_or("-", |c| c.0.as_str());
-        tracing::error!(%request_id, %method, %path, status, cause, "request failed");
-    } else {
-        tracing::debug!(%request_id, %method, %path, status, "request");
+#[derive(Clone, Debug)]
+pub struct TagRoute<S> {
+    inner: S,
+}
+
+impl<S> Service<Request> for TagRoute<S>
+where
+    S: Service<Request, Response = Response, Error = Infallible>,
+    S::Future: Send + 'static,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = BoxFuture;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
     }
-    response
+
+    fn call(&mut self, request: Request) -> BoxFuture {
+        let route = request
+            .extensions()
+            .get::<MatchedPath>()
+            .map(|m| intern(m.as_str()));
+        let answer = self.inner.call(request);
+        Box::pin(async move {
+            let mut response = answer.await?;
+            if let Some(route) = route {
+                response.extensions_mut().insert(RouteTag(route));
+            }
+            Ok(response)
+        })
+    }
+}
+
+/// The one `'static` copy of a route template. Templates come from the route table,
+/// never from a request, so the set is small and fixed; metrics labels then need no
+/// allocation per request.
+fn intern(route: &str) -> &'static str {
+    static ROUTES: OnceLock<RwLock<HashSet<&'static str>>> = OnceLock::new();
+    let routes = ROUTES.get_or_init(RwLock::default);
+    let known = routes
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(route)
+        .copied();
+    known.unwrap_or_else(|| {
+        let mut routes = routes.write().unwrap_or_else(|e| e.into_inner());
+        match routes.get(route) {
+            Some(r) => r,
+            None => {
+                let r: &'static str = Box::leak(route.into());
+                routes.insert(r);
+                r
+            }
+        }
+    })
 }
 
 /// A panic in a handler becomes a 500 in the envelope; the message goes to the log.

@@ -3,7 +3,7 @@
 //! - [`SqliteStore`]: opens (or creates) the file, migrates it, and implements
 //!   [`depot_store::Store`] (the impl lives in `store`).
 //! - `writer`: the one writer thread; every write goes through it, committed in groups.
-//! - `readers`: a small pool of read-only connections used from blocking threads.
+//! - `readers`: a small pool of read-only connections, used inline.
 //! - `pragmas`: the per-connection settings (WAL, synchronous=FULL, foreign keys,
 //!   busy timeout), each with its reason.
 //! - `migrations`: the schema.
@@ -84,11 +84,10 @@ impl SqliteStore {
         self.writer.stats()
     }
 
-    /// Runs `work` on a reader, on one snapshot.
+    /// Runs `work` on a reader, on one snapshot, right away (see `readers`).
     async fn read<T, F>(&self, work: F) -> Result<T, StoreError>
     where
-        T: Send + 'static,
-        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError>,
     {
         self.readers.run(work).await
     }

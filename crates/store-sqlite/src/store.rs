@@ -27,9 +27,7 @@ impl Store for SqliteStore {
         after: Option<&str>,
         limit: usize,
     ) -> Result<Page<Project>, StoreError> {
-        let (filter, after) = (filter.clone(), after.map(str::to_owned));
-        self.read(move |c| projects::list(c, &filter, after.as_deref(), limit))
-            .await
+        self.read(|c| projects::list(c, filter, after, limit)).await
     }
 
     async fn create_project(
@@ -43,8 +41,7 @@ impl Store for SqliteStore {
     }
 
     async fn get_project(&self, name: &str) -> Result<Project, StoreError> {
-        let name = name.to_owned();
-        self.read(move |c| projects::get(c, &name)).await
+        self.read(|c| projects::get(c, name)).await
     }
 
     async fn update_project(
@@ -68,8 +65,7 @@ impl Store for SqliteStore {
         after: Option<&str>,
         limit: usize,
     ) -> Result<Page<Collection>, StoreError> {
-        let (project, after) = (project.to_owned(), after.map(str::to_owned));
-        self.read(move |c| collections::list(c, &project, after.as_deref(), limit))
+        self.read(|c| collections::list(c, project, after, limit))
             .await
     }
 
@@ -85,9 +81,7 @@ impl Store for SqliteStore {
     }
 
     async fn get_collection(&self, project: &str, name: &str) -> Result<Collection, StoreError> {
-        let (project, name) = (project.to_owned(), name.to_owned());
-        self.read(move |c| collections::get(c, &project, &name))
-            .await
+        self.read(|c| collections::get(c, project, name)).await
     }
 
     async fn update_collection(
@@ -114,9 +108,7 @@ impl Store for SqliteStore {
         after: Option<&str>,
         limit: usize,
     ) -> Result<Page<Item>, StoreError> {
-        let (project, collection) = (project.to_owned(), collection.to_owned());
-        let after = after.map(str::to_owned);
-        self.read(move |c| items::list(c, &project, &collection, after.as_deref(), limit))
+        self.read(|c| items::list(c, project, collection, after, limit))
             .await
     }
 
@@ -137,9 +129,7 @@ impl Store for SqliteStore {
         collection: &str,
         id: &str,
     ) -> Result<Item, StoreError> {
-        let (project, collection, id) = (project.to_owned(), collection.to_owned(), id.to_owned());
-        self.read(move |c| items::get(c, &project, &collection, &id))
-            .await
+        self.read(|c| items::get(c, project, collection, id)).await
     }
 
     async fn replace_item(
@@ -172,9 +162,7 @@ impl Store for SqliteStore {
         after: Option<&str>,
         limit: usize,
     ) -> Result<Page<ClientRecord>, StoreError> {
-        let after = after.map(str::to_owned);
-        self.read(move |c| auth::list_clients(c, after.as_deref(), limit))
-            .await
+        self.read(|c| auth::list_clients(c, after, limit)).await
     }
 
     async fn create_client(&self, client: ClientRecord) -> Result<ClientRecord, StoreError> {
@@ -186,8 +174,7 @@ impl Store for SqliteStore {
     }
 
     async fn get_client(&self, client_id: &str) -> Result<ClientRecord, StoreError> {
-        let client_id = client_id.to_owned();
-        self.read(move |c| auth::get_client(c, &client_id)).await
+        self.read(|c| auth::get_client(c, client_id)).await
     }
 
     async fn delete_client(&self, client_id: &str) -> Result<(), StoreError> {
@@ -201,8 +188,7 @@ impl Store for SqliteStore {
     }
 
     async fn get_token(&self, hash: &[u8; 32]) -> Result<TokenRecord, StoreError> {
-        let hash = *hash;
-        self.read(move |c| auth::get_token(c, &hash)).await
+        self.read(|c| auth::get_token(c, hash)).await
     }
 
     async fn revoke_token(&self, hash: &[u8; 32]) -> Result<(), StoreError> {
@@ -216,8 +202,7 @@ impl Store for SqliteStore {
     }
 
     async fn get_setting(&self, key: &str) -> Result<Option<String>, StoreError> {
-        let key = key.to_owned();
-        self.read(move |c| auth::get_setting(c, &key)).await
+        self.read(|c| auth::get_setting(c, key)).await
     }
 
     async fn put_setting(&self, key: &str, value: &str) -> Result<(), StoreError> {
@@ -239,9 +224,7 @@ impl Store for SqliteStore {
         client_id: &str,
         key: &str,
     ) -> Result<Option<(String, StoredResponse)>, StoreError> {
-        let (client_id, key) = (client_id.to_owned(), key.to_owned());
-        self.read(move |c| idempotency::get(c, &client_id, &key))
-            .await
+        self.read(|c| idempotency::get(c, client_id, key)).await
     }
 
     async fn purge_idempotency(&self, now: i64) -> Result<u64, StoreError> {

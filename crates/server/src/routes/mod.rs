@@ -69,7 +69,7 @@ pub fn routes() -> Router<AppState> {
         .route("/openapi.json", get(crate::openapi::openapi_json))
         .route("/docs", get(crate::openapi::docs));
     v1.merge(public)
-        .route_layer(axum::middleware::from_fn(crate::middleware::tag_route))
+        .route_layer(crate::middleware::TagRouteLayer)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
 }

@@ -12,6 +12,14 @@ if ! command -v cargo >/dev/null 2>&1; then
   exit 1
 fi
 
+# The bundled SQLite and jemalloc are C, built by cc and make.
+if ! command -v cc >/dev/null 2>&1 || ! command -v make >/dev/null 2>&1; then
+  sudo=""
+  ((EUID == 0)) || sudo=sudo
+  $sudo apt-get update -qq
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq build-essential >/dev/null
+fi
+
 export DEPOT_TEST_PG_URL="${DEPOT_TEST_PG_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 scripts/ensure-postgres.sh
 

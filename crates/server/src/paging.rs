@@ -135,13 +135,22 @@ pub fn page_in<T, U>(
     key: impl Fn(&T) -> &str,
     show: impl Fn(T) -> U,
 ) -> Page<U> {
-    let next_cursor = match (store_page.has_more, store_page.rows.last()) {
+    Page {
+        next_cursor: next_cursor(&store_page, kind, scope, key),
+        data: store_page.rows.into_iter().map(show).collect(),
+    }
+}
+
+/// The cursor after a store page's last row, or `None` on the last page.
+pub fn next_cursor<T>(
+    store_page: &depot_store::Page<T>,
+    kind: ListKind,
+    scope: &str,
+    key: impl Fn(&T) -> &str,
+) -> Option<String> {
+    match (store_page.has_more, store_page.rows.last()) {
         (true, Some(last)) => Some(encode_cursor(kind, scope, key(last))),
         _ => None,
-    };
-    Page {
-        data: store_page.rows.into_iter().map(show).collect(),
-        next_cursor,
     }
 }
 

@@ -25,20 +25,29 @@ pub(crate) fn list(
     after: Option<&str>,
     limit: usize,
 ) -> Result<Page<Item>, StoreError> {
-    let collection_id = collections::id_of(conn, project, collection)?;
     // Ids are non-empty: "" sorts first, and `id > ?` stays a seek on (collection_id, id)
-    // however deep the page.
+    // however deep the page. The collection is found inside the same statement; only an
+    // empty page needs a second look, to tell an empty collection from a missing one.
     let after = after.unwrap_or("");
     let mut stmt = conn
         .prepare_cached(
             "SELECT id, created_at, updated_at, version, data FROM items
-             WHERE collection_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
+             WHERE collection_id = (
+                 SELECT c.id FROM collections c JOIN projects p ON p.id = c.project_id
+                 WHERE p.name = ?1 AND c.name = ?2)
+             AND id > ?3 ORDER BY id LIMIT ?4",
         )
         .map_err(errors::map)?;
-    let rows = stmt
-        .query_map(params![collection_id, after, fetch_limit(limit)], from_row)
+    let rows: Vec<Item> = stmt
+        .query_map(
+            params![project, collection, after, fetch_limit(limit)],
+            from_row,
+        )
         .and_then(Iterator::collect)
         .map_err(errors::map)?;
+    if rows.is_empty() {
+        collections::id_of(conn, project, collection)?;
+    }
     Ok(page(rows, limit))
 }
 

@@ -37,9 +37,21 @@ impl Item {
     /// The item as the API shows it: server-owned members first, then the stored members
     /// spliced in as stored, so the body is never re-serialized.
     pub fn to_json(&self) -> String {
+        let mut out = String::with_capacity(self.json_len());
+        self.write_json(&mut out);
+        out
+    }
+
+    /// About how long [`Item::to_json`] is, to size buffers.
+    pub fn json_len(&self) -> usize {
+        self.data.len() + self.id.len() + self.created_at.len() + self.updated_at.len() + 80
+    }
+
+    /// Appends [`Item::to_json`] to `out` (a list writes every item into one buffer).
+    pub fn write_json(&self, out: &mut String) {
+        use std::fmt::Write;
         let rest = self.data.trim();
         let rest = rest.strip_prefix('{').unwrap_or(rest);
-        let mut out = String::with_capacity(self.data.len() + 120);
         out.push_str("{\"id\":\"");
         out.push_str(&self.id);
         out.push_str("\",\"created_at\":\"");
@@ -47,14 +59,14 @@ impl Item {
         out.push_str("\",\"updated_at\":\"");
         out.push_str(&self.updated_at);
         out.push_str("\",\"version\":");
-        out.push_str(&self.version.to_string());
+        // Writing to a String can't fail.
+        let _ = write!(out, "{}", self.version);
         if rest.trim_start().starts_with('}') {
             out.push('}');
         } else {
             out.push(',');
             out.push_str(rest);
         }
-        out
     }
 }
 

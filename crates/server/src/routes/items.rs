@@ -5,7 +5,7 @@
 //! `If-Match` (412), then one store write.
 
 use super::lookup::{body_in_project, check_path_name, missing, store_error};
-use super::respond::{self, deleted, ok};
+use super::respond::{self, deleted};
 use crate::auth::{Access, Principal};
 use crate::body::{self, MediaTypes};
 use crate::conditional::{check_if_match, etag, has_if_match, not_modified};
@@ -18,7 +18,7 @@ use crate::openapi::responses::{
     PayloadTooLarge, PreconditionFailed, UnsupportedMediaType,
 };
 use crate::openapi::schemas::{ItemBody, ItemPage, ItemPatch};
-use crate::paging::{ListKind, page_in, parse_query_in};
+use crate::paging::{ListKind, next_cursor, parse_query_in};
 use crate::state::AppState;
 use axum::body::Body;
 use axum::extract::{RawQuery, State};
@@ -27,7 +27,6 @@ use axum::response::{IntoResponse, Response};
 use depot_store::NewResource;
 use depot_store::{Collection, Item, StoreError, is_item_id};
 use serde_json::Value;
-use serde_json::value::RawValue;
 
 /// How often a PATCH without `If-Match` re-reads and re-applies after losing a race.
 const PATCH_ATTEMPTS: usize = 5;
@@ -80,14 +79,8 @@ pub async fn list(
         Ok(rows) => rows,
         Err(e) => return Err(store_error(&state, e, &p, None, "collection").await),
     };
-    let shown = page_in(
-        rows,
-        ListKind::Items,
-        &scope,
-        |i: &Item| &i.id,
-        |i| RawValue::from_string(i.to_json()).unwrap_or_else(|_| RawValue::NULL.to_owned()),
-    );
-    Ok(ok(shown))
+    let cursor = next_cursor(&rows, ListKind::Items, &scope, |i: &Item| &i.id);
+    Ok(respond::item_page(&rows.rows, cursor.as_deref()))
 }
 
 /// The item body after the 404 checks: an object without server-owned members that

@@ -29,19 +29,44 @@ pub fn deleted(message: &str) -> Response {
 
 /// An item as stored, with its ETag, without re-serializing the stored JSON.
 pub fn item(status: StatusCode, item: &Item) -> Response {
-    let mut response = (
+    let mut response = json_body(status, item.to_json());
+    response
+        .headers_mut()
+        .insert(header::ETAG, etag(item.version));
+    response
+}
+
+/// A page of items, `{"data": [...], "next_cursor": ...}` exactly as [`ok`] would
+/// write a `Page`, but with every stored item written straight into one buffer instead
+/// of being copied, re-validated and serialized again (a third of a list's CPU).
+pub fn item_page(items: &[Item], next_cursor: Option<&str>) -> Response {
+    let size = items.iter().map(|i| i.json_len() + 1).sum::<usize>() + 64;
+    let mut body = String::with_capacity(size);
+    body.push_str("{\"data\":[");
+    for (n, item) in items.iter().enumerate() {
+        if n > 0 {
+            body.push(',');
+        }
+        item.write_json(&mut body);
+    }
+    body.push_str("],\"next_cursor\":");
+    // A cursor is base64url, but let serde_json do the quoting anyway.
+    let cursor = serde_json::to_string(&next_cursor).unwrap_or_else(|_| "null".into());
+    body.push_str(&cursor);
+    body.push('}');
+    json_body(StatusCode::OK, body)
+}
+
+fn json_body(status: StatusCode, body: String) -> Response {
+    (
         status,
         [(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),
         )],
-        item.to_json(),
+        body,
     )
-        .into_response();
-    response
-        .headers_mut()
-        .insert(header::ETAG, etag(item.version));
-    response
+        .into_response()
 }
 
 pub fn set_location(response: &mut Response, location: &str) {

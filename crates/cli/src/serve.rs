@@ -47,6 +47,10 @@ pub struct ServeArgs {
     /// Open connections at most; more are closed at once [default: 10000].
     #[arg(long, env = "DEPOT_MAX_CONNECTIONS")]
     max_connections: Option<usize>,
+    /// MiB of items the SQLite store keeps in memory for reads of one item; 0 turns it
+    /// off [default: 8].
+    #[arg(long, env = "DEPOT_ITEM_CACHE_MB")]
+    item_cache_mb: Option<u64>,
     /// Seconds a client may take to send request headers [default: 10].
     #[arg(long, env = "DEPOT_HEADER_READ_TIMEOUT_SECS")]
     header_read_timeout_secs: Option<u64>,
@@ -97,6 +101,7 @@ impl ServeArgs {
             queue_timeout_ms: self.queue_timeout_ms,
             shutdown_grace_secs: self.shutdown_grace_secs,
             max_connections: self.max_connections,
+            item_cache_mb: self.item_cache_mb,
             header_read_timeout_secs: self.header_read_timeout_secs,
             body_read_timeout_secs: self.body_read_timeout_secs,
             cors_origins: (!self.cors_origins.is_empty()).then_some(self.cors_origins),

@@ -45,6 +45,9 @@ pub struct Config {
     pub header_read_timeout: Duration,
     /// How long a client may take to send a request's body (408 beyond).
     pub body_read_timeout: Duration,
+    /// MiB of items the SQLite store keeps in memory for reads of one item; 0 turns the
+    /// cache off. (PostgreSQL has none: other instances may change items.)
+    pub item_cache_mb: u64,
 }
 
 /// Requests in flight per CPU by default: enough to keep the single SQLite writer's
@@ -82,6 +85,7 @@ impl Default for Config {
             max_connections: 10_000,
             header_read_timeout: Duration::from_secs(10),
             body_read_timeout: Duration::from_secs(30),
+            item_cache_mb: depot_store_sqlite::DEFAULT_ITEM_CACHE_BYTES >> 20,
         }
     }
 }
@@ -108,6 +112,7 @@ pub struct Overrides {
     pub max_connections: Option<usize>,
     pub header_read_timeout_secs: Option<u64>,
     pub body_read_timeout_secs: Option<u64>,
+    pub item_cache_mb: Option<u64>,
 }
 
 /// A setting that can't be used; the message names it.
@@ -150,6 +155,7 @@ impl Config {
             max_connections,
             header_read_timeout_secs,
             body_read_timeout_secs,
+            item_cache_mb,
         } = layer;
         set(&mut self.addr, addr);
         set(&mut self.data_dir, data_dir);
@@ -171,6 +177,7 @@ impl Config {
         );
         set(&mut self.cors_origins, cors_origins);
         set(&mut self.max_connections, max_connections);
+        set(&mut self.item_cache_mb, item_cache_mb);
         set(
             &mut self.header_read_timeout,
             header_read_timeout_secs.map(Duration::from_secs),

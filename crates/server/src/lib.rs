@@ -108,7 +108,10 @@ pub async fn open_store(config: &Config) -> Result<Arc<dyn Store>, StartError> {
         return Ok(Arc::new(store));
     }
     let path = config.database_path();
-    let store = depot_store_sqlite::SqliteStore::open(&path)
+    let options = depot_store_sqlite::SqliteOptions {
+        item_cache_bytes: config.item_cache_mb.saturating_mul(1 << 20),
+    };
+    let store = depot_store_sqlite::SqliteStore::open_with(&path, options)
         .map_err(|e| format!("can't open {}: {e}", path.display()))?;
     Ok(Arc::new(store))
 }

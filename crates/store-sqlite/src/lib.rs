@@ -3,7 +3,8 @@
 //! - [`SqliteStore`]: opens (or creates) the file, migrates it, and implements
 //!   [`depot_store::Store`] (the impl lives in `store`).
 //! - `writer`: the one writer thread; every write goes through it, committed in groups.
-//! - `readers`: a small pool of read-only connections, used inline.
+//! - `readers`: a small pool of read-only connections, used inline; `cache`: the items
+//!   most recently read, kept exact by the writer.
 //! - `pragmas`: the per-connection settings (WAL, synchronous=FULL, foreign keys,
 //!   busy timeout), each with its reason.
 //! - `migrations`: the schema.
@@ -12,6 +13,7 @@
 //! - `errors`: SQLite failures to [`StoreError`]; `paging`: keyset page helpers.
 
 mod auth;
+mod cache;
 mod collections;
 mod errors;
 mod idempotency;
@@ -25,10 +27,12 @@ mod readers;
 mod store;
 mod writer;
 
+use cache::ItemCache;
 use depot_store::StoreError;
 use readers::Readers;
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use writer::Writer;
 
 pub use writer::WriteStats;
@@ -36,11 +40,30 @@ pub use writer::WriteStats;
 /// The database's file name inside a data directory.
 pub const FILE_NAME: &str = "depot.db";
 
+/// How much memory the item cache may use unless told otherwise (see `cache`).
+pub const DEFAULT_ITEM_CACHE_BYTES: u64 = 8 * 1024 * 1024;
+
+/// Tuning for [`SqliteStore::open_with`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SqliteOptions {
+    /// Bytes of items kept in memory for reads of one item; 0 turns the cache off.
+    pub item_cache_bytes: u64,
+}
+
+impl Default for SqliteOptions {
+    fn default() -> Self {
+        SqliteOptions {
+            item_cache_bytes: DEFAULT_ITEM_CACHE_BYTES,
+        }
+    }
+}
+
 /// The SQLite backend: one writer thread with group commit, plus a pool of readers.
 pub struct SqliteStore {
     // Field order is drop order: the writer finishes its queue and closes first.
     writer: Writer,
     readers: Readers,
+    cache: Arc<ItemCache>,
     path: PathBuf,
 }
 
@@ -48,6 +71,11 @@ impl SqliteStore {
     /// Opens the database file at `path`, creating it (and its directory) if needed, and
     /// migrates it to the current schema. Blocks while doing so: call it at start-up.
     pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+        SqliteStore::open_with(path, SqliteOptions::default())
+    }
+
+    /// [`SqliteStore::open`] with the given options.
+    pub fn open_with(path: &Path, options: SqliteOptions) -> Result<SqliteStore, StoreError> {
         if let Some(dir) = path.parent()
             && !dir.as_os_str().is_empty()
         {
@@ -60,11 +88,14 @@ impl SqliteStore {
         migrations::run(&mut conn)?;
         // Readers open after the writer has created the file, set WAL and migrated.
         let readers = Readers::open(path)?;
-        let writer = Writer::start(conn)?;
+        let cache = Arc::new(ItemCache::new(options.item_cache_bytes));
+        let committed = Arc::clone(&cache);
+        let writer = Writer::start(conn, Box::new(move || committed.after_commit()))?;
         tracing::info!(path = %path.display(), "sqlite store open");
         Ok(SqliteStore {
             writer,
             readers,
+            cache,
             path: path.to_owned(),
         })
     }

@@ -8,6 +8,7 @@ use depot_store::{
     ProjectFilter, Resource, Store, StoreError, StoredResponse, TokenRecord,
 };
 use serde_json::{Map, Value};
+use std::sync::Arc;
 
 #[async_trait]
 impl Store for SqliteStore {
@@ -55,8 +56,13 @@ impl Store for SqliteStore {
     }
 
     async fn delete_project(&self, name: &str) -> Result<(), StoreError> {
-        let name = name.to_owned();
-        self.write(move |c| projects::delete(c, &name)).await
+        let (name, cache) = (name.to_owned(), Arc::clone(&self.cache));
+        self.write(move |c| {
+            projects::delete(c, &name)?;
+            cache.forget_all();
+            Ok(())
+        })
+        .await
     }
 
     async fn list_collections(
@@ -97,8 +103,13 @@ impl Store for SqliteStore {
 
     async fn delete_collection(&self, project: &str, name: &str) -> Result<(), StoreError> {
         let (project, name) = (project.to_owned(), name.to_owned());
-        self.write(move |c| collections::delete(c, &project, &name))
-            .await
+        let cache = Arc::clone(&self.cache);
+        self.write(move |c| {
+            collections::delete(c, &project, &name)?;
+            cache.forget_all();
+            Ok(())
+        })
+        .await
     }
 
     async fn list_items(
@@ -129,7 +140,16 @@ impl Store for SqliteStore {
         collection: &str,
         id: &str,
     ) -> Result<Item, StoreError> {
-        self.read(|c| items::get(c, project, collection, id)).await
+        if let Some(item) = self.cache.get(project, collection, id) {
+            return Ok(item);
+        }
+        // Noted before the read begins: see `cache`.
+        let seen = self.cache.generation();
+        let item = self
+            .read(|c| items::get(c, project, collection, id))
+            .await?;
+        self.cache.fill(seen, project, collection, &item);
+        Ok(item)
     }
 
     async fn replace_item(
@@ -141,8 +161,13 @@ impl Store for SqliteStore {
         expected_version: Option<i64>,
     ) -> Result<Item, StoreError> {
         let (project, collection, id) = (project.to_owned(), collection.to_owned(), id.to_owned());
-        self.write(move |c| items::replace(c, &project, &collection, &id, &data, expected_version))
-            .await
+        let cache = Arc::clone(&self.cache);
+        self.write(move |c| {
+            let item = items::replace(c, &project, &collection, &id, &data, expected_version)?;
+            cache.forget(&project, &collection, &id);
+            Ok(item)
+        })
+        .await
     }
 
     async fn delete_item(
@@ -153,8 +178,13 @@ impl Store for SqliteStore {
         expected_version: Option<i64>,
     ) -> Result<(), StoreError> {
         let (project, collection, id) = (project.to_owned(), collection.to_owned(), id.to_owned());
-        self.write(move |c| items::delete(c, &project, &collection, &id, expected_version))
-            .await
+        let cache = Arc::clone(&self.cache);
+        self.write(move |c| {
+            items::delete(c, &project, &collection, &id, expected_version)?;
+            cache.forget(&project, &collection, &id);
+            Ok(())
+        })
+        .await
     }
 
     async fn list_clients(
@@ -232,6 +262,13 @@ impl Store for SqliteStore {
     }
 
     async fn import(&self, record: Resource) -> Result<(), StoreError> {
-        self.write(move |c| import::import(c, record)).await
+        let cache = Arc::clone(&self.cache);
+        self.write(move |c| {
+            import::import(c, record)?;
+            // Imports only add to a store without projects; forgetting is for safety.
+            cache.forget_all();
+            Ok(())
+        })
+        .await
     }
 }

@@ -94,6 +94,9 @@ struct Counters {
 
 /// The handle to the writer thread. Dropping it lets the thread finish the queued
 /// jobs and close the connection.
+/// Called on the writer thread after every transaction ends, before anyone is answered.
+pub(crate) type AfterCommit = Box<dyn Fn() + Send>;
+
 pub(crate) struct Writer {
     // Unbounded on purpose: a bounded std channel would block a tokio worker when full.
     // The server's admission control bounds how many requests can be waiting here.
@@ -104,13 +107,15 @@ pub(crate) struct Writer {
 
 impl Writer {
     /// Starts the writer thread, which takes ownership of the write connection.
-    pub(crate) fn start(conn: Connection) -> Result<Writer, StoreError> {
+    /// `after_commit` runs after each transaction ends (committed or rolled back) and
+    /// before its callers are answered.
+    pub(crate) fn start(conn: Connection, after_commit: AfterCommit) -> Result<Writer, StoreError> {
         let (jobs, queue) = mpsc::channel::<Box<dyn Job>>();
         let counters = Arc::new(Counters::default());
         let counting = Arc::clone(&counters);
         let thread = std::thread::Builder::new()
             .name("depot-sqlite-writer".into())
-            .spawn(move || serve(&conn, &queue, &counting))
+            .spawn(move || serve(&conn, &queue, &counting, &after_commit))
             .map_err(|e| StoreError::Unavailable(format!("cannot start sqlite writer: {e}")))?;
         Ok(Writer {
             jobs: Some(jobs),
@@ -163,16 +168,26 @@ fn stopped() -> StoreError {
 }
 
 /// The writer thread's loop: one batch per wake-up until the queue closes.
-fn serve(conn: &Connection, queue: &mpsc::Receiver<Box<dyn Job>>, counters: &Counters) {
+fn serve(
+    conn: &Connection,
+    queue: &mpsc::Receiver<Box<dyn Job>>,
+    counters: &Counters,
+    after_commit: &AfterCommit,
+) {
     while let Ok(first) = queue.recv() {
         let mut batch = vec![first];
         batch.extend(queue.try_iter().take(MAX_BATCH - 1));
-        commit_batch(conn, batch, counters);
+        commit_batch(conn, batch, counters, after_commit);
     }
 }
 
 /// Runs one batch in one transaction and answers every job in it.
-fn commit_batch(conn: &Connection, mut batch: Vec<Box<dyn Job>>, counters: &Counters) {
+fn commit_batch(
+    conn: &Connection,
+    mut batch: Vec<Box<dyn Job>>,
+    counters: &Counters,
+    after_commit: &AfterCommit,
+) {
     let failure = match run_batch(conn, &mut batch) {
         Ok(()) => {
             // Counted before anyone is answered, so a caller sees its own write counted.
@@ -192,6 +207,7 @@ fn commit_batch(conn: &Connection, mut batch: Vec<Box<dyn Job>>, counters: &Coun
             Some(reason(&e))
         }
     };
+    after_commit();
     for job in batch {
         job.finish(failure.as_deref());
     }
@@ -249,7 +265,7 @@ mod tests {
         let conn = Connection::open_in_memory().unwrap();
         conn.execute_batch("CREATE TABLE t (v INTEGER NOT NULL)")
             .unwrap();
-        Writer::start(conn).unwrap()
+        Writer::start(conn, Box::new(|| {})).unwrap()
     }
 
     fn insert(v: i64) -> impl FnOnce(&Connection) -> Result<(), StoreError> + Send + 'static {

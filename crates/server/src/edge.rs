@@ -9,7 +9,7 @@ use crate::headers;
 use crate::middleware::{REQUEST_ID, RouteTag};
 use crate::state::AppState;
 use axum::extract::Request;
-use axum::http::{HeaderName, HeaderValue, Method, Uri, header};
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::Response;
 use std::convert::Infallible;
 use std::future::Future;
@@ -110,8 +110,11 @@ impl Seen {
         }
     }
 
-    /// Counts and times the answer, and logs every 5xx once with its request id and
-    /// internal cause (other requests at debug level only, to keep the hot path quiet).
+    /// Counts and times the answer, and logs every 5xx that has an internal cause (or is
+    /// a 500) once, with its request id. A 503 without a cause is load shedding or the
+    /// maintenance switch doing its job: counted (`depot_shed`), logged at debug level
+    /// like every other request. Logging each shed request at error level was an eighth
+    /// of the CPU under overload, and a log flood exactly when the server is busiest.
     fn observe(&self, state: &AppState, response: &Response) {
         let status = response.status();
         let route = response
@@ -124,11 +127,9 @@ impl Seen {
             .request(method_label(&self.method), route, status.as_u16(), seconds);
         let request_id = self.id.to_str().unwrap_or("-");
         let (method, path) = (&self.method, self.uri.path());
-        if status.is_server_error() {
-            let cause = response
-                .extensions()
-                .get::<crate::error::ErrorCause>()
-                .map_or("-", |c| c.0.as_str());
+        let cause = response.extensions().get::<crate::error::ErrorCause>();
+        if cause.is_some() || status == StatusCode::INTERNAL_SERVER_ERROR {
+            let cause = cause.map_or("-", |c| c.0.as_str());
             let status = status.as_u16();
             tracing::error!(%request_id, %method, %path, status, cause, "request failed");
         } else {

@@ -132,18 +132,24 @@ impl IntoResponse for ApiError {
         let this = *self.0;
         let status =
             StatusCode::from_u16(this.kind.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let mut body = serde_json::to_value(ErrorBody {
+        let body = ErrorBody {
             code: this.kind.status(),
             message: this.message,
             details: this.details,
-        })
-        .unwrap_or_default();
-        if let (Some(error), Value::Object(map)) = (this.oauth_error, &mut body) {
-            let description = map.get("message").cloned().unwrap_or_default();
-            map.insert("error".into(), error.into());
-            map.insert("error_description".into(), description);
-        }
-        let mut response = (status, axum::Json(body)).into_response();
+        };
+        let mut response = match this.oauth_error {
+            // The common case, serialized straight from the struct.
+            None => (status, axum::Json(body)).into_response(),
+            Some(error) => {
+                let mut body = serde_json::to_value(body).unwrap_or_default();
+                if let Value::Object(map) = &mut body {
+                    let description = map.get("message").cloned().unwrap_or_default();
+                    map.insert("error".into(), error.into());
+                    map.insert("error_description".into(), description);
+                }
+                (status, axum::Json(body)).into_response()
+            }
+        };
         for (name, value) in this.headers {
             response.headers_mut().append(name, value);
         }

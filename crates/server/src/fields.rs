@@ -13,8 +13,10 @@ impl Fields {
     /// Refuses members outside `known` (a typo should not be silently dropped) and
     /// drops the server-owned timestamps a client may send back unchanged.
     pub fn new(mut map: Map<String, Value>, known: &[&str]) -> ApiResult<Fields> {
-        map.remove("created_at");
-        map.remove("updated_at");
+        // shift_remove keeps the body's order (`remove` swaps the last member into the
+        // gap), so the unknown member named below is the body's first.
+        map.shift_remove("created_at");
+        map.shift_remove("updated_at");
         if let Some(unknown) = map.keys().find(|k| !known.contains(&k.as_str())) {
             return Err(ApiError::bad_request(format!(
                 "unknown member {unknown:?}; expected {}",

@@ -85,8 +85,10 @@ pub fn parse_query_in(raw: Option<&str>, kind: ListKind, scope: &str) -> ApiResu
 }
 
 fn parse_limit(value: &str) -> ApiResult<usize> {
-    match value.parse::<usize>() {
-        Ok(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
+    // Digits only: `parse` would also take "+5".
+    let digits = !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit());
+    match value.parse::<usize>().ok().filter(|_| digits) {
+        Some(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
         _ => Err(bad_param("limit", "must be an integer from 1 to 1000")),
     }
 }
@@ -185,6 +187,9 @@ mod tests {
             "limit=0",
             "limit=1001",
             "limit=x",
+            "limit=%2B5",
+            "limit=+5",
+            "limit=",
             "limit=1&limit=2",
             "foo=1",
             "cursor=%%%",

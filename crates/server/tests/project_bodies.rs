@@ -67,6 +67,12 @@ async fn create_project_with_an_unknown_member_is_400() {
     r.assert_error(400);
     assert_eq!(r.details(), json!({"pointer": "/nmae"}));
     assert!(r.message().contains("nmae"), "{}", r.message());
+    // The first unknown member in the body's order is the one named, also when a
+    // server-owned member sent back before it is dropped.
+    let body = json!({"created_at": "x", "name": "demo", "first": 1, "second": 2});
+    let r = create(&app, &body).await;
+    r.assert_error(400);
+    assert_eq!(r.details(), json!({"pointer": "/first"}));
 }
 
 #[tokio::test]

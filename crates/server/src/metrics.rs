@@ -35,6 +35,10 @@ pub struct Metrics {
     shed: Counter,
     replays: Counter,
     auth_failures: Counter,
+    commits: Counter,
+    committed_writes: Counter,
+    /// Serializes [`Metrics::record_write_stats`], which sets the two counters above.
+    write_stats: std::sync::Mutex<()>,
 }
 
 impl Default for Metrics {
@@ -48,6 +52,9 @@ impl Default for Metrics {
             shed: Counter::default(),
             replays: Counter::default(),
             auth_failures: Counter::default(),
+            commits: Counter::default(),
+            committed_writes: Counter::default(),
+            write_stats: std::sync::Mutex::new(()),
         };
         let r = &mut m.registry;
         r.register("depot_requests", "Answered requests", m.requests.clone());
@@ -80,6 +87,16 @@ impl Default for Metrics {
             "depot_auth_failures",
             "Requests refused for authentication",
             m.auth_failures.clone(),
+        );
+        r.register(
+            "depot_store_commits",
+            "Write transactions the store committed (SQLite: one per group commit)",
+            m.commits.clone(),
+        );
+        r.register(
+            "depot_store_committed_writes",
+            "Writes those transactions carried; divided by commits, the mean group size",
+            m.committed_writes.clone(),
         );
         m
     }
@@ -129,6 +146,15 @@ impl Metrics {
         self.latency
             .get_or_create(&RouteLabels { route })
             .observe(seconds);
+    }
+
+    /// Brings the store's commit counters up to `stats` (the store counts; these mirror).
+    pub fn record_write_stats(&self, stats: depot_store::WriteStats) {
+        let _one_at_a_time = self.write_stats.lock().unwrap_or_else(|e| e.into_inner());
+        self.commits
+            .inc_by(stats.batches.saturating_sub(self.commits.get()));
+        self.committed_writes
+            .inc_by(stats.writes.saturating_sub(self.committed_writes.get()));
     }
 
     pub fn render(&self) -> String {

@@ -3,7 +3,7 @@
 
 mod common;
 
-use axum::http::Method;
+use axum::http::{Method, StatusCode};
 use common::TestApp;
 use depot_api::types::Maintenance;
 use serde_json::{Value, json};
@@ -369,6 +369,34 @@ async fn metrics_count_requests_by_route_and_status() {
         "depot_idempotent_replays_total",
     ] {
         assert!(text.contains(name), "{name} missing:\n{text}");
+    }
+}
+
+#[tokio::test]
+async fn metrics_show_the_stores_group_commits() {
+    let app = app_with_collection().await;
+    let admin = app.admin().await;
+    let before = app.metric("depot_store_committed_writes_total").await;
+    for n in 0..3 {
+        let r = app
+            .req(Method::POST, "/v1/projects/p/collections/c/items")
+            .actor(&admin)
+            .json(&json!({"n": n}))
+            .send()
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED);
+    }
+    let writes = app.metric("depot_store_committed_writes_total").await;
+    let commits = app.metric("depot_store_commits_total").await;
+    if common::on_postgres() {
+        // Every PostgreSQL write is its own transaction; nothing to report.
+        assert_eq!((writes, commits), (0, 0));
+    } else {
+        assert!(writes >= before + 3, "{before} -> {writes}");
+        assert!(
+            (1..=writes).contains(&commits),
+            "{commits} commits, {writes} writes"
+        );
     }
 }
 

@@ -35,7 +35,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use writer::Writer;
 
-pub use writer::WriteStats;
+pub use depot_store::WriteStats;
 
 /// The database's file name inside a data directory.
 pub const FILE_NAME: &str = "depot.db";

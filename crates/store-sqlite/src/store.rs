@@ -22,6 +22,10 @@ impl Store for SqliteStore {
         self.write(|_| Ok(())).await
     }
 
+    fn write_stats(&self) -> Option<depot_store::WriteStats> {
+        Some(SqliteStore::write_stats(self))
+    }
+
     async fn list_projects(
         &self,
         filter: &ProjectFilter,

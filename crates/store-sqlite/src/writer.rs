@@ -12,7 +12,7 @@
 //! nobody hears "ok" before their write is durable. If BEGIN or COMMIT fails, the whole
 //! batch is rolled back and every job in it gets `Unavailable`.
 
-use depot_store::StoreError;
+use depot_store::{StoreError, WriteStats};
 use rusqlite::Connection;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -74,16 +74,6 @@ where
         // The caller may be gone; then nobody is left to tell.
         let _ = self.reply.send(outcome);
     }
-}
-
-/// Counts of committed work, for metrics: `writes / batches` is the mean group size.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct WriteStats {
-    /// Transactions committed.
-    pub batches: u64,
-    /// Write calls carried by those transactions (failed ones included: they were
-    /// answered after that commit too).
-    pub writes: u64,
 }
 
 #[derive(Default)]

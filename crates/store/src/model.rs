@@ -234,3 +234,14 @@ mod tests {
         assert_eq!(v.as_object().unwrap().len(), 4);
     }
 }
+
+/// Counts of committed work, for metrics: `writes / batches` is the mean group size of
+/// a backend that commits many writes together.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct WriteStats {
+    /// Transactions committed.
+    pub batches: u64,
+    /// Write calls carried by those transactions (failed ones included: they were
+    /// answered after that commit too).
+    pub writes: u64,
+}

@@ -20,6 +20,11 @@ pub trait Store: Send + Sync + 'static {
     /// Whether the storage answers at all (readiness).
     async fn ping(&self) -> Result<(), StoreError>;
 
+    /// Group-commit counts, for a backend that batches writes (`None` otherwise).
+    fn write_stats(&self) -> Option<crate::WriteStats> {
+        None
+    }
+
     // Projects.
     async fn list_projects(
         &self,

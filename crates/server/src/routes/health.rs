@@ -40,6 +40,9 @@ pub async fn readyz(State(state): State<AppState>) -> Result<Response, ApiError>
     responses((status = 200, description = "Prometheus text exposition format.", content_type = "text/plain", body = String)),
 )]
 pub async fn metrics(State(state): State<AppState>) -> Response {
+    if let Some(stats) = state.store.write_stats() {
+        state.metrics.record_write_stats(stats);
+    }
     (
         [(
             header::CONTENT_TYPE,

@@ -133,6 +133,15 @@ impl SqliteStore {
     }
 }
 
+/// Runs one parameterless statement (BEGIN, COMMIT, SAVEPOINT ...) from the connection's
+/// statement cache, so it is parsed once per connection rather than on every call.
+pub(crate) fn exec(conn: &Connection, sql: &str) -> Result<(), StoreError> {
+    conn.prepare_cached(sql)
+        .and_then(|mut stmt| stmt.execute([]))
+        .map(|_| ())
+        .map_err(errors::map)
+}
+
 impl std::fmt::Debug for SqliteStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SqliteStore")

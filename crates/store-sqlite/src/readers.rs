@@ -8,7 +8,7 @@
 //! read itself: profiled at about a third of a GET's CPU, spent waking and parking
 //! threads. Admission control bounds how many requests (and so reads) run at once.
 
-use crate::{errors, pragmas};
+use crate::{errors, exec, pragmas};
 use depot_store::StoreError;
 use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::Connection;
@@ -56,11 +56,10 @@ impl Readers {
         let conn = self.pool.get().map_err(errors::pool)?;
         // Cached statements rather than rusqlite's Transaction, which parses its BEGIN and
         // ROLLBACK anew each time (about 6 % of a GET).
-        let run = |sql: &str| conn.prepare_cached(sql).and_then(|mut s| s.execute([]));
-        run("BEGIN").map_err(errors::map)?;
+        exec(&conn, "BEGIN")?;
         let result = work(&conn);
         // A read transaction has nothing to commit; ending it releases its snapshot.
-        run("COMMIT").map_err(errors::map)?;
+        exec(&conn, "COMMIT")?;
         result
     }
 }

@@ -12,6 +12,7 @@
 //! nobody hears "ok" before their write is durable. If BEGIN or COMMIT fails, the whole
 //! batch is rolled back and every job in it gets `Unavailable`.
 
+use crate::exec;
 use depot_store::{StoreError, WriteStats};
 use rusqlite::Connection;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -227,13 +228,6 @@ fn run_job(conn: &Connection, job: &mut dyn Job) -> Result<(), StoreError> {
         exec(conn, "ROLLBACK TO job")?;
     }
     exec(conn, "RELEASE job")
-}
-
-fn exec(conn: &Connection, sql: &str) -> Result<(), StoreError> {
-    conn.prepare_cached(sql)
-        .and_then(|mut stmt| stmt.execute([]))
-        .map(|_| ())
-        .map_err(crate::errors::map)
 }
 
 /// The short cause carried to every job of a failed batch.

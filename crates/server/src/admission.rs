@@ -19,6 +19,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tower::layer::layer_fn;
 use tower::{Layer, Service};
 
 /// What a shed request is told to wait, in seconds (the header has no finer unit).
@@ -69,27 +70,12 @@ impl Admission {
     }
 }
 
-/// Wraps a service in [`Admit`].
-#[derive(Clone)]
-pub struct AdmitLayer {
-    state: AppState,
-}
-
-impl AdmitLayer {
-    pub fn new(state: AppState) -> Self {
-        AdmitLayer { state }
-    }
-}
-
-impl<S> Layer<S> for AdmitLayer {
-    type Service = Admit<S>;
-
-    fn layer(&self, inner: S) -> Admit<S> {
-        Admit {
-            inner,
-            state: self.state.clone(),
-        }
-    }
+/// The [`Admit`] layer.
+pub fn layer<S>(state: AppState) -> impl Layer<S, Service = Admit<S>> + Clone {
+    layer_fn(move |inner| Admit {
+        inner,
+        state: state.clone(),
+    })
 }
 
 /// The admission layer (a hand-written service, like [`crate::edge`], so that the shed

@@ -16,32 +16,18 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Instant;
+use tower::layer::layer_fn;
 use tower::{Layer, Service};
 
 /// The future every hand-written layer returns.
 pub type BoxFuture = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
 
-/// Wraps a service in [`Edge`].
-#[derive(Clone)]
-pub struct EdgeLayer {
-    state: AppState,
-}
-
-impl EdgeLayer {
-    pub fn new(state: AppState) -> Self {
-        EdgeLayer { state }
-    }
-}
-
-impl<S> Layer<S> for EdgeLayer {
-    type Service = Edge<S>;
-
-    fn layer(&self, inner: S) -> Edge<S> {
-        Edge {
-            inner,
-            state: self.state.clone(),
-        }
-    }
+/// The [`Edge`] layer.
+pub fn layer<S>(state: AppState) -> impl Layer<S, Service = Edge<S>> + Clone {
+    layer_fn(move |inner| Edge {
+        inner,
+        state: state.clone(),
+    })
 }
 
 #[derive(Clone)]

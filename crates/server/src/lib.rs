@@ -67,9 +67,9 @@ pub fn with_layers(app: Router, state: AppState) -> Router {
     let cors = headers::cors(&state.config.cors_origins);
     app.layer(
         ServiceBuilder::new()
-            .layer(edge::EdgeLayer::new(state.clone()))
+            .layer(edge::layer(state.clone()))
             .option_layer(cors)
-            .layer(admission::AdmitLayer::new(state))
+            .layer(admission::layer(state))
             // CatchPanic boxes the body into a type of its own; back to axum's.
             .map_response(axum::response::IntoResponse::into_response)
             .layer(CatchPanicLayer::custom(middleware::panic_response)),

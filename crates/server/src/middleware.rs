@@ -9,6 +9,7 @@ use std::collections::HashSet;
 use std::convert::Infallible;
 use std::sync::{OnceLock, RwLock};
 use std::task::{Context, Poll};
+use tower::layer::layer_fn;
 use tower::{Layer, Service};
 
 pub const REQUEST_ID: &str = "x-request-id";
@@ -19,15 +20,8 @@ pub struct RouteTag(pub &'static str);
 
 /// Inside the router (a route layer): tags the response with its route template, so
 /// metrics are labelled by route rather than by every distinct path.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct TagRouteLayer;
-
-impl<S> Layer<S> for TagRouteLayer {
-    type Service = TagRoute<S>;
-
-    fn layer(&self, inner: S) -> TagRoute<S> {
-        TagRoute { inner }
-    }
+pub fn tag_route<S>() -> impl Layer<S, Service = TagRoute<S>> + Clone {
+    layer_fn(|inner| TagRoute { inner })
 }
 
 #[derive(Clone, Debug)]

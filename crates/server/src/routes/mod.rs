@@ -69,7 +69,7 @@ pub fn routes() -> Router<AppState> {
         .route("/openapi.json", get(crate::openapi::openapi_json))
         .route("/docs", get(crate::openapi::docs));
     v1.merge(public)
-        .route_layer(crate::middleware::TagRouteLayer)
+        .route_layer(crate::middleware::tag_route())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
 }

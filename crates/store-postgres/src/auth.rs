@@ -4,8 +4,9 @@
 //! by the SHA-256 of their text (a 32-byte `BYTEA` key).
 
 use crate::errors::Result;
-use crate::sql::{execute, fetch_limit, page, query, query_opt};
+use crate::sql::{execute, query, query_opt};
 use deadpool_postgres::GenericClient;
+use depot_store::paging::{fetch_limit, page};
 use depot_store::{ClientRecord, Page, StoreError, TokenRecord};
 use std::collections::BTreeSet;
 use tokio_postgres::Row;

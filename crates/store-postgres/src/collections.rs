@@ -1,8 +1,9 @@
 //! Collections: named within a project, each with an optional JSON Schema kept as text.
 
 use crate::errors::{self, Result};
-use crate::sql::{execute, fetch_limit, page, query, query_opt};
+use crate::sql::{execute, query, query_opt};
 use deadpool_postgres::GenericClient;
+use depot_store::paging::{fetch_limit, page};
 use depot_store::{Collection, Page, StoreError, now_timestamp};
 use serde_json::Value;
 use tokio_postgres::Row;

@@ -2,8 +2,9 @@
 //! timestamps and version the server owns.
 
 use crate::errors::Result;
-use crate::sql::{execute, fetch_limit, page, query, query_opt};
+use crate::sql::{execute, query, query_opt};
 use deadpool_postgres::GenericClient;
+use depot_store::paging::{fetch_limit, page};
 use depot_store::{Item, Page, StoreError, new_item_id, now_timestamp};
 use tokio_postgres::Row;
 

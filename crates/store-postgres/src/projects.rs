@@ -1,8 +1,9 @@
 //! Projects: rows keyed by a unique name, with JSON metadata kept as text.
 
 use crate::errors::{self, Result};
-use crate::sql::{execute, fetch_limit, page, query, query_opt};
+use crate::sql::{execute, query, query_opt};
 use deadpool_postgres::GenericClient;
+use depot_store::paging::{fetch_limit, page};
 use depot_store::{Page, Project, ProjectFilter, StoreError, now_timestamp};
 use serde_json::{Map, Value};
 use tokio_postgres::Row;

@@ -5,7 +5,6 @@
 
 use crate::errors::Result;
 use deadpool_postgres::GenericClient;
-use depot_store::Page;
 use tokio_postgres::Row;
 use tokio_postgres::types::ToSql;
 
@@ -35,31 +34,4 @@ pub(crate) async fn query_opt<C: GenericClient>(
 pub(crate) async fn execute<C: GenericClient>(c: &C, sql: &str, params: Params<'_>) -> Result<u64> {
     let stmt = c.prepare_cached(sql).await?;
     Ok(c.execute(&stmt, params).await?)
-}
-
-/// The SQL `LIMIT` for a page of `limit` rows: one extra row tells whether more follow.
-pub(crate) fn fetch_limit(limit: usize) -> i64 {
-    i64::try_from(limit.saturating_add(1)).unwrap_or(i64::MAX)
-}
-
-/// Cuts rows fetched with [`fetch_limit`] down to a page.
-pub(crate) fn page<T>(mut rows: Vec<T>, limit: usize) -> Page<T> {
-    let has_more = rows.len() > limit;
-    rows.truncate(limit);
-    Page { rows, has_more }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn an_extra_row_means_more_follow() {
-        let more = page(vec![1, 2, 3], 2);
-        assert_eq!((more.rows, more.has_more), (vec![1, 2], true));
-        let last = page(vec![1, 2], 2);
-        assert_eq!((last.rows, last.has_more), (vec![1, 2], false));
-        assert_eq!(fetch_limit(usize::MAX), i64::MAX);
-        assert_eq!(fetch_limit(10), 11);
-    }
 }

@@ -4,7 +4,7 @@
 //! Tokens are known only by the SHA-256 of their text (a 32-byte BLOB key).
 
 use crate::errors::{self, corrupt_column};
-use crate::paging::{fetch_limit, page};
+use depot_store::paging::{fetch_limit, page};
 use depot_store::{ClientRecord, Page, StoreError, TokenRecord};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use std::collections::BTreeSet;

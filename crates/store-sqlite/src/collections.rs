@@ -1,8 +1,8 @@
 //! Collections: named within a project, each with an optional JSON Schema.
 
 use crate::errors::{self, corrupt_column};
-use crate::paging::{fetch_limit, page};
 use crate::projects;
+use depot_store::paging::{fetch_limit, page};
 use depot_store::{Collection, Page, StoreError, now_timestamp};
 use rusqlite::{Connection, Row, params};
 use serde_json::Value;

@@ -3,7 +3,7 @@
 
 use crate::collections;
 use crate::errors;
-use crate::paging::{fetch_limit, page};
+use depot_store::paging::{fetch_limit, page};
 use depot_store::{Item, Page, StoreError, new_item_id, now_timestamp};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 

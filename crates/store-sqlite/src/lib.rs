@@ -10,7 +10,7 @@
 //! - `migrations`: the schema.
 //! - `projects`, `collections`, `items`, `auth`: the SQL, as plain functions of a
 //!   connection, so the same function serves a read or runs inside the writer's batch.
-//! - `errors`: SQLite failures to [`StoreError`]; `paging`: keyset page helpers.
+//! - `errors`: SQLite failures to [`StoreError`].
 
 mod auth;
 mod cache;
@@ -20,7 +20,6 @@ mod idempotency;
 mod import;
 mod items;
 mod migrations;
-mod paging;
 mod pragmas;
 mod projects;
 mod readers;

@@ -1,7 +1,7 @@
 //! Projects: rows keyed by a unique name, with JSON metadata.
 
 use crate::errors::{self, corrupt_column};
-use crate::paging::{fetch_limit, page};
+use depot_store::paging::{fetch_limit, page};
 use depot_store::{Page, Project, ProjectFilter, StoreError, now_timestamp};
 use rusqlite::{Connection, Row, params};
 use serde_json::{Map, Value};

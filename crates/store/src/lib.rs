@@ -2,6 +2,7 @@
 //!
 //! - [`Store`]: every operation the server needs, one call per request step.
 //! - [`model`]: the records a backend returns ([`Item`] keeps its JSON text as stored).
+//! - [`paging`]: the fetch-one-more keyset page helpers every backend's lists use.
 //! - [`StoreError`]: NotFound / Conflict / PreconditionFailed / Unavailable / Other.
 //! - `conformance` (feature `testing`): the suite every backend must pass.
 //!
@@ -9,6 +10,7 @@
 
 mod error;
 pub mod model;
+pub mod paging;
 mod store;
 
 #[cfg(feature = "testing")]

@@ -1,14 +1,15 @@
-//! Keyset pagination helpers shared by every list.
+//! Keyset pagination helpers for every backend's lists: fetch one row more than asked
+//! for, and that row tells whether more follow.
 
-use depot_store::Page;
+use crate::Page;
 
 /// The SQL `LIMIT` for a page of `limit` rows: one extra row tells whether more follow.
-pub(crate) fn fetch_limit(limit: usize) -> i64 {
+pub fn fetch_limit(limit: usize) -> i64 {
     i64::try_from(limit.saturating_add(1)).unwrap_or(i64::MAX)
 }
 
 /// Cuts rows fetched with [`fetch_limit`] down to a page.
-pub(crate) fn page<T>(mut rows: Vec<T>, limit: usize) -> Page<T> {
+pub fn page<T>(mut rows: Vec<T>, limit: usize) -> Page<T> {
     let has_more = rows.len() > limit;
     rows.truncate(limit);
     Page { rows, has_more }
@@ -35,5 +36,6 @@ mod tests {
             }
         );
         assert_eq!(fetch_limit(usize::MAX), i64::MAX);
+        assert_eq!(fetch_limit(10), 11);
     }
 }

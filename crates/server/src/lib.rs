@@ -33,6 +33,7 @@ pub mod metrics;
 pub mod middleware;
 pub mod openapi;
 pub mod paging;
+pub mod repoll;
 pub mod routes;
 pub mod schema;
 pub mod state;

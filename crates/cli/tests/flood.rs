@@ -134,3 +134,63 @@ async fn a_flood_at_max_in_flight_1_stores_exactly_what_was_acknowledged() {
         "every stored item was acknowledged and vice versa"
     );
 }
+
+/// The queue absorbs bursts, not overload: a request that finds no free slot waits in the
+/// queue while nothing has been shed, but once one was shed, the next is answered 503 at
+/// once instead of waiting out the queue too.
+#[tokio::test]
+async fn after_a_shed_a_request_without_a_slot_is_answered_503_at_once() {
+    use std::time::{Duration, Instant};
+    use tokio::io::AsyncWriteExt;
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(
+        &dir.path().join("data"),
+        &[
+            "--max-in-flight",
+            "1",
+            "--queue-timeout-ms",
+            "1500",
+            "--body-read-timeout-secs",
+            "30",
+        ],
+    );
+    let http = reqwest::Client::new();
+    let token = admin_token(&http, &server).await;
+    // Holds the only slot: admitted, then waiting for a body that doesn't come.
+    let mut holder = tokio::net::TcpStream::connect(server.base.trim_start_matches("http://"))
+        .await
+        .unwrap();
+    let head = format!(
+        "POST /v1/projects HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{{"
+    );
+    holder.write_all(head.as_bytes()).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    let timed_get = || async {
+        let started = Instant::now();
+        let r = http
+            .get(server.url("/v1/projects"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), started.elapsed())
+    };
+    let (status, queued) = timed_get().await;
+    assert_eq!(status, 503);
+    assert!(
+        queued >= Duration::from_millis(1400),
+        "nothing shed yet: it waited in the queue first ({queued:?})"
+    );
+    let (status, at_once) = timed_get().await;
+    assert_eq!(status, 503);
+    assert!(
+        at_once < Duration::from_millis(1000),
+        "after a shed it was not queued ({at_once:?})"
+    );
+
+    drop(holder);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let (status, _) = timed_get().await;
+    assert_eq!(status, 200, "the slot is free again");
+}

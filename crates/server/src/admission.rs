@@ -6,6 +6,15 @@
 //! shutdown, is answered 503 with `Retry-After` before any other work — no auth, no
 //! parsing, no storage — so the 503 has no effect and a retry is always safe. Health,
 //! readiness and metrics bypass the limiter so that probes see the truth under load.
+//!
+//! The queue is for bursts, not for overload. Once a request has been shed, the server
+//! knows it is over capacity, and for the next [`SHED_RETRY_AFTER_SECS`] (what the shed
+//! client was told to wait) a request that finds no free slot is shed at once instead of
+//! queueing. Why: under sustained overload the queue is always full, so every admitted
+//! request had waited in it (and its wake-up then waited behind every other connection
+//! in the run queue) before doing any work; measured with 512 connections flooding
+//! creates, that doubled the latency of the successes (p99 2.1× the 503s' vs 1.6×
+//! without the queue). A burst the queue can absorb never sheds, so it still queues.
 
 use crate::edge::BoxFuture;
 use crate::error::ApiError;
@@ -15,9 +24,9 @@ use axum::response::{IntoResponse, Response};
 use std::convert::Infallible;
 use std::future::Future;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tower::layer::layer_fn;
 use tower::{Layer, Service};
@@ -34,6 +43,10 @@ pub struct Admission {
     waiting: AtomicUsize,
     queue_timeout: Duration,
     draining: AtomicBool,
+    /// When this admission control started; the clock of `no_queue_until_ms`.
+    epoch: Instant,
+    /// Until when (ms since `epoch`) a request without a free slot is shed at once.
+    no_queue_until_ms: AtomicU64,
 }
 
 impl Admission {
@@ -44,7 +57,24 @@ impl Admission {
             waiting: AtomicUsize::new(0),
             queue_timeout,
             draining: AtomicBool::new(false),
+            epoch: Instant::now(),
+            no_queue_until_ms: AtomicU64::new(0),
         }
+    }
+
+    fn now_ms(&self) -> u64 {
+        u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    /// Whether a request that found no free slot may queue: not while recently shedding.
+    fn may_queue(&self) -> bool {
+        self.now_ms() >= self.no_queue_until_ms.load(Ordering::Relaxed)
+    }
+
+    /// A request was shed: no queueing for the next [`SHED_RETRY_AFTER_SECS`].
+    fn note_shed(&self) {
+        let until = self.now_ms() + SHED_RETRY_AFTER_SECS * 1000;
+        self.no_queue_until_ms.fetch_max(until, Ordering::Relaxed);
     }
 
     /// From now on every new request is answered 503.
@@ -114,15 +144,15 @@ where
         if let Ok(permit) = state.admission.slots.clone().try_acquire_owned() {
             return Box::pin(serve(state, permit, self.inner.call(request)));
         }
+        if !state.admission.may_queue() {
+            return Box::pin(std::future::ready(Ok(shed_at_capacity(&state))));
+        }
         // Clone the inner service for the later call; this instance stays ready.
         let mut inner = self.inner.clone();
         Box::pin(async move {
             match state.admission.wait().await {
                 Some(permit) => serve(state, permit, inner.call(request)).await,
-                None => Ok(shed(
-                    &state,
-                    "the server is at capacity; nothing was done, retry later",
-                )),
+                None => Ok(shed_at_capacity(&state)),
             }
         })
     }
@@ -141,8 +171,64 @@ async fn serve(
     response
 }
 
+/// The 503 of a request that found the server full, which also closes the queue for a
+/// while (see the module docs).
+fn shed_at_capacity(state: &AppState) -> Response {
+    state.admission.note_shed();
+    shed(
+        state,
+        "the server is at capacity; nothing was done, retry later",
+    )
+}
+
 /// The 503 of a request that was not admitted: nothing was done, so a retry is safe.
 fn shed(state: &AppState, message: &'static str) -> Response {
     state.metrics.shed();
     ApiError::unavailable(message, SHED_RETRY_AFTER_SECS).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_request_waits_in_the_queue_for_a_slot_while_nothing_was_shed() {
+        let admission = Arc::new(Admission::new(1, Duration::from_secs(5)));
+        let held = admission.slots.clone().try_acquire_owned().unwrap();
+        let waiter = tokio::spawn({
+            let admission = Arc::clone(&admission);
+            async move { admission.wait().await.is_some() }
+        });
+        tokio::task::yield_now().await;
+        drop(held);
+        assert!(
+            waiter.await.unwrap(),
+            "the queued request got the freed slot"
+        );
+        assert!(admission.may_queue());
+    }
+
+    #[tokio::test]
+    async fn after_a_shed_nobody_queues_until_the_retry_after_has_passed() {
+        let admission = Admission::new(1, Duration::from_secs(5));
+        assert!(admission.may_queue());
+        admission.note_shed();
+        assert!(
+            !admission.may_queue(),
+            "shedding: fail fast instead of queueing"
+        );
+        tokio::time::sleep(Duration::from_millis(SHED_RETRY_AFTER_SECS * 1000 + 50)).await;
+        assert!(admission.may_queue(), "the queue opens again");
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_or_a_timeout_sheds() {
+        let admission = Admission::new(1, Duration::from_millis(20));
+        let _held = admission.slots.clone().try_acquire_owned().unwrap();
+        assert!(admission.wait().await.is_none(), "timed out in the queue");
+        let full = Admission::new(1, Duration::from_secs(5));
+        let _held = full.slots.clone().try_acquire_owned().unwrap();
+        full.waiting.store(1, Ordering::SeqCst);
+        assert!(full.wait().await.is_none(), "the queue is full");
+    }
 }

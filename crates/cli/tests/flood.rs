@@ -7,6 +7,8 @@ use common::{Server, admin_token};
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+use tokio::io::AsyncWriteExt;
 
 const WRITERS: usize = 64;
 const REQUESTS_PER_WRITER: usize = 40;
@@ -140,8 +142,6 @@ async fn a_flood_at_max_in_flight_1_stores_exactly_what_was_acknowledged() {
 /// once instead of waiting out the queue too.
 #[tokio::test]
 async fn after_a_shed_a_request_without_a_slot_is_answered_503_at_once() {
-    use std::time::{Duration, Instant};
-    use tokio::io::AsyncWriteExt;
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(
         &dir.path().join("data"),

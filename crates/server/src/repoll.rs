@@ -185,8 +185,7 @@ mod tests {
     #[test]
     fn a_wake_between_polls_reaches_the_task() {
         let task = Arc::new(CountingWaker(AtomicUsize::new(0)));
-        let pending = Repoll::new(std::future::pending::<()>());
-        let mut pending = pending;
+        let mut pending = Repoll::new(std::future::pending::<()>());
         let waker = Waker::from(Arc::clone(&task));
         assert!(
             Pin::new(&mut pending)

@@ -4,7 +4,7 @@
 //!   [`depot_store::Store`] (the impl lives in `store`).
 //! - `writer`: the one writer thread; every write goes through it, committed in groups.
 //! - `readers`: a small pool of read-only connections, used inline; `cache`: the items
-//!   most recently read, kept exact by the writer.
+//!   and collections most recently read, kept exact by the writer.
 //! - `pragmas`: the per-connection settings (WAL, synchronous=FULL, foreign keys,
 //!   busy timeout), each with its reason.
 //! - `migrations`: the schema.
@@ -26,7 +26,7 @@ mod readers;
 mod store;
 mod writer;
 
-use cache::ItemCache;
+use cache::ReadCache;
 use depot_store::StoreError;
 use readers::Readers;
 use rusqlite::Connection;
@@ -62,7 +62,7 @@ pub struct SqliteStore {
     // Field order is drop order: the writer finishes its queue and closes first.
     writer: Writer,
     readers: Readers,
-    cache: Arc<ItemCache>,
+    cache: Arc<ReadCache>,
     path: PathBuf,
 }
 
@@ -87,7 +87,7 @@ impl SqliteStore {
         migrations::run(&mut conn)?;
         // Readers open after the writer has created the file, set WAL and migrated.
         let readers = Readers::open(path)?;
-        let cache = Arc::new(ItemCache::new(options.item_cache_bytes));
+        let cache = Arc::new(ReadCache::new(options.item_cache_bytes));
         let committed = Arc::clone(&cache);
         let writer = Writer::start(conn, Box::new(move || committed.after_commit()))?;
         tracing::info!(path = %path.display(), "sqlite store open");

@@ -91,7 +91,14 @@ impl Store for SqliteStore {
     }
 
     async fn get_collection(&self, project: &str, name: &str) -> Result<Collection, StoreError> {
-        self.read(|c| collections::get(c, project, name)).await
+        if let Some(collection) = self.cache.get_collection(project, name) {
+            return Ok(collection);
+        }
+        // Noted before the read begins: see `cache`.
+        let seen = self.cache.generation();
+        let collection = self.read(|c| collections::get(c, project, name)).await?;
+        self.cache.fill_collection(seen, &collection);
+        Ok(collection)
     }
 
     async fn update_collection(
@@ -101,8 +108,13 @@ impl Store for SqliteStore {
         schema: Option<Value>,
     ) -> Result<Collection, StoreError> {
         let (project, name) = (project.to_owned(), name.to_owned());
-        self.write(move |c| collections::update(c, &project, &name, schema))
-            .await
+        let cache = Arc::clone(&self.cache);
+        self.write(move |c| {
+            let collection = collections::update(c, &project, &name, schema)?;
+            cache.forget_collection(&project, &name);
+            Ok(collection)
+        })
+        .await
     }
 
     async fn delete_collection(&self, project: &str, name: &str) -> Result<(), StoreError> {

@@ -135,14 +135,23 @@ pub async fn delete_cascades_to_items<S: Store>(s: S) {
         .await
         .unwrap();
 
+    // Read first, so that a store which caches collections holds this one.
+    s.get_collection("alpha", "things").await.unwrap();
     s.delete_collection("alpha", "things").await.unwrap();
     assert!(not_found(s.get_collection("alpha", "things").await));
     assert!(not_found(s.get_item("alpha", "things", &item.id).await));
     assert!(not_found(s.list_items("alpha", "things", None, 10).await));
     assert_eq!(s.get_item("alpha", "others", &kept.id).await.unwrap(), kept);
 
-    // Recreated under the same name, it starts empty.
-    s.create_collection("alpha", "things", None).await.unwrap();
+    // Recreated under the same name, it starts empty, with its new schema.
+    let schema = json!({"type": "object"});
+    s.create_collection("alpha", "things", Some(schema.clone()))
+        .await
+        .unwrap();
+    assert_eq!(
+        s.get_collection("alpha", "things").await.unwrap().schema,
+        Some(schema)
+    );
     let page = s.list_items("alpha", "things", None, 10).await.unwrap();
     assert!(page.rows.is_empty() && !page.has_more);
     assert!(not_found(s.get_item("alpha", "things", &item.id).await));

@@ -1,5 +1,5 @@
-//! The item cache never answers with an item older than a write already answered, nor
-//! with an item whose collection or project is gone.
+//! The read cache never answers with an item or collection older than a write already
+//! answered, nor with an item whose collection or project is gone.
 
 use depot_store::{Store, StoreError};
 use depot_store_sqlite::SqliteStore;
@@ -53,6 +53,37 @@ async fn reads_never_go_back_before_an_answered_write() {
     }
     let last = store.get_item("p", "c", &id).await.unwrap();
     assert_eq!(last.version, 1 + 4 * 150);
+}
+
+/// The same race for a collection's schema, which every item write reads: one writer
+/// numbers its schemas, readers keep filling the cache in between.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn collection_reads_never_go_back_before_an_answered_schema_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_with_collection(dir.path()).await;
+    let number = |c: depot_store::Collection| c.schema.map_or(-1, |s| s["x-n"].as_i64().unwrap());
+    let mut readers = Vec::new();
+    for _ in 0..3 {
+        let store = Arc::clone(&store);
+        readers.push(tokio::spawn(async move {
+            for _ in 0..3000 {
+                store.get_collection("p", "c").await.unwrap();
+                tokio::task::yield_now().await;
+            }
+        }));
+    }
+    for n in 0..300 {
+        let schema = serde_json::json!({"x-n": n});
+        store
+            .update_collection("p", "c", Some(schema))
+            .await
+            .unwrap();
+        let read = store.get_collection("p", "c").await.unwrap();
+        assert!(number(read) >= n, "read an older schema after writing {n}");
+    }
+    for reader in readers {
+        reader.await.unwrap();
+    }
 }
 
 #[tokio::test]

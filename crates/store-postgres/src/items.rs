@@ -57,21 +57,15 @@ pub(crate) async fn list<C: GenericClient>(
 /// and the id (time-ordered) is made only once the lock is held, so within an instance
 /// ids increase in commit order: a client paging to the end never misses an item that
 /// commits later with a smaller id. (Across instances that holds as far as their clocks
-/// agree.) The lock mode leaves reads and foreign-key checks unblocked.
+/// agree.) The lock mode leaves reads and foreign-key checks unblocked. Plain creates
+/// come here only when a batch failed (see `creates`); idempotent ones always do.
 pub(crate) async fn create<C: GenericClient>(
     c: &C,
     project: &str,
     collection: &str,
     data: &str,
 ) -> Result<Item> {
-    let row = query_opt(
-        c,
-        "SELECT c.id FROM collections c JOIN projects p ON p.id = c.project_id
-         WHERE p.name = $1 AND c.name = $2 FOR NO KEY UPDATE OF c",
-        &[&project, &collection],
-    )
-    .await?;
-    let collection_id: i64 = row.ok_or(StoreError::NotFound)?.try_get(0)?;
+    let collection_id = lock_collection(c, project, collection).await?;
     let (id, now) = (new_item_id(), now_timestamp());
     execute(
         c,
@@ -87,6 +81,47 @@ pub(crate) async fn create<C: GenericClient>(
         version: 1,
         data: data.to_owned(),
     })
+}
+
+/// Creates one item per `data`, in that order, in one statement: [`create`] for a batch
+/// (see `creates`). The ids are made once the collection's lock is held, like there, and
+/// increase along the batch.
+pub(crate) async fn create_many<C: GenericClient>(
+    c: &C,
+    project: &str,
+    collection: &str,
+    data: &[&str],
+) -> Result<Vec<Item>> {
+    let collection_id = lock_collection(c, project, collection).await?;
+    let now = now_timestamp();
+    let ids: Vec<String> = data.iter().map(|_| new_item_id()).collect();
+    execute(
+        c,
+        "INSERT INTO items (collection_id, id, created_at, updated_at, version, data)
+         SELECT $1, u.id, $3, $3, 1, u.data FROM unnest($2::text[], $4::text[]) AS u(id, data)",
+        &[&collection_id, &ids, &now, &data],
+    )
+    .await?;
+    let items = ids.into_iter().zip(data).map(|(id, data)| Item {
+        id,
+        created_at: now.clone(),
+        updated_at: now.clone(),
+        version: 1,
+        data: (*data).to_owned(),
+    });
+    Ok(items.collect())
+}
+
+/// The collection's row id, locked until the transaction ends (see [`create`]).
+async fn lock_collection<C: GenericClient>(c: &C, project: &str, collection: &str) -> Result<i64> {
+    let row = query_opt(
+        c,
+        "SELECT c.id FROM collections c JOIN projects p ON p.id = c.project_id
+         WHERE p.name = $1 AND c.name = $2 FOR NO KEY UPDATE OF c",
+        &[&project, &collection],
+    )
+    .await?;
+    Ok(row.ok_or(StoreError::NotFound)?.try_get(0)?)
 }
 
 pub(crate) async fn get<C: GenericClient>(

@@ -12,13 +12,14 @@
 //! - `migrations`: the schema, applied at connect under an advisory lock so instances
 //!   can start together.
 //! - `projects`, `collections`, `items`, `auth`, `idempotency`: the SQL, as functions of
-//!   a connection or transaction.
+//!   a connection or transaction; `creates`: group commit for concurrent item creates.
 //! - `errors`: driver and pool failures to [`StoreError`]; `sql`: statement and paging
 //!   helpers.
 //! - `testing` (feature `testing`): a throwaway database per test, dropped by a guard.
 
 mod auth;
 mod collections;
+mod creates;
 mod errors;
 mod idempotency;
 mod import;
@@ -32,16 +33,21 @@ mod store;
 pub mod testing;
 mod tx;
 
+use creates::Creates;
 use deadpool_postgres::Pool;
 use depot_store::StoreError;
+use std::sync::Arc;
 
 pub use migrations::SCHEMA_VERSION;
 pub use pool::PostgresOptions;
 
-/// The PostgreSQL backend: a pool of connections to one database.
+/// The PostgreSQL backend: a pool of connections to one database. Clones share the
+/// pool and the queues of creates waiting for their batch.
+#[derive(Clone)]
 pub struct PostgresStore {
     pool: Pool,
     options: PostgresOptions,
+    creates: Arc<Creates>,
 }
 
 /// A snapshot of the pool, for metrics and diagnostics.
@@ -84,7 +90,11 @@ impl PostgresStore {
             schema = SCHEMA_VERSION,
             "postgres store connected"
         );
-        Ok(PostgresStore { pool, options })
+        Ok(PostgresStore {
+            pool,
+            options,
+            creates: Arc::default(),
+        })
     }
 
     /// How many connections are open, idle and waited for.

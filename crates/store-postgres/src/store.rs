@@ -122,8 +122,7 @@ impl Store for PostgresStore {
         collection: &str,
         data: String,
     ) -> Result<Item, StoreError> {
-        self.write(|tx, _| Box::pin(items::create(tx, project, collection, &data)))
-            .await
+        self.create_item_grouped(project, collection, data).await
     }
 
     async fn get_item(

@@ -1,7 +1,7 @@
 use thiserror::Error;
 
 /// What a backend can report. The server maps each to one contract status.
-#[derive(Debug, Error)]
+#[derive(Debug, Clone, Error)]
 pub enum StoreError {
     /// The named record (or its parent) does not exist.
     #[error("not found")]

@@ -184,6 +184,25 @@ async fn create_item_64_levels_deep_is_201_and_65_is_400() {
     assert_not_json(&r, "65 levels with arrays");
 }
 
+/// JSON allows a NUL character in a string; it is stored and served like any other
+/// character on both backends (PostgreSQL's jsonb can't hold it, so there only the
+/// item's query column stays empty).
+#[tokio::test]
+async fn a_nul_character_in_a_string_is_stored_and_served_like_any_other() {
+    let app = TestApp::new().await;
+    let admin = app.demo().await;
+    let body = app
+        .req(Method::POST, &demo_items())
+        .actor(&admin)
+        .typed("application/json", r#"{"a":"x\u0000y"}"#)
+        .send()
+        .await
+        .assert_json(201);
+    assert_eq!(body["a"], "x\u{0}y");
+    let read = app.get_json(&admin, &demo_item(&id_of(&body))).await;
+    assert_eq!(read["a"], "x\u{0}y");
+}
+
 #[tokio::test]
 async fn create_item_without_content_type_is_415() {
     let app = TestApp::new().await;

@@ -105,7 +105,6 @@ CREATE TABLE idempotency (
 CREATE INDEX idempotency_by_expiry ON idempotency (expires_at);
 "#;
 
-/// Every migration in order; version N is `MIGRATIONS[N - 1]`.
 /// Version 3: each item's body also as JSONB, derived by PostgreSQL from the exact text
 /// (which stays the source of truth and what the API serves, byte for byte). It lets an
 /// operator query and index items with PostgreSQL's JSON operators, and it makes the
@@ -114,7 +113,21 @@ const V3: &str = r#"
 ALTER TABLE items ADD COLUMN doc JSONB GENERATED ALWAYS AS (data::jsonb) STORED;
 "#;
 
-const MIGRATIONS: &[&str] = &[V1, V2, V3];
+/// Version 4: `doc` is NULL for a body with a NUL character in a string (`"\u0000"`),
+/// which JSON allows and `jsonb` can't hold: the cast failed, so such a create was a 500
+/// on PostgreSQL while SQLite stored it. The text stays the source of truth and is
+/// stored as sent; only the query column is missing for that item. The pattern counts
+/// the backslashes before `u0000`, so an escaped backslash followed by the text
+/// `u0000` (`"\\u0000"`) is not mistaken for one. Any other non-JSON text still fails.
+const V4: &str = r#"
+ALTER TABLE items DROP COLUMN doc;
+ALTER TABLE items ADD COLUMN doc JSONB GENERATED ALWAYS AS (
+    CASE WHEN data ~ '(^|[^\\])(\\\\)*\\u0000' THEN NULL ELSE data::jsonb END
+) STORED;
+"#;
+
+/// Every migration in order; version N is `MIGRATIONS[N - 1]`.
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i32 = MIGRATIONS.len() as i32;

@@ -416,3 +416,40 @@ async fn items_are_also_kept_as_jsonb_for_queries_while_the_text_stays_exact() {
         .unwrap();
     assert_eq!(row.get::<_, String>(0), "2.50");
 }
+
+#[tokio::test]
+async fn a_nul_character_in_a_string_is_stored_and_only_its_jsonb_is_missing() {
+    let db = TestDatabase::create().await;
+    let store = PostgresStore::connect(db.url()).await.unwrap();
+    store.create_project("p", Map::new()).await.unwrap();
+    store.create_collection("p", "c", None).await.unwrap();
+    let (client, connection) = tokio_postgres::connect(db.url(), NoTls).await.unwrap();
+    tokio::spawn(connection);
+    // (body, whether PostgreSQL can also keep it as jsonb)
+    let cases = [
+        (r#"{"a":"\u0000"}"#, false),
+        (r#"{"\u0000":1}"#, false),
+        (r#"{"a":"x\\\u0000"}"#, false),
+        (r#"{"a":"\\u0000"}"#, true),
+        (r#"{"a":"\u0001"}"#, true),
+    ];
+    for (text, has_doc) in cases {
+        let item = store.create_item("p", "c", text.into()).await.unwrap();
+        assert_eq!(store.get_item("p", "c", &item.id).await.unwrap().data, text);
+        let row = client
+            .query_one(
+                "SELECT doc IS NOT NULL FROM items WHERE id = $1",
+                &[&item.id],
+            )
+            .await
+            .unwrap();
+        assert_eq!(row.get::<_, bool>(0), has_doc, "{text}");
+    }
+    let r = store.create_item("p", "c", "{not json".into()).await;
+    assert!(
+        r.is_err(),
+        "the database still refuses text that is not JSON: {r:?}"
+    );
+    drop(store);
+    db.remove().await;
+}

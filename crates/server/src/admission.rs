@@ -66,9 +66,11 @@ impl Admission {
         u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX)
     }
 
-    /// Whether a request that found no free slot may queue: not while recently shedding.
+    /// Whether a request that found no free slot may queue: not while recently shedding,
+    /// and never with a zero queue timeout (which would still wait a timer tick, ~1 ms).
     fn may_queue(&self) -> bool {
-        self.now_ms() >= self.no_queue_until_ms.load(Ordering::Relaxed)
+        !self.queue_timeout.is_zero()
+            && self.now_ms() >= self.no_queue_until_ms.load(Ordering::Relaxed)
     }
 
     /// A request was shed: no queueing for the next [`SHED_RETRY_AFTER_SECS`].
@@ -223,6 +225,12 @@ mod tests {
         );
         tokio::time::sleep(Duration::from_millis(SHED_RETRY_AFTER_SECS * 1000 + 50)).await;
         assert!(admission.may_queue(), "the queue opens again");
+    }
+
+    #[test]
+    fn a_zero_queue_timeout_means_no_queue() {
+        assert!(!Admission::new(1, Duration::ZERO).may_queue());
+        assert!(Admission::new(1, Duration::from_millis(1)).may_queue());
     }
 
     #[tokio::test]

@@ -2,8 +2,8 @@
 //! share one transaction, one lock of the collection's row, one INSERT and one commit.
 //!
 //! Why: a create holds its collection's row lock from the moment its id is made until
-//! it commits (see `items::create`, which keeps ids in commit order), so creates in one
-//! collection went one at a time, each waiting for its own commit's WAL flush: about
+//! it commits (see `items::create_many`, which keeps ids in commit order), so creates in
+//! one collection went one at a time, each waiting for its own commit's WAL flush: about
 //! 1.3 k creates/s however many clients sent them, fewer than PocketBase manages.
 //!
 //! How: the first create to find its collection idle spawns a task that drains the

@@ -53,39 +53,24 @@ pub(crate) async fn list<C: GenericClient>(
     Ok(page(items, limit))
 }
 
-/// Creates an item. Creates in one collection take turns on the collection's row lock,
-/// and the id (time-ordered) is made only once the lock is held, so within an instance
-/// ids increase in commit order: a client paging to the end never misses an item that
-/// commits later with a smaller id. (Across instances that holds as far as their clocks
-/// agree.) The lock mode leaves reads and foreign-key checks unblocked. Plain creates
-/// come here only when a batch failed (see `creates`); idempotent ones always do.
+/// Creates an item: [`create_many`] with one body (idempotent creates, and plain ones
+/// whose batch failed; see `creates`).
 pub(crate) async fn create<C: GenericClient>(
     c: &C,
     project: &str,
     collection: &str,
     data: &str,
 ) -> Result<Item> {
-    let collection_id = lock_collection(c, project, collection).await?;
-    let (id, now) = (new_item_id(), now_timestamp());
-    execute(
-        c,
-        "INSERT INTO items (collection_id, id, created_at, updated_at, version, data)
-         VALUES ($1, $2, $3, $3, 1, $4)",
-        &[&collection_id, &id, &now, &data],
-    )
-    .await?;
-    Ok(Item {
-        id,
-        created_at: now.clone(),
-        updated_at: now,
-        version: 1,
-        data: data.to_owned(),
-    })
+    let mut items = create_many(c, project, collection, &[data]).await?;
+    Ok(items.pop().expect("one item per body"))
 }
 
-/// Creates one item per `data`, in that order, in one statement: [`create`] for a batch
-/// (see `creates`). The ids are made once the collection's lock is held, like there, and
-/// increase along the batch.
+/// Creates one item per `data`, in that order, in one statement. Creates in one
+/// collection take turns on the collection's row lock, and the ids (time-ordered, and
+/// increasing along the batch) are made only once the lock is held, so within an
+/// instance ids increase in commit order: a client paging to the end never misses an
+/// item that commits later with a smaller id. (Across instances that holds as far as
+/// their clocks agree.) The lock mode leaves reads and foreign-key checks unblocked.
 pub(crate) async fn create_many<C: GenericClient>(
     c: &C,
     project: &str,
@@ -112,7 +97,7 @@ pub(crate) async fn create_many<C: GenericClient>(
     Ok(items.collect())
 }
 
-/// The collection's row id, locked until the transaction ends (see [`create`]).
+/// The collection's row id, locked until the transaction ends (see [`create_many`]).
 async fn lock_collection<C: GenericClient>(c: &C, project: &str, collection: &str) -> Result<i64> {
     let row = query_opt(
         c,

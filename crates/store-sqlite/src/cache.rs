@@ -135,8 +135,8 @@ impl ReadCache {
         }
     }
 
-    /// From inside a write job: the collection changes or goes (with its items, which
-    /// the caller forgets too) once this transaction commits.
+    /// From inside a write job: the collection (its schema) changes once this
+    /// transaction commits. A delete forgets everything instead ([`ReadCache::forget_all`]).
     pub(crate) fn forget_collection(&self, project: &str, name: &str) {
         self.pending()
             .collections

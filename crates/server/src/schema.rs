@@ -6,6 +6,7 @@
 
 use crate::error::{ApiError, ApiResult};
 use depot_api::ErrorKind;
+use depot_store::Schema;
 use jsonschema::Validator;
 use jsonschema::error::ValidationErrorKind;
 use serde_json::{Value, json};
@@ -48,7 +49,7 @@ pub fn compile(schema: &Value) -> ApiResult<Validator> {
 impl SchemaCache {
     /// Checks `instance` against `schema`: 400 for type and value failures, 406 when
     /// only required members are missing.
-    pub fn validate(&self, schema: &Value, instance: &Value) -> ApiResult<()> {
+    pub fn validate(&self, schema: &Schema, instance: &Value) -> ApiResult<()> {
         let validator = self.validator(schema)?;
         if validator.is_valid(instance) {
             return Ok(());
@@ -78,13 +79,13 @@ impl SchemaCache {
         Err(missing_fields(missing))
     }
 
-    fn validator(&self, schema: &Value) -> ApiResult<Arc<Validator>> {
-        let key = schema.to_string();
-        if let Some(v) = self.compiled.get(&key) {
+    fn validator(&self, schema: &Schema) -> ApiResult<Arc<Validator>> {
+        if let Some(v) = self.compiled.get(schema.text()) {
             return Ok(v);
         }
-        let validator = Arc::new(compile(schema)?);
-        self.compiled.insert(key, validator.clone());
+        let validator = Arc::new(compile(schema.value())?);
+        self.compiled
+            .insert(schema.text().to_owned(), validator.clone());
         Ok(validator)
     }
 }
@@ -111,15 +112,15 @@ pub fn escape_pointer(token: &str) -> String {
 mod tests {
     use super::*;
 
-    fn schema() -> Value {
-        json!({
+    fn schema() -> Schema {
+        Schema::new(json!({
             "type": "object",
             "required": ["title", "due"],
             "properties": {
                 "n": {"type": "integer"},
                 "owner": {"type": "object", "required": ["a/b"]}
             }
-        })
+        }))
     }
 
     #[test]

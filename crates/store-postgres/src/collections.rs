@@ -4,7 +4,7 @@ use crate::errors::{self, Result};
 use crate::sql::{execute, query, query_opt};
 use deadpool_postgres::GenericClient;
 use depot_store::paging::{fetch_limit, page};
-use depot_store::{Collection, Page, StoreError, now_timestamp};
+use depot_store::{Collection, Page, Schema, StoreError, now_timestamp};
 use serde_json::Value;
 use tokio_postgres::Row;
 
@@ -12,7 +12,7 @@ use tokio_postgres::Row;
 fn from_row(project: &str, row: &Row) -> Result<Collection> {
     let schema: Option<String> = row.try_get(1)?;
     let schema = match schema {
-        Some(text) => Some(serde_json::from_str(&text).map_err(|_| errors::corrupt("schema"))?),
+        Some(text) => Some(Schema::from_text(text).map_err(|_| errors::corrupt("schema"))?),
         None => None,
     };
     Ok(Collection {
@@ -25,8 +25,8 @@ fn from_row(project: &str, row: &Row) -> Result<Collection> {
 }
 
 /// `None` is SQL NULL ("no schema"); a schema is kept as its JSON text.
-fn schema_text(schema: Option<&Value>) -> Option<String> {
-    schema.map(Value::to_string)
+fn schema_text(schema: Option<&Schema>) -> Option<&str> {
+    schema.map(Schema::text)
 }
 
 /// The project's row id, or `NotFound`.
@@ -66,12 +66,13 @@ pub(crate) async fn create<C: GenericClient>(
     name: &str,
     schema: Option<&Value>,
 ) -> Result<Collection> {
+    let schema = schema.cloned().map(Schema::new);
     let now = now_timestamp();
     let inserted = execute(
         c,
         "INSERT INTO collections (project_id, name, schema, created_at, updated_at)
          SELECT id, $2, $3, $4, $4 FROM projects WHERE name = $1",
-        &[&project, &name, &schema_text(schema), &now],
+        &[&project, &name, &schema_text(schema.as_ref()), &now],
     )
     .await?;
     if inserted == 0 {
@@ -80,7 +81,7 @@ pub(crate) async fn create<C: GenericClient>(
     Ok(Collection {
         project: project.to_owned(),
         name: name.to_owned(),
-        schema: schema.cloned(),
+        schema,
         created_at: now.clone(),
         updated_at: now,
     })
@@ -104,13 +105,19 @@ pub(crate) async fn update<C: GenericClient>(
     name: &str,
     schema: Option<&Value>,
 ) -> Result<Collection> {
+    let schema = schema.cloned().map(Schema::new);
     let row = query_opt(
         c,
         "UPDATE collections c SET schema = $3, updated_at = $4
          FROM projects p
          WHERE p.id = c.project_id AND p.name = $1 AND c.name = $2
          RETURNING c.name, c.schema, c.created_at, c.updated_at",
-        &[&project, &name, &schema_text(schema), &now_timestamp()],
+        &[
+            &project,
+            &name,
+            &schema_text(schema.as_ref()),
+            &now_timestamp(),
+        ],
     )
     .await?;
     from_row(project, &row.ok_or(StoreError::NotFound)?)

@@ -5,7 +5,7 @@ use crate::auth;
 use crate::errors::{Result, corrupt};
 use crate::sql::execute;
 use deadpool_postgres::GenericClient;
-use depot_store::{Resource, StoreError};
+use depot_store::{Resource, Schema, StoreError};
 
 pub(crate) async fn import<C: GenericClient>(c: &C, record: &Resource) -> Result<()> {
     let inserted = match record {
@@ -19,7 +19,7 @@ pub(crate) async fn import<C: GenericClient>(c: &C, record: &Resource) -> Result
             .await?
         }
         Resource::Collection(col) => {
-            let schema = col.schema.as_ref().map(ToString::to_string);
+            let schema = col.schema.as_ref().map(Schema::text);
             execute(
                 c,
                 "INSERT INTO collections (project_id, name, schema, created_at, updated_at)

@@ -75,8 +75,7 @@ impl ReadCache {
         let collections = Cache::builder()
             .max_capacity(COLLECTION_CACHE_BYTES)
             .weigher(|key: &String, c: &Collection| {
-                // The schema's size is only known as text; weighed once, on insert.
-                let schema = c.schema.as_ref().map_or(0, |s| s.to_string().len());
+                let schema = c.schema.as_ref().map_or(0, |s| s.text().len());
                 let bytes = key.len() + c.created_at.len() + c.updated_at.len() + schema;
                 u32::try_from(bytes + ENTRY_OVERHEAD).unwrap_or(u32::MAX)
             })
@@ -255,7 +254,7 @@ mod tests {
         assert!(cache.get_collection("p", "c").is_some());
     }
 
-    fn collection(name: &str, schema: Option<serde_json::Value>) -> Collection {
+    fn collection(name: &str, schema: Option<depot_store::Schema>) -> Collection {
         Collection {
             project: "p".into(),
             name: name.into(),
@@ -288,7 +287,9 @@ mod tests {
             None,
             "read before the commit"
         );
-        let schema = Some(serde_json::json!({"type": "object"}));
+        let schema = Some(depot_store::Schema::new(
+            serde_json::json!({"type": "object"}),
+        ));
         cache.fill_collection(cache.generation(), &collection("c", schema.clone()));
         assert_eq!(cache.get_collection("p", "c").unwrap().schema, schema);
     }

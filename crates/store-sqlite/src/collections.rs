@@ -3,7 +3,7 @@
 use crate::errors::{self, corrupt_column};
 use crate::projects;
 use depot_store::paging::{fetch_limit, page};
-use depot_store::{Collection, Page, StoreError, now_timestamp};
+use depot_store::{Collection, Page, Schema, StoreError, now_timestamp};
 use rusqlite::{Connection, Row, params};
 use serde_json::Value;
 
@@ -11,7 +11,7 @@ use serde_json::Value;
 fn from_row(project: &str, row: &Row<'_>) -> rusqlite::Result<Collection> {
     let schema: Option<String> = row.get(1)?;
     let schema = match schema {
-        Some(text) => Some(serde_json::from_str(&text).map_err(|e| corrupt_column(1, e))?),
+        Some(text) => Some(Schema::from_text(text).map_err(|e| corrupt_column(1, e))?),
         None => None,
     };
     Ok(Collection {
@@ -24,8 +24,8 @@ fn from_row(project: &str, row: &Row<'_>) -> rusqlite::Result<Collection> {
 }
 
 /// `None` is SQL NULL ("no schema"); a schema is kept as its JSON text.
-fn schema_text(schema: Option<&Value>) -> Option<String> {
-    schema.map(Value::to_string)
+fn schema_text(schema: Option<&Schema>) -> Option<&str> {
+    schema.map(Schema::text)
 }
 
 /// The collection's row id, or `NotFound` if it or its project is missing.
@@ -69,6 +69,7 @@ pub(crate) fn create(
     schema: Option<Value>,
 ) -> Result<Collection, StoreError> {
     let project_id = projects::id_of(conn, project)?;
+    let schema = schema.map(Schema::new);
     let now = now_timestamp();
     conn.prepare_cached(
         "INSERT INTO collections (project_id, name, schema, created_at, updated_at)
@@ -101,6 +102,7 @@ pub(crate) fn update(
     name: &str,
     schema: Option<Value>,
 ) -> Result<Collection, StoreError> {
+    let schema = schema.map(Schema::new);
     let text = schema_text(schema.as_ref());
     conn.prepare_cached(
         "UPDATE collections SET schema = ?3, updated_at = ?4

@@ -61,7 +61,8 @@ async fn reads_never_go_back_before_an_answered_write() {
 async fn collection_reads_never_go_back_before_an_answered_schema_change() {
     let dir = tempfile::tempdir().unwrap();
     let store = store_with_collection(dir.path()).await;
-    let number = |c: depot_store::Collection| c.schema.map_or(-1, |s| s["x-n"].as_i64().unwrap());
+    let number =
+        |c: depot_store::Collection| c.schema.map_or(-1, |s| s.value()["x-n"].as_i64().unwrap());
     let mut readers = Vec::new();
     for _ in 0..3 {
         let store = Arc::clone(&store);

@@ -30,7 +30,7 @@ pub fn show(c: depot_store::Collection) -> types::Collection {
     types::Collection {
         project: c.project,
         name: c.name,
-        schema: c.schema.unwrap_or(Value::Null),
+        schema: c.schema.map_or(Value::Null, |s| s.value().clone()),
         created_at: c.created_at,
         updated_at: c.updated_at,
     }

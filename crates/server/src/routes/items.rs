@@ -97,7 +97,8 @@ fn checked_item(
     if let Some(schema) = &collection.schema {
         state.schemas.validate(schema, &instance)?;
     }
-    Ok(instance.to_string())
+    // to_string writes straight into a buffer; `Display` would go through fmt's adapter.
+    serde_json::to_string(&instance).map_err(|e| ApiError::internal(e.to_string()))
 }
 
 async fn collection(state: &AppState, p: &str, c: &str) -> ApiResult<Collection> {

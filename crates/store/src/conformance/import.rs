@@ -1,7 +1,7 @@
 //! Import: records written exactly as given, for moving between backends.
 
 use super::{not_found, obj};
-use crate::{ClientRecord, Collection, Item, Project, Resource, Store, StoreError};
+use crate::{ClientRecord, Collection, Item, Project, Resource, Schema, Store, StoreError};
 use serde_json::json;
 
 fn records() -> (Project, Collection, Item, ClientRecord) {
@@ -14,7 +14,7 @@ fn records() -> (Project, Collection, Item, ClientRecord) {
     let collection = Collection {
         project: "moved".into(),
         name: "notes".into(),
-        schema: Some(json!({"type": "object"})),
+        schema: Some(Schema::new(json!({"type": "object"}))),
         created_at: "2020-02-02T03:04:05.006Z".into(),
         updated_at: "2020-03-02T03:04:05.006Z".into(),
     };

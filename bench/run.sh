@@ -9,12 +9,13 @@
 # Servers:   ceiling depot depot-pg pocketbase json-server (default: all); depot-pg is
 #            depot on PostgreSQL (127.0.0.1:5432, user postgres; see scripts/ensure-postgres.sh).
 #
-# Each server runs on 127.0.0.1 on every CPU (BENCH_SERVER_CPUS=0 pins it, e.g. to CPU 0);
-# the load generator is pinned to CPU $BENCH_LOAD_CPU (default: the last one). Every (server,
-# workload) gets a fresh copy of the same seeded data and a fresh process, so its peak
-# RSS (VmHWM) is that workload's alone. The c32 workloads use wrk -t1 -c32 with
-# bench/wrk/bench.lua; the c512 overload workloads use bench-load (bench/ceiling), which
-# times each request by status (wrk can't), so the p99 of the successes is exact.
+# Each server runs on 127.0.0.1 on every CPU but the load generator's, which is pinned to
+# CPU $BENCH_LOAD_CPU (default: the last one); BENCH_SERVER_CPUS=all lets the servers use
+# every CPU. Every (server, workload) gets a fresh copy of the same seeded data and a fresh
+# process, so its peak RSS (VmHWM) is that workload's alone. The c32 workloads use
+# wrk -t1 -c32 with bench/wrk/bench.lua; the c512 overload workloads use bench-load
+# (bench/ceiling), which times each request by status (wrk can't), so the p99 of the
+# successes is exact.
 #
 # A full run of everything writes bench/results/latest.{md,json} and the README's
 # performance section; --quick (2 s, 1 repetition, 200 items) and partial runs write only
@@ -41,7 +42,7 @@ while (($#)); do
     --servers) IFS=, read -r -a servers <<<"$2"; shift ;;
     --no-build) build=0 ;;
     --publish) publish=1 ;;
-    -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "bench/run.sh: unknown option $1" >&2; exit 2 ;;
     *) workloads+=("$1") ;;
   esac
@@ -124,8 +125,14 @@ ensure_tools() {
 # ---------------------------------------------------------------- machine --------
 
 ncpu=$(nproc)
-SERVER_CPUS=${BENCH_SERVER_CPUS:-all}
 LOAD_CPU=${BENCH_LOAD_CPU:-$((ncpu - 1))}
+# The servers get every CPU but the load generator's (see bench/README.md, "CPUs").
+other_cpus() {
+  local c list=()
+  for ((c = 0; c < ncpu; c++)); do ((c == LOAD_CPU)) || list+=("$c"); done
+  (IFS=,; echo "${list[*]}")
+}
+SERVER_CPUS=${BENCH_SERVER_CPUS:-$( ((ncpu >= 2)) && other_cpus || echo all)}
 server_pin=() load_pin=()
 if ((ncpu >= 2)); then
   load_pin=(taskset -c "$LOAD_CPU")

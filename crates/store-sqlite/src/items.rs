@@ -28,6 +28,9 @@ pub(crate) fn list(
     // Ids are non-empty: "" sorts first, and `id > ?` stays a seek on (collection_id, id)
     // however deep the page. The collection is found inside the same statement; only an
     // empty page needs a second look, to tell an empty collection from a missing one.
+    // That look may see a later snapshot (the store runs this without a transaction):
+    // a collection deleted in between answers 404, one created in between an empty
+    // page, and either is what a list just after that change would answer.
     let after = after.unwrap_or("");
     let mut stmt = conn
         .prepare_cached(

@@ -122,6 +122,15 @@ impl SqliteStore {
         self.readers.run(work).await
     }
 
+    /// Like [`SqliteStore::read`], for work that needs no snapshot beyond its own
+    /// statement (see [`Readers::run_one`]).
+    async fn read_one<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        F: FnOnce(&Connection) -> Result<T, StoreError>,
+    {
+        self.readers.run_one(work).await
+    }
+
     /// Runs `work` on the writer; answers once its batch is durably committed.
     async fn write<T, F>(&self, work: F) -> Result<T, StoreError>
     where

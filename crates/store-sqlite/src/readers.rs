@@ -62,4 +62,17 @@ impl Readers {
         exec(&conn, "COMMIT")?;
         result
     }
+
+    /// Runs `work`, which must be a single statement (or one whose later statements
+    /// don't need the first one's snapshot), without an explicit transaction: SQLite
+    /// runs each statement as its own read transaction, which ends when the statement
+    /// is reset (rusqlite resets it when its rows are dropped). Why: BEGIN and COMMIT
+    /// were two more statement executions per read, about 5 % of a list's CPU.
+    pub(crate) async fn run_one<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        F: FnOnce(&Connection) -> Result<T, StoreError>,
+    {
+        let conn = self.pool.get().map_err(errors::pool)?;
+        work(&conn)
+    }
 }

@@ -96,7 +96,9 @@ impl Store for SqliteStore {
         }
         // Noted before the read begins: see `cache`.
         let seen = self.cache.generation();
-        let collection = self.read(|c| collections::get(c, project, name)).await?;
+        let collection = self
+            .read_one(|c| collections::get(c, project, name))
+            .await?;
         self.cache.fill_collection(seen, &collection);
         Ok(collection)
     }
@@ -135,7 +137,8 @@ impl Store for SqliteStore {
         after: Option<&str>,
         limit: usize,
     ) -> Result<Page<Item>, StoreError> {
-        self.read(|c| items::list(c, project, collection, after, limit))
+        // One statement, and a second only for an empty page (see `items::list`).
+        self.read_one(|c| items::list(c, project, collection, after, limit))
             .await
     }
 
@@ -162,7 +165,7 @@ impl Store for SqliteStore {
         // Noted before the read begins: see `cache`.
         let seen = self.cache.generation();
         let item = self
-            .read(|c| items::get(c, project, collection, id))
+            .read_one(|c| items::get(c, project, collection, id))
             .await?;
         self.cache.fill(seen, project, collection, &item);
         Ok(item)

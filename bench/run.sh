@@ -11,7 +11,8 @@
 #
 # Each server runs on 127.0.0.1 on every CPU but the load generator's, which is pinned to
 # CPU $BENCH_LOAD_CPU (default: the last one); BENCH_SERVER_CPUS=all lets the servers use
-# every CPU. Every (server, workload) gets a fresh copy of the same seeded data and a fresh
+# every CPU. BENCH_DEPOT_BIN=path runs that depot binary instead of target/release's (for
+# comparing two builds). Every (server, workload) gets a fresh copy of the same seeded data and a fresh
 # process, so its peak RSS (VmHWM) is that workload's alone. The c32 workloads use
 # wrk -t1 -c32 with bench/wrk/bench.lua; the c512 overload workloads use bench-load
 # (bench/ceiling), which times each request by status (wrk can't), so the p99 of the
@@ -42,7 +43,7 @@ while (($#)); do
     --servers) IFS=, read -r -a servers <<<"$2"; shift ;;
     --no-build) build=0 ;;
     --publish) publish=1 ;;
-    -h|--help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "bench/run.sh: unknown option $1" >&2; exit 2 ;;
     *) workloads+=("$1") ;;
   esac
@@ -119,6 +120,10 @@ ensure_tools() {
     [[ -x $ROOT/target/release/$b ]] || die "target/release/$b missing (run without --no-build)"
     cp -p "$ROOT/target/release/$b" "$WORK/bin/$b"
   done
+  if [[ -n ${BENCH_DEPOT_BIN:-} ]]; then
+    log "depot binary: $BENCH_DEPOT_BIN"
+    cp -p "$BENCH_DEPOT_BIN" "$WORK/bin/depot"
+  fi
   DEPOT=$WORK/bin/depot CEILING=$WORK/bin/ceiling LOADGEN=$WORK/bin/bench-load
 }
 

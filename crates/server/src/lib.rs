@@ -37,6 +37,7 @@ pub mod repoll;
 pub mod routes;
 pub mod schema;
 pub mod state;
+pub mod store_runtime;
 
 pub use config::Config;
 pub use error::ApiError;
@@ -103,10 +104,7 @@ pub async fn open(config: Config) -> Result<AppState, StartError> {
 pub async fn open_store(config: &Config) -> Result<Arc<dyn Store>, StartError> {
     use secrecy::ExposeSecret;
     if let Some(url) = &config.database_url {
-        let store = depot_store_postgres::PostgresStore::connect(url.expose_secret())
-            .await
-            .map_err(|e| format!("can't open the PostgreSQL store: {e}"))?;
-        return Ok(Arc::new(store));
+        return open_postgres(url.expose_secret()).await;
     }
     let path = config.database_path();
     let options = depot_store_sqlite::SqliteOptions {
@@ -115,6 +113,25 @@ pub async fn open_store(config: &Config) -> Result<Arc<dyn Store>, StartError> {
     let store = depot_store_sqlite::SqliteStore::open_with(&path, options)
         .map_err(|e| format!("can't open {}: {e}", path.display()))?;
     Ok(Arc::new(store))
+}
+
+/// The PostgreSQL store at `url`, its calls run on a runtime of their own (see
+/// [`store_runtime`] for why), with as many threads as the server's: they sleep
+/// whenever no store call needs them.
+pub async fn open_postgres(url: &str) -> Result<Arc<dyn Store>, StartError> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let runtime = store_runtime::StoreRuntime::start(threads)
+        .map_err(|e| format!("can't start the store's threads: {e}"))?;
+    let url = url.to_owned();
+    // Connected on its runtime, so that the tasks driving its connections run there.
+    let store = runtime
+        .run(async move { depot_store_postgres::PostgresStore::connect(&url).await })
+        .await
+        .map_err(|e| format!("can't open the PostgreSQL store: {e}"))?;
+    Ok(Arc::new(store_runtime::OwnRuntime::new(
+        Arc::new(store),
+        runtime,
+    )))
 }
 
 /// Why the server could not start, as a sentence for the operator.

@@ -8,7 +8,6 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Request, StatusCode
 use depot_server::auth::scopes::Scopes;
 use depot_server::{AppState, Config};
 use depot_store::{ClientRecord, Store, now_timestamp};
-use depot_store_postgres::PostgresStore;
 use depot_store_postgres::testing::TestDatabase;
 use depot_store_sqlite::SqliteStore;
 use http_body_util::BodyExt;
@@ -52,8 +51,9 @@ impl TestApp {
         change(&mut config);
         let (store, db): (Arc<dyn Store>, _) = if on_postgres() {
             let db = TestDatabase::create().await;
-            let store = PostgresStore::connect(db.url()).await.unwrap();
-            (Arc::new(store), Some(db))
+            // As the server opens it: on a runtime of its own.
+            let store = depot_server::open_postgres(db.url()).await.unwrap();
+            (store, Some(db))
         } else {
             (
                 Arc::new(SqliteStore::open(&config.database_path()).unwrap()),

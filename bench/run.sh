@@ -12,8 +12,8 @@
 # Each server runs on 127.0.0.1 on every CPU but the load generator's, which is pinned to
 # CPU $BENCH_LOAD_CPU (default: the last one); BENCH_SERVER_CPUS=all lets the servers use
 # every CPU. BENCH_DEPOT_BIN=path runs that depot binary instead of target/release's (for
-# comparing two builds). Every (server, workload) gets a fresh copy of the same seeded data and a fresh
-# process, so its peak RSS (VmHWM) is that workload's alone. The c32 workloads use
+# comparing two builds). Every (server, workload) gets a fresh copy of the same seeded
+# data and a fresh process, so its peak RSS (VmHWM) is that workload's alone. The c32 workloads use
 # wrk -t1 -c32 with bench/wrk/bench.lua; the c512 overload workloads use bench-load
 # (bench/ceiling), which times each request by status (wrk can't), so the p99 of the
 # successes is exact.

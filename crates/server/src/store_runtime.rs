@@ -107,14 +107,6 @@ impl OwnRuntime {
     }
 }
 
-fn owned(s: &str) -> String {
-    s.to_owned()
-}
-
-fn owned_opt(s: Option<&str>) -> Option<String> {
-    s.map(str::to_owned)
-}
-
 #[async_trait]
 impl Store for OwnRuntime {
     async fn ping(&self) -> Result<(), StoreError> {
@@ -131,7 +123,7 @@ impl Store for OwnRuntime {
         after: Option<&str>,
         limit: usize,
     ) -> Result<Page<Project>, StoreError> {
-        let (filter, after) = (filter.clone(), owned_opt(after));
+        let (filter, after) = (filter.clone(), after.map(str::to_owned));
         self.call(|s| async move { s.list_projects(&filter, after.as_deref(), limit).await })
             .await
     }
@@ -141,13 +133,13 @@ impl Store for OwnRuntime {
         name: &str,
         metadata: Map<String, Value>,
     ) -> Result<Project, StoreError> {
-        let name = owned(name);
+        let name = name.to_owned();
         self.call(|s| async move { s.create_project(&name, metadata).await })
             .await
     }
 
     async fn get_project(&self, name: &str) -> Result<Project, StoreError> {
-        let name = owned(name);
+        let name = name.to_owned();
         self.call(|s| async move { s.get_project(&name).await })
             .await
     }
@@ -157,13 +149,13 @@ impl Store for OwnRuntime {
         name: &str,
         metadata: Map<String, Value>,
     ) -> Result<Project, StoreError> {
-        let name = owned(name);
+        let name = name.to_owned();
         self.call(|s| async move { s.update_project(&name, metadata).await })
             .await
     }
 
     async fn delete_project(&self, name: &str) -> Result<(), StoreError> {
-        let name = owned(name);
+        let name = name.to_owned();
         self.call(|s| async move { s.delete_project(&name).await })
             .await
     }
@@ -174,7 +166,7 @@ impl Store for OwnRuntime {
         after: Option<&str>,
         limit: usize,
     ) -> Result<Page<Collection>, StoreError> {
-        let (project, after) = (owned(project), owned_opt(after));
+        let (project, after) = (project.to_owned(), after.map(str::to_owned));
         self.call(|s| async move { s.list_collections(&project, after.as_deref(), limit).await })
             .await
     }
@@ -185,13 +177,13 @@ impl Store for OwnRuntime {
         name: &str,
         schema: Option<Value>,
     ) -> Result<Collection, StoreError> {
-        let (project, name) = (owned(project), owned(name));
+        let (project, name) = (project.to_owned(), name.to_owned());
         self.call(|s| async move { s.create_collection(&project, &name, schema).await })
             .await
     }
 
     async fn get_collection(&self, project: &str, name: &str) -> Result<Collection, StoreError> {
-        let (project, name) = (owned(project), owned(name));
+        let (project, name) = (project.to_owned(), name.to_owned());
         self.call(|s| async move { s.get_collection(&project, &name).await })
             .await
     }
@@ -202,13 +194,13 @@ impl Store for OwnRuntime {
         name: &str,
         schema: Option<Value>,
     ) -> Result<Collection, StoreError> {
-        let (project, name) = (owned(project), owned(name));
+        let (project, name) = (project.to_owned(), name.to_owned());
         self.call(|s| async move { s.update_collection(&project, &name, schema).await })
             .await
     }
 
     async fn delete_collection(&self, project: &str, name: &str) -> Result<(), StoreError> {
-        let (project, name) = (owned(project), owned(name));
+        let (project, name) = (project.to_owned(), name.to_owned());
         self.call(|s| async move { s.delete_collection(&project, &name).await })
             .await
     }
@@ -220,7 +212,11 @@ impl Store for OwnRuntime {
         after: Option<&str>,
         limit: usize,
     ) -> Result<Page<Item>, StoreError> {
-        let (project, collection, after) = (owned(project), owned(collection), owned_opt(after));
+        let (project, collection, after) = (
+            project.to_owned(),
+            collection.to_owned(),
+            after.map(str::to_owned),
+        );
         self.call(|s| async move {
             s.list_items(&project, &collection, after.as_deref(), limit)
                 .await
@@ -234,7 +230,7 @@ impl Store for OwnRuntime {
         collection: &str,
         data: String,
     ) -> Result<Item, StoreError> {
-        let (project, collection) = (owned(project), owned(collection));
+        let (project, collection) = (project.to_owned(), collection.to_owned());
         self.call(|s| async move { s.create_item(&project, &collection, data).await })
             .await
     }
@@ -245,7 +241,7 @@ impl Store for OwnRuntime {
         collection: &str,
         id: &str,
     ) -> Result<Item, StoreError> {
-        let (project, collection, id) = (owned(project), owned(collection), owned(id));
+        let (project, collection, id) = (project.to_owned(), collection.to_owned(), id.to_owned());
         self.call(|s| async move { s.get_item(&project, &collection, &id).await })
             .await
     }
@@ -258,7 +254,7 @@ impl Store for OwnRuntime {
         data: String,
         expected_version: Option<i64>,
     ) -> Result<Item, StoreError> {
-        let (project, collection, id) = (owned(project), owned(collection), owned(id));
+        let (project, collection, id) = (project.to_owned(), collection.to_owned(), id.to_owned());
         self.call(|s| async move {
             s.replace_item(&project, &collection, &id, data, expected_version)
                 .await
@@ -273,7 +269,7 @@ impl Store for OwnRuntime {
         id: &str,
         expected_version: Option<i64>,
     ) -> Result<(), StoreError> {
-        let (project, collection, id) = (owned(project), owned(collection), owned(id));
+        let (project, collection, id) = (project.to_owned(), collection.to_owned(), id.to_owned());
         self.call(|s| async move {
             s.delete_item(&project, &collection, &id, expected_version)
                 .await
@@ -286,7 +282,7 @@ impl Store for OwnRuntime {
         after: Option<&str>,
         limit: usize,
     ) -> Result<Page<ClientRecord>, StoreError> {
-        let after = owned_opt(after);
+        let after = after.map(str::to_owned);
         self.call(|s| async move { s.list_clients(after.as_deref(), limit).await })
             .await
     }
@@ -302,13 +298,13 @@ impl Store for OwnRuntime {
     }
 
     async fn get_client(&self, client_id: &str) -> Result<ClientRecord, StoreError> {
-        let client_id = owned(client_id);
+        let client_id = client_id.to_owned();
         self.call(|s| async move { s.get_client(&client_id).await })
             .await
     }
 
     async fn delete_client(&self, client_id: &str) -> Result<(), StoreError> {
-        let client_id = owned(client_id);
+        let client_id = client_id.to_owned();
         self.call(|s| async move { s.delete_client(&client_id).await })
             .await
     }
@@ -348,7 +344,7 @@ impl Store for OwnRuntime {
         client_id: &str,
         key: &str,
     ) -> Result<Option<(String, StoredResponse)>, StoreError> {
-        let (client_id, key) = (owned(client_id), owned(key));
+        let (client_id, key) = (client_id.to_owned(), key.to_owned());
         self.call(|s| async move { s.get_idempotent(&client_id, &key).await })
             .await
     }
@@ -363,13 +359,13 @@ impl Store for OwnRuntime {
     }
 
     async fn get_setting(&self, key: &str) -> Result<Option<String>, StoreError> {
-        let key = owned(key);
+        let key = key.to_owned();
         self.call(|s| async move { s.get_setting(&key).await })
             .await
     }
 
     async fn put_setting(&self, key: &str, value: &str) -> Result<(), StoreError> {
-        let (key, value) = (owned(key), owned(value));
+        let (key, value) = (key.to_owned(), value.to_owned());
         self.call(|s| async move { s.put_setting(&key, &value).await })
             .await
     }

@@ -1,4 +1,4 @@
-//! Conditional requests: `depot_server::conditional::{etag, check_if_match,
+//! Conditional requests: `depot_server::request::conditional::{etag, check_if_match,
 //! not_modified, has_if_match}`.
 //!
 //! Input: one byte for the item's version (minus 8, so a few are negative), then header
@@ -11,7 +11,7 @@
 
 use axum::http::{HeaderMap, HeaderValue, header};
 use depot_api::ErrorKind;
-use depot_server::conditional::{check_if_match, etag, has_if_match, not_modified};
+use depot_server::request::conditional::{check_if_match, etag, has_if_match, not_modified};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -11,7 +11,7 @@
 use depot_api::ErrorKind;
 use depot_api::json::{MAX_DEPTH_LIMIT, parse_strict};
 use depot_fuzz::{depth, rendered};
-use depot_server::body::{self, SERVER_OWNED};
+use depot_server::request::body::{self, SERVER_OWNED};
 use libfuzzer_sys::fuzz_target;
 use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Number, Value};

@@ -1,4 +1,4 @@
-//! `depot_server::body::merge_patch` against RFC 7396.
+//! `depot_server::request::body::merge_patch` against RFC 7396.
 //!
 //! Input: `<target> <patch>` as two JSON texts, or bytes from which both are built with
 //! shared member names. Properties: the result equals the RFC's algorithm (written out
@@ -9,7 +9,7 @@
 #![no_main]
 
 use depot_fuzz::two_values;
-use depot_server::body::merge_patch;
+use depot_server::request::body::merge_patch;
 use libfuzzer_sys::fuzz_target;
 use serde_json::{Map, Value};
 

@@ -1,4 +1,4 @@
-//! List queries and cursors: `depot_server::paging::{parse_query, parse_query_in,
+//! List queries and cursors: `depot_server::request::paging::{parse_query, parse_query_in,
 //! encode_cursor}`.
 //!
 //! Input: one control byte (which scope), then the raw query string. Every list kind
@@ -14,7 +14,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use depot_api::ErrorKind;
 use depot_fuzz::rendered;
-use depot_server::paging::{
+use depot_server::request::paging::{
     ListKind, ListQuery, MAX_LIMIT, encode_cursor, parse_query, parse_query_in,
 };
 use libfuzzer_sys::fuzz_target;

@@ -1,4 +1,4 @@
-//! Collection schemas: `depot_server::schema::{compile, SchemaCache}`.
+//! Collection schemas: `depot_server::request::schema::{compile, SchemaCache}`.
 //!
 //! Input: `<schema> <instance>` as two JSON texts, or bytes from which both are built
 //! with keys and strings drawn from JSON Schema's keywords. The oracle is `jsonschema`
@@ -11,7 +11,7 @@
 
 use depot_api::ErrorKind;
 use depot_fuzz::{rendered, two_values};
-use depot_server::schema::{SchemaCache, compile};
+use depot_server::request::schema::{SchemaCache, compile};
 use jsonschema::error::ValidationErrorKind;
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;

@@ -5,7 +5,8 @@
 //! - [`types`]: request and response bodies for projects, collections, clients and pages.
 //! - [`json`]: the strict JSON reader every request body goes through (duplicate keys and
 //!   nesting depth are errors, not silently accepted).
-//! - [`names`]: the naming rule for projects and collections.
+//! - [`names`]: the naming rules (projects, collections, client ids, scopes), each as a
+//!   pattern and a check; [`headers`]: the contract's own header names.
 //!
 //! - [`openapi`] (feature `openapi`): schema pieces for the server's OpenAPI document.
 //!
@@ -13,6 +14,7 @@
 //! server turns on), so that the client never pulls in server code.
 
 pub mod error;
+pub mod headers;
 pub mod json;
 pub mod names;
 #[cfg(feature = "openapi")]

@@ -16,7 +16,7 @@ pub struct Page<T> {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Project {
-    #[cfg_attr(feature = "openapi", schema(pattern = r"^[a-z0-9][a-z0-9_-]{0,62}$"))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::name))]
     pub name: String,
     /// Free-form metadata the owner keeps with the project; `{}` by default.
     #[cfg_attr(feature = "openapi", schema(value_type = Object))]
@@ -31,9 +31,9 @@ pub struct Project {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Collection {
-    #[cfg_attr(feature = "openapi", schema(pattern = r"^[a-z0-9][a-z0-9_-]{0,62}$"))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::name))]
     pub project: String,
-    #[cfg_attr(feature = "openapi", schema(pattern = r"^[a-z0-9][a-z0-9_-]{0,62}$"))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::name))]
     pub name: String,
     /// A JSON Schema (draft 2020-12) every item must satisfy, or null.
     #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::json_schema_or_null))]
@@ -53,7 +53,7 @@ pub struct Collection {
     schema(description = "An OAuth client (its secret only in the answer that created it).")
 )]
 pub struct Client {
-    #[cfg_attr(feature = "openapi", schema(pattern = r"^[A-Za-z0-9._~-]{1,128}$"))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::client_id))]
     pub client_id: String,
     pub name: String,
     pub scopes: Vec<String>,

@@ -1,20 +1,24 @@
-//! `depot clients`: OAuth clients managed on the data dir directly.
+//! `depot clients`: OAuth clients managed on the store directly (the one the server
+//! would use for the same `--data-dir` / `--database-url`), so a fresh install can be
+//! administered before any token exists.
 
 use anyhow::{Context, bail};
 use clap::Subcommand;
 use depot_server::auth::scopes::Scopes;
 use depot_server::auth::secrets::{SECRET_PREFIX, generate};
-use depot_store::Store;
-use depot_store_sqlite::SqliteStore;
+use depot_store::paging::walk;
+use depot_store::{ClientRecord, Store};
+use depot_store_open::StoreArgs;
 use serde_json::json;
-use std::path::PathBuf;
+use std::sync::Arc;
 
 #[derive(Subcommand, Debug)]
 pub enum ClientsCommand {
     /// Create a client and print its id and secret (shown only this once).
     Create {
-        #[arg(long, env = "DEPOT_DATA_DIR", default_value = "depot-data")]
-        data_dir: PathBuf,
+        #[command(flatten)]
+        store: StoreArgs,
+        /// A name for people: what the client is for.
         #[arg(long)]
         name: String,
         /// A scope: admin, project:NAME:read or project:NAME:write. Repeatable.
@@ -23,33 +27,32 @@ pub enum ClientsCommand {
     },
     /// List clients as JSON lines.
     List {
-        #[arg(long, env = "DEPOT_DATA_DIR", default_value = "depot-data")]
-        data_dir: PathBuf,
+        #[command(flatten)]
+        store: StoreArgs,
     },
     /// Delete a client and revoke its tokens.
     Delete {
-        #[arg(long, env = "DEPOT_DATA_DIR", default_value = "depot-data")]
-        data_dir: PathBuf,
+        #[command(flatten)]
+        store: StoreArgs,
         client_id: String,
     },
 }
 
-fn open(data_dir: &std::path::Path) -> anyhow::Result<SqliteStore> {
-    SqliteStore::open_in(data_dir)
-        .with_context(|| format!("can't open the store in {}", data_dir.display()))
+async fn open(store: &StoreArgs) -> anyhow::Result<Arc<dyn Store>> {
+    Ok(depot_store_open::open(&store.location()).await?)
 }
 
 pub async fn run(command: ClientsCommand) -> anyhow::Result<()> {
     match command {
         ClientsCommand::Create {
-            data_dir,
+            store,
             name,
             scopes,
         } => {
             if let Err(bad) = Scopes::parse(scopes.iter().map(String::as_str)) {
                 bail!("{bad:?} is not a scope (admin, project:NAME:read, project:NAME:write)");
             }
-            let store = open(&data_dir)?;
+            let store = open(&store).await?;
             let secret = generate(SECRET_PREFIX);
             let record = depot_server::routes::new_client(name, scopes, &secret)
                 .await
@@ -58,28 +61,21 @@ pub async fn run(command: ClientsCommand) -> anyhow::Result<()> {
             let shown = json!({"client_id": made.client_id, "name": made.name, "scopes": made.scopes, "client_secret": secret});
             println!("{shown}");
         }
-        ClientsCommand::List { data_dir } => {
-            let store = open(&data_dir)?;
-            let mut after: Option<String> = None;
-            loop {
-                let page = store.list_clients(after.as_deref(), 1000).await?;
-                for c in &page.rows {
-                    println!(
-                        "{}",
-                        json!({"client_id": c.client_id, "name": c.name, "scopes": c.scopes, "created_at": c.created_at})
-                    );
-                }
-                match (page.has_more, page.rows.last()) {
-                    (true, Some(last)) => after = Some(last.client_id.clone()),
-                    _ => break,
-                }
-            }
+        ClientsCommand::List { store } => {
+            let store = open(&store).await?;
+            walk(
+                async |after| store.list_clients(after, 1000).await,
+                |c: &ClientRecord| &c.client_id,
+                async |c: ClientRecord| {
+                    let shown = json!({"client_id": c.client_id, "name": c.name, "scopes": c.scopes, "created_at": c.created_at});
+                    println!("{shown}");
+                    Ok::<_, anyhow::Error>(())
+                },
+            )
+            .await?;
         }
-        ClientsCommand::Delete {
-            data_dir,
-            client_id,
-        } => {
-            let store = open(&data_dir)?;
+        ClientsCommand::Delete { store, client_id } => {
+            let store = open(&store).await?;
             store
                 .delete_client(&client_id)
                 .await

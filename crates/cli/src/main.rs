@@ -11,8 +11,9 @@ mod api;
 mod clients;
 mod migrate;
 mod serve;
+mod settings;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use std::process::ExitCode;
 
 /// jemalloc rather than glibc's malloc: a request allocates and frees many small buffers
@@ -41,7 +42,7 @@ enum Command {
     Api(api::ApiArgs),
     /// Copy a deployment between stores (sqlite://<data-dir>, postgres://...).
     MigrateStore(migrate::MigrateArgs),
-    /// Manage OAuth clients directly in the data dir.
+    /// Manage OAuth clients directly in the store (the data dir's, or --database-url's).
     #[command(subcommand)]
     Clients(clients::ClientsCommand),
 }
@@ -68,8 +69,33 @@ fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
         .build()
 }
 
-fn main() -> ExitCode {
+/// The command line, with `depot serve`'s settings file (if any) laid under its flags
+/// and environment.
+fn parse() -> anyhow::Result<Cli> {
     let cli = Cli::parse();
+    let file = match &cli.command {
+        Command::Serve(args) => args.config.clone(),
+        _ => None,
+    };
+    let Some(file) = file else { return Ok(cli) };
+    let command = Cli::command();
+    let serve = command
+        .find_subcommand("serve")
+        .cloned()
+        .expect("depot has a serve command");
+    let serve = settings::with_file_defaults(serve, &file)?;
+    let command = command.mut_subcommand("serve", |_| serve);
+    Ok(Cli::from_arg_matches(&command.get_matches())?)
+}
+
+fn main() -> ExitCode {
+    let cli = match parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            eprintln!("depot: {e:#}");
+            return ExitCode::FAILURE;
+        }
+    };
     let runtime = match runtime() {
         Ok(r) => r,
         Err(e) => {

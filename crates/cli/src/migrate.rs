@@ -3,13 +3,15 @@
 //! item body and client secret hash. Access tokens and idempotency records are not
 //! copied: clients fetch new tokens from the new store.
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use clap::Args;
-use depot_store::{ProjectFilter, Resource, Store, StoreError};
-use depot_store_postgres::PostgresStore;
-use depot_store_sqlite::SqliteStore;
+use depot_store::paging::walk;
+use depot_store::{
+    ClientRecord, Collection, Item, Project, ProjectFilter, Resource, Store, StoreError,
+};
+use depot_store_open::Location;
 use serde_json::json;
-use std::path::Path;
+use std::sync::Arc;
 
 /// Rows read per page while copying.
 const PAGE: usize = 500;
@@ -24,19 +26,9 @@ pub struct MigrateArgs {
     to: String,
 }
 
-async fn open(url: &str) -> anyhow::Result<Box<dyn Store>> {
-    if let Some(dir) = url.strip_prefix("sqlite://") {
-        let store =
-            SqliteStore::open_in(Path::new(dir)).with_context(|| format!("can't open {url}"))?;
-        return Ok(Box::new(store));
-    }
-    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        let store = PostgresStore::connect(url)
-            .await
-            .context("can't open the PostgreSQL store")?;
-        return Ok(Box::new(store));
-    }
-    bail!("a store URL is sqlite://<data-dir> or postgres://...")
+async fn open(url: &str) -> anyhow::Result<Arc<dyn Store>> {
+    let location = Location::parse(url)?;
+    Ok(depot_store_open::open(&location).await?)
 }
 
 #[derive(Default, Debug)]
@@ -77,21 +69,18 @@ async fn copy_projects(
     to: &dyn Store,
     counts: &mut Counts,
 ) -> anyhow::Result<()> {
-    let mut after: Option<String> = None;
-    loop {
-        let page = from
-            .list_projects(&ProjectFilter::All, after.as_deref(), PAGE)
-            .await?;
-        for project in &page.rows {
-            to.import(Resource::Project(project.clone())).await?;
+    let all = ProjectFilter::All;
+    walk(
+        async |after| from.list_projects(&all, after, PAGE).await,
+        |p: &Project| &p.name,
+        async |project: Project| {
+            let name = project.name.clone();
+            to.import(Resource::Project(project)).await?;
             counts.projects += 1;
-            copy_collections(from, to, &project.name, counts).await?;
-        }
-        match (page.has_more, page.rows.last()) {
-            (true, Some(last)) => after = Some(last.name.clone()),
-            _ => return Ok(()),
-        }
-    }
+            copy_collections(from, to, &name, counts).await
+        },
+    )
+    .await
 }
 
 async fn copy_collections(
@@ -100,21 +89,17 @@ async fn copy_collections(
     project: &str,
     counts: &mut Counts,
 ) -> anyhow::Result<()> {
-    let mut after: Option<String> = None;
-    loop {
-        let page = from
-            .list_collections(project, after.as_deref(), PAGE)
-            .await?;
-        for collection in &page.rows {
-            to.import(Resource::Collection(collection.clone())).await?;
+    walk(
+        async |after| from.list_collections(project, after, PAGE).await,
+        |c: &Collection| &c.name,
+        async |collection: Collection| {
+            let name = collection.name.clone();
+            to.import(Resource::Collection(collection)).await?;
             counts.collections += 1;
-            copy_items(from, to, project, &collection.name, counts).await?;
-        }
-        match (page.has_more, page.rows.last()) {
-            (true, Some(last)) => after = Some(last.name.clone()),
-            _ => return Ok(()),
-        }
-    }
+            copy_items(from, to, project, &name, counts).await
+        },
+    )
+    .await
 }
 
 async fn copy_items(
@@ -124,42 +109,36 @@ async fn copy_items(
     collection: &str,
     counts: &mut Counts,
 ) -> anyhow::Result<()> {
-    let mut after: Option<String> = None;
-    loop {
-        let page = from
-            .list_items(project, collection, after.as_deref(), PAGE)
-            .await?;
-        for item in &page.rows {
+    walk(
+        async |after| from.list_items(project, collection, after, PAGE).await,
+        |i: &Item| &i.id,
+        async |item: Item| {
             let record = Resource::Item {
                 project: project.into(),
                 collection: collection.into(),
-                item: item.clone(),
+                item,
             };
             to.import(record).await?;
             counts.items += 1;
-        }
-        match (page.has_more, page.rows.last()) {
-            (true, Some(last)) => after = Some(last.id.clone()),
-            _ => return Ok(()),
-        }
-    }
+            Ok(())
+        },
+    )
+    .await
 }
 
 /// A client already in the destination (such as an admin made by a start) is kept.
 async fn copy_clients(from: &dyn Store, to: &dyn Store, counts: &mut Counts) -> anyhow::Result<()> {
-    let mut after: Option<String> = None;
-    loop {
-        let page = from.list_clients(after.as_deref(), PAGE).await?;
-        for client in &page.rows {
-            match to.import(Resource::Client(client.clone())).await {
+    walk(
+        async |after| from.list_clients(after, PAGE).await,
+        |c: &ClientRecord| &c.client_id,
+        async |client: ClientRecord| {
+            match to.import(Resource::Client(client)).await {
                 Ok(()) => counts.clients += 1,
                 Err(StoreError::Conflict) => counts.clients_kept += 1,
                 Err(e) => return Err(e.into()),
             }
-        }
-        match (page.has_more, page.rows.last()) {
-            (true, Some(last)) => after = Some(last.client_id.clone()),
-            _ => return Ok(()),
-        }
-    }
+            Ok(())
+        },
+    )
+    .await
 }

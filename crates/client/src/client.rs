@@ -21,7 +21,7 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 /// The header that makes a POST safe to repeat (contract §5).
-pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
+pub use depot_api::headers::IDEMPOTENCY_KEY;
 
 /// A depot client. Cheap to clone; clones share the connection pool, the token cache
 /// and the retry budget.

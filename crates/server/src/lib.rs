@@ -1,43 +1,36 @@
-//! depot-server: the HTTP face of depot, as a library.
+//! depot-server: the HTTP face of depot, as a library. It takes any
+//! [`depot_store::Store`] and never names a backend (the CLI opens one with
+//! `depot-store-open`).
 //!
-//! - [`config`]: typed, layered configuration, validated once.
-//! - [`state`]: what handlers share ([`AppState`]).
-//! - [`routes`]: the route table of CONTRACT §1; [`error`]: the one [`ApiError`].
-//! - [`auth`]: bearer tokens, scopes, OAuth clients and the admin bootstrap.
-//! - [`body`], [`fields`], [`schema`], [`paging`], [`conditional`]: the request checks,
-//!   in the contract's order.
-//! - [`admission`]: the concurrency limit and queue that shed load with 503 up front;
-//!   [`maintenance`]: the switch that pauses writes; [`idempotency`]: safe POST retries.
-//! - [`edge`]: request ids, metrics and 5xx logging; [`middleware`]: route tags,
-//!   panics; [`metrics`]: `/metrics`;
-//!   [`headers`]: `nosniff`, `no-store` for authorized answers, CORS.
-//! - [`openapi`]: the OpenAPI 3.1 document (`/openapi.json`) and its page (`/docs`).
+//! Where a request goes, outside in (each layer imports only the ones below it):
+//!
+//! 1. [`http`]: transport and plumbing. [`http::listener`] accepts the connection and
+//!    bounds its reads; [`http::edge`] gives the request its id and, on the way out,
+//!    the headers every answer carries, metrics and the 5xx log line;
+//!    [`http::admission`] sheds load with 503 before any work.
+//! 2. [`routes`]: the route table (CONTRACT §1) picks a handler, one file per resource.
+//! 3. [`request`] and [`auth`]: the handler's extractors run the contract's checks in
+//!    its order (maintenance 503, 401, 403/404, 413/415, 404, 400, 406, 412) before the
+//!    handler's own logic, which is one store call and a mapping to the wire type.
+//! 4. [`error`]: every failure on the way is one [`ApiError`], rendered in one place.
+//!
+//! Beside them: [`config`] (typed, layered, validated once), [`state`] (what handlers
+//! share, [`AppState`]), [`respond`] (success answers and the wire shapes of
+//! resources), and [`openapi`] (the document at `/openapi.json` and its page
+//! at `/docs`, fed by the route table).
 //!
 //! [`router`] is a pure function of the state; [`serve`] takes a bound listener, so
 //! tests run it on `127.0.0.1:0`.
 
-pub mod admission;
 pub mod auth;
-pub mod body;
-pub mod conditional;
 pub mod config;
-pub mod edge;
 pub mod error;
-pub mod extract;
-pub mod fields;
-pub mod headers;
-pub mod idempotency;
-pub mod listener;
-pub mod maintenance;
-pub mod metrics;
-pub mod middleware;
+pub mod http;
 pub mod openapi;
-pub mod paging;
-pub mod repoll;
+pub mod request;
+pub mod respond;
 pub mod routes;
-pub mod schema;
 pub mod state;
-pub mod store_runtime;
 
 pub use config::Config;
 pub use error::ApiError;
@@ -45,6 +38,8 @@ pub use state::AppState;
 
 use axum::Router;
 use depot_store::Store;
+use http::{admission, edge, headers, listener, middleware};
+use request::maintenance;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -69,21 +64,23 @@ pub fn with_layers(app: Router, state: AppState) -> Router {
     let cors = headers::cors(&state.config.cors_origins);
     app.layer(
         ServiceBuilder::new()
-            .layer(edge::layer(state.clone()))
+            .layer(edge::layer(state.metrics.clone()))
             .option_layer(cors)
-            .layer(admission::layer(state))
+            .layer(admission::layer(
+                state.admission.clone(),
+                state.metrics.clone(),
+            ))
             // CatchPanic boxes the body into a type of its own; back to axum's.
             .map_response(axum::response::IntoResponse::into_response)
             .layer(CatchPanicLayer::custom(middleware::panic_response)),
     )
 }
 
-/// Opens the configured store (PostgreSQL with `database_url`, else SQLite in the data
-/// dir), ensures the admin client, and reads the maintenance switch.
-pub async fn open(config: Config) -> Result<AppState, StartError> {
+/// The server's state on `store`: ensures the admin client and reads the maintenance
+/// switch.
+pub async fn open(config: Config, store: Arc<dyn Store>) -> Result<AppState, StartError> {
     std::fs::create_dir_all(&config.data_dir)
         .map_err(|e| format!("can't create data dir {}: {e}", config.data_dir.display()))?;
-    let store = open_store(&config).await?;
     let admin = config
         .admin_client_id
         .as_deref()
@@ -98,40 +95,6 @@ pub async fn open(config: Config) -> Result<AppState, StartError> {
         .await
         .map_err(|e| format!("can't read the maintenance switch: {e}"))?;
     Ok(state)
-}
-
-/// The store the configuration names.
-pub async fn open_store(config: &Config) -> Result<Arc<dyn Store>, StartError> {
-    use secrecy::ExposeSecret;
-    if let Some(url) = &config.database_url {
-        return open_postgres(url.expose_secret()).await;
-    }
-    let path = config.database_path();
-    let options = depot_store_sqlite::SqliteOptions {
-        item_cache_bytes: config.item_cache_mb.saturating_mul(1 << 20),
-    };
-    let store = depot_store_sqlite::SqliteStore::open_with(&path, options)
-        .map_err(|e| format!("can't open {}: {e}", path.display()))?;
-    Ok(Arc::new(store))
-}
-
-/// The PostgreSQL store at `url`, its calls run on a runtime of their own (see
-/// [`store_runtime`] for why), with as many threads as the server's: they sleep
-/// whenever no store call needs them.
-pub async fn open_postgres(url: &str) -> Result<Arc<dyn Store>, StartError> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let runtime = store_runtime::StoreRuntime::start(threads)
-        .map_err(|e| format!("can't start the store's threads: {e}"))?;
-    let url = url.to_owned();
-    // Connected on its runtime, so that the tasks driving its connections run there.
-    let store = runtime
-        .run(async move { depot_store_postgres::PostgresStore::connect(&url).await })
-        .await
-        .map_err(|e| format!("can't open the PostgreSQL store: {e}"))?;
-    Ok(Arc::new(store_runtime::OwnRuntime::new(
-        Arc::new(store),
-        runtime,
-    )))
 }
 
 /// Why the server could not start, as a sentence for the operator.

@@ -1,12 +1,12 @@
 //! The state every handler shares.
 
-use crate::admission::Admission;
 use crate::auth::tokens::TokenService;
 use crate::config::Config;
-use crate::idempotency::InFlightKeys;
-use crate::maintenance::MaintenanceSwitch;
-use crate::metrics::Metrics;
-use crate::schema::SchemaCache;
+use crate::http::admission::Admission;
+use crate::http::metrics::Metrics;
+use crate::request::in_flight::InFlightKeys;
+use crate::request::maintenance::MaintenanceSwitch;
+use crate::request::schema::SchemaCache;
 use depot_store::Store;
 use std::ops::Deref;
 use std::sync::Arc;

@@ -149,7 +149,7 @@ async fn the_maintenance_switch_is_admin_only_and_strict() {
 async fn the_maintenance_switch_survives_a_restart_of_the_state() {
     let app = TestApp::new().await;
     set_maintenance(&app, json!({"enabled": true, "retry_after": 9})).await;
-    let fresh = depot_server::maintenance::MaintenanceSwitch::default();
+    let fresh = depot_server::request::maintenance::MaintenanceSwitch::default();
     fresh.refresh(app.store()).await.unwrap();
     assert_eq!(
         fresh.get(),

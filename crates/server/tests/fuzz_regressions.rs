@@ -6,7 +6,7 @@ mod common;
 use axum::http::Method;
 use common::TestApp;
 use common::resources::*;
-use depot_server::body::{SERVER_OWNED, merge_patch, strip_server_owned};
+use depot_server::request::body::{SERVER_OWNED, merge_patch, strip_server_owned};
 use serde_json::{Map, Value, json};
 use std::time::{Duration, Instant};
 

@@ -282,7 +282,7 @@ async fn the_admin_bootstrap_logs_where_the_credentials_are_but_never_the_secret
         data_dir: generated.path().to_owned(),
         ..depot_server::Config::default()
     };
-    depot_server::open(config).await.unwrap();
+    open_sqlite(config).await;
     let file = generated.path().join("admin-credentials.json");
     let creds: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
@@ -298,7 +298,7 @@ async fn the_admin_bootstrap_logs_where_the_credentials_are_but_never_the_secret
     };
     let debug = format!("{config:?}");
     assert!(!debug.contains(&env_secret), "{debug}");
-    depot_server::open(config).await.unwrap();
+    open_sqlite(config).await;
     assert!(!configured.path().join("admin-credentials.json").exists());
 
     let log = log_text();
@@ -332,4 +332,12 @@ fn wire_types_that_carry_a_secret_redact_it_in_debug() {
         !debug.contains(&token) && !debug.contains(&secret),
         "{debug}"
     );
+}
+
+/// The server's state on a SQLite store in the config's data dir.
+async fn open_sqlite(config: depot_server::Config) {
+    let store = depot_store_sqlite::SqliteStore::open_in(&config.data_dir).unwrap();
+    depot_server::open(config, std::sync::Arc::new(store))
+        .await
+        .unwrap();
 }

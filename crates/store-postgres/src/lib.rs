@@ -15,6 +15,9 @@
 //!   a connection or transaction; `creates`: group commit for concurrent item creates.
 //! - `errors`: driver and pool failures to [`StoreError`]; `sql`: statement and paging
 //!   helpers.
+//! - [`own_runtime`]: the store's calls on a tokio runtime of their own, so that under
+//!   overload an admitted request's round trips don't queue behind the flood;
+//!   [`open`] connects the store there, which is how the server should use it.
 //! - `testing` (feature `testing`): a throwaway database per test, dropped by a guard.
 
 mod auth;
@@ -25,6 +28,7 @@ mod idempotency;
 mod import;
 mod items;
 mod migrations;
+pub mod own_runtime;
 mod pool;
 mod projects;
 mod sql;
@@ -35,7 +39,7 @@ mod tx;
 
 use creates::Creates;
 use deadpool_postgres::Pool;
-use depot_store::StoreError;
+use depot_store::{Store, StoreError};
 use std::sync::Arc;
 
 pub use migrations::SCHEMA_VERSION;
@@ -107,6 +111,22 @@ impl PostgresStore {
             waiting: status.waiting,
         }
     }
+}
+
+/// The store at `url`, its calls run on a runtime of their own (see [`own_runtime`] for
+/// why) with `threads` threads, which sleep whenever no store call needs them.
+pub async fn open(url: &str, threads: usize) -> Result<Arc<dyn Store>, StoreError> {
+    let runtime = own_runtime::StoreRuntime::start(threads)
+        .map_err(|e| StoreError::Other(format!("can't start the store's threads: {e}")))?;
+    let url = url.to_owned();
+    // Connected on its runtime, so that the tasks driving its connections run there.
+    let store = runtime
+        .run(async move { PostgresStore::connect(&url).await })
+        .await?;
+    Ok(Arc::new(own_runtime::OwnRuntime::new(
+        Arc::new(store),
+        runtime,
+    )))
 }
 
 impl std::fmt::Debug for PostgresStore {

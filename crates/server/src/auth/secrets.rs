@@ -9,6 +9,7 @@ use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+pub use depot_api::names::is_valid_client_id;
 use sha2::{Digest, Sha256};
 
 pub const TOKEN_PREFIX: &str = "dpt_";
@@ -25,15 +26,6 @@ pub fn generate(prefix: &str) -> String {
 pub fn generate_client_id() -> String {
     let bytes: [u8; 12] = rand::random();
     format!("{CLIENT_ID_PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes))
-}
-
-/// Client ids are 1 to 128 unreserved URL characters (RFC 3986), so they need no
-/// escaping in a path, a form or HTTP Basic.
-pub fn is_valid_client_id(id: &str) -> bool {
-    (1..=128).contains(&id.len())
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
 }
 
 /// The argon2id PHC string of `secret`.

@@ -1,8 +1,9 @@
 //! The OpenAPI 3.1 document, generated from the code, and a page that renders it.
 //!
 //! Each handler carries `#[utoipa::path(...)]` with its success answers and the errors
-//! only it can give; [`ApiDoc`] gathers them, and [`Finish`] adds what every operation
-//! shares, so that no handler can forget it:
+//! only it can give; the route table (`crate::routes::ApiDoc`, beside the table itself)
+//! gathers them, and [`Finish`] adds what every operation shares, so that no handler can
+//! forget it:
 //!
 //! - the path parameters, from the route template (names and ids that break their rule
 //!   name nothing and answer 404);
@@ -16,8 +17,10 @@
 //! `components/responses/MethodNotAllowed`, for reference only: OpenAPI has no place to
 //! attach an answer to a method an operation does not have.
 //!
-//! `GET /openapi.json` serves the document (built once); `GET /docs` serves
-//! `docs.html`, a self-contained page that fetches and renders it. Neither needs a token.
+//! This module holds what the document is made of (the response and schema
+//! components, [`Finish`], [`render`], the docs page); it never imports the routes, which
+//! import it to describe themselves. `GET /openapi.json` and `GET /docs` are served by
+//! `crate::routes::meta`.
 
 mod links;
 pub mod responses;
@@ -25,130 +28,37 @@ pub mod schemas;
 
 pub use responses::Unavailable;
 
-use crate::routes;
-use axum::http::{HeaderValue, header};
-use axum::response::{IntoResponse, Response};
-use depot_api::ErrorBody;
-use depot_api::types::{Client, Collection, Maintenance, Page, Project, TokenResponse};
-use responses::*;
-use schemas::*;
+use responses::{Internal, Unauthorized};
 use serde_json::Value;
-use std::sync::LazyLock;
 use utoipa::openapi::path::{Operation, Parameter, ParameterBuilder, ParameterIn};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{Ref, RefOr, Required};
-use utoipa::{Modify, OpenApi, ToResponse};
+use utoipa::{Modify, ToResponse};
 
 /// The name of the bearer security scheme.
 pub const BEARER: &str = "bearer";
 /// The name of the OAuth client authentication scheme (HTTP Basic).
 pub const CLIENT_BASIC: &str = "clientBasic";
 
-#[derive(OpenApi)]
-#[openapi(
-    info(
-        title = "depot",
-        version = env!("CARGO_PKG_VERSION"),
-        description = include_str!("description.md"),
-        license(name = "MIT OR Apache-2.0", identifier = "MIT OR Apache-2.0"),
-    ),
-    paths(
-        routes::projects::list, routes::projects::create, routes::projects::get,
-        routes::projects::update, routes::projects::delete,
-        routes::collections::list, routes::collections::create, routes::collections::get,
-        routes::collections::update, routes::collections::delete,
-        routes::items::list, routes::items::create, routes::items::get,
-        routes::items::replace, routes::items::patch, routes::items::delete,
-        routes::clients::list, routes::clients::create, routes::clients::get,
-        routes::clients::delete,
-        routes::maintenance::get, routes::maintenance::put,
-        routes::oauth::token, routes::oauth::revoke,
-        routes::health::healthz, routes::health::readyz, routes::health::metrics,
-        openapi_json, docs,
-    ),
-    components(
-        schemas(
-            ErrorBody, OAuthError, Project, Collection, Client, Item, Maintenance,
-            TokenResponse, Page<Project>, Page<Collection>, Page<Client>, ItemPage,
-            NewProject, ProjectUpdate, NewCollection, CollectionUpdate, ItemBody, ItemPatch,
-            NewClient, MaintenanceUpdate, TokenRequest, RevokeRequest,
-        ),
-        responses(
-            BadRequest, Unauthorized, Forbidden, NotFound, MethodNotAllowed, MissingFields,
-            Conflict, PreconditionFailed, PayloadTooLarge, UnsupportedMediaType,
-            IdempotencyMismatch, Internal, Unavailable, Deleted, OAuthBadRequest,
-            OAuthUnauthorized, OAuthPayloadTooLarge,
-        ),
-    ),
-    modifiers(&Finish),
-    tags(
-        (name = "projects", description = "Projects hold collections."),
-        (name = "collections", description = "Collections hold items and may have a JSON Schema."),
-        (name = "items", description = "JSON objects with server-owned `id`, `created_at`, `updated_at` and `version`."),
-        (name = "clients", description = "OAuth clients (admin only)."),
-        (name = "admin", description = "The maintenance switch (admin only)."),
-        (name = "oauth", description = "Tokens: RFC 6749 client credentials and RFC 7009 revocation."),
-        (name = "meta", description = "Probes, metrics and this document; no token."),
-    ),
-)]
-pub struct ApiDoc;
-
-/// The document as served: built once, pretty-printed.
-pub fn document() -> &'static str {
-    static DOCUMENT: LazyLock<String> = LazyLock::new(|| {
-        let mut value = serde_json::to_value(ApiDoc::openapi())
-            .expect("the OpenAPI document serializes to JSON");
-        require_documented_headers(&mut value);
-        serde_json::to_string_pretty(&value).expect("a JSON value prints")
-    });
-    &DOCUMENT
+/// The document as served, pretty-printed: the route table's [`OpenApi`] with every
+/// documented response header marked required.
+pub fn render(doc: utoipa::openapi::OpenApi) -> String {
+    let mut value = serde_json::to_value(doc).expect("the OpenAPI document serializes to JSON");
+    require_documented_headers(&mut value);
+    serde_json::to_string_pretty(&value).expect("a JSON value prints")
 }
 
-/// The OpenAPI 3.1 document describing every route.
-#[utoipa::path(
-    get, path = "/openapi.json", tag = "meta", operation_id = "openapi",
-    responses((status = 200, description = "This document.", content_type = "application/json", body = Object)),
-)]
-pub async fn openapi_json() -> Response {
-    (
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        )],
-        document(),
-    )
-        .into_response()
-}
+/// The page at `/docs`: self-contained, it fetches `/openapi.json` and renders it.
+pub const DOCS_PAGE: &str = include_str!("docs.html");
 
-/// A page that renders this document, served from the binary (no network needed).
-#[utoipa::path(
-    get, path = "/docs", tag = "meta", operation_id = "docs",
-    responses((status = 200, description = "An HTML page.", content_type = "text/html", body = String)),
-)]
-pub async fn docs() -> Response {
-    (
-        [
-            (
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("text/html; charset=utf-8"),
-            ),
-            // The page runs its own inline script and talks to this server only.
-            (
-                header::CONTENT_SECURITY_POLICY,
-                HeaderValue::from_static(
-                    "default-src 'none'; script-src 'unsafe-inline'; \
-                     style-src 'unsafe-inline'; connect-src 'self'; base-uri 'none'; \
-                     frame-ancestors 'none'",
-                ),
-            ),
-        ],
-        include_str!("docs.html"),
-    )
-        .into_response()
-}
+/// The `Content-Security-Policy` of [`DOCS_PAGE`]: it runs its own inline script and
+/// talks to this server only.
+pub const DOCS_PAGE_CSP: &str = "default-src 'none'; script-src 'unsafe-inline'; \
+     style-src 'unsafe-inline'; connect-src 'self'; base-uri 'none'; \
+     frame-ancestors 'none'";
 
 /// What every operation shares; see the module doc.
-struct Finish;
+pub struct Finish;
 
 impl Modify for Finish {
     fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
@@ -224,7 +134,7 @@ fn finish_operation(path: &str, op: &mut Operation) {
     }
     add("500", Internal::response().0);
     // Routes outside admission control never answer its 503 (`/readyz` documents its own).
-    if !crate::admission::UNLIMITED.contains(&path) {
+    if !crate::http::admission::UNLIMITED.contains(&path) {
         add("503", Unavailable::response().0);
     }
     links::attach(op);

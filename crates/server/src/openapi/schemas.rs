@@ -6,6 +6,7 @@
 //! ignored), but never needs to. Members the server refuses are left out of bodies that
 //! set `additionalProperties: false`, so the document is never looser than the server.
 
+use depot_api::names::{NAME_PATTERN, SCOPE, SCOPE_PATTERN};
 use depot_api::openapi::json_schema_or_null;
 use serde_json::json;
 use std::borrow::Cow;
@@ -15,12 +16,6 @@ use utoipa::openapi::schema::{
     Type,
 };
 use utoipa::{PartialSchema, ToSchema};
-
-/// The naming rule for projects and collections (CONTRACT §1).
-pub const NAME_PATTERN: &str = r"^[a-z0-9][a-z0-9_-]{0,62}$";
-/// The scope grammar: `admin`, `project:{name}:read`, `project:{name}:write`.
-const SCOPE: &str = r"(admin|project:[a-z0-9][a-z0-9_-]{0,62}:(read|write))";
-pub const SCOPE_PATTERN: &str = r"^(admin|project:[a-z0-9][a-z0-9_-]{0,62}:(read|write))$";
 
 /// The example collection schema: items need a string `title`.
 fn note_schema() -> serde_json::Value {

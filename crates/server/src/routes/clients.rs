@@ -1,44 +1,30 @@
 //! `/v1/clients` and `/v1/clients/{client_id}`: OAuth clients, admin only.
 
-use super::respond::{created, deleted, ok};
-use crate::auth::Principal;
 use crate::auth::scopes::Scopes;
 use crate::auth::secrets::{
     SECRET_PREFIX, generate, generate_client_id, hash_secret, is_valid_client_id,
 };
-use crate::body::{self, MediaTypes};
 use crate::error::{ApiError, ApiResult};
-use crate::extract::PathParams;
-use crate::fields::{Fields, require_present};
-use crate::idempotency::{self, Answer, Begin};
-use crate::maintenance::Writable;
 use crate::openapi::responses::{
     BadRequest, Conflict, Deleted, Forbidden, IdempotencyMismatch, MissingFields, NotFound,
     PayloadTooLarge, UnsupportedMediaType,
 };
 use crate::openapi::schemas::NewClient;
-use crate::paging::{ListKind, page, parse_query};
+use crate::request::access::{Admin, AdminCreating, Read, Write};
+use crate::request::body;
+use crate::request::extract::PathParams;
+use crate::request::fields::{Fields, require_present};
+use crate::request::idempotency::{self, Answer};
+use crate::request::paging::{ListKind, page, parse_query};
+use crate::respond::{self, created, deleted, ok};
 use crate::state::AppState;
-use axum::body::Body;
 use axum::extract::{RawQuery, State};
-use axum::http::HeaderMap;
 use axum::response::Response;
 use depot_api::types;
-use depot_store::{ClientRecord, now_timestamp};
-use depot_store::{NewResource, Resource};
+use depot_store::{ClientRecord, NewResource, Resource, now_timestamp};
 use serde_json::json;
 
 const MAX_CLIENT_NAME: usize = 200;
-
-pub fn show(c: ClientRecord) -> types::Client {
-    types::Client {
-        client_id: c.client_id,
-        name: c.name,
-        scopes: c.scopes,
-        created_at: c.created_at,
-        client_secret: None,
-    }
-}
 
 /// Lists OAuth clients; needs `admin`.
 #[utoipa::path(
@@ -50,18 +36,22 @@ pub fn show(c: ClientRecord) -> types::Client {
     ),
 )]
 pub async fn list(
-    principal: Principal,
     State(state): State<AppState>,
+    _: Admin<Read>,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Response> {
-    principal.require_admin()?;
     let query = parse_query(raw.as_deref(), ListKind::Clients)?;
     let rows = state
         .store
         .list_clients(query.after.as_deref(), query.limit)
         .await
         .map_err(|e| ApiError::from_store(e, "client"))?;
-    Ok(ok(page(rows, ListKind::Clients, |c| &c.client_id, show)))
+    Ok(ok(page(
+        rows,
+        ListKind::Clients,
+        |c| &c.client_id,
+        respond::client,
+    )))
 }
 
 /// Creates a client; the answer is the only time its secret is shown.
@@ -78,19 +68,9 @@ pub async fn list(
     ),
 )]
 pub async fn create(
-    _: Writable,
-    principal: Principal,
     State(state): State<AppState>,
-    headers: HeaderMap,
-    raw: Body,
+    AdminCreating { bytes, pending, .. }: AdminCreating,
 ) -> ApiResult<Response> {
-    principal.require_admin()?;
-    let bytes = body::read(&headers, raw, &state.config, MediaTypes::Json).await?;
-    let pending =
-        match idempotency::begin(&state, &principal, &headers, "/v1/clients", &bytes).await? {
-            Begin::Replay(answer) => return Ok(answer),
-            Begin::Fresh(pending) => pending,
-        };
     let value = body::parse(&bytes, state.config.max_json_depth)?;
     let mut fields = Fields::new(body::into_object(value, "a client")?, &["name", "scopes"])?;
     let name = fields.string("name")?;
@@ -126,7 +106,7 @@ pub async fn create(
     match answer {
         Answer::Created(Resource::Client(made), _) => {
             let location = format!("/v1/clients/{}", made.client_id);
-            let mut shown = show(made);
+            let mut shown = respond::client(made);
             shown.client_secret = Some(secret);
             Ok(created(&location, shown))
         }
@@ -164,11 +144,10 @@ pub async fn new_client(
     ),
 )]
 pub async fn get(
-    principal: Principal,
     State(state): State<AppState>,
+    _: Admin<Read>,
     PathParams(client_id): PathParams<String>,
 ) -> ApiResult<Response> {
-    principal.require_admin()?;
     if !is_valid_client_id(&client_id) {
         return Err(ApiError::not_found("client"));
     }
@@ -177,7 +156,7 @@ pub async fn get(
         .get_client(&client_id)
         .await
         .map_err(|e| ApiError::from_store(e, "client"))?;
-    Ok(ok(show(found)))
+    Ok(ok(respond::client(found)))
 }
 
 /// Deletes the client and revokes every token issued to it.
@@ -189,12 +168,10 @@ pub async fn get(
     ),
 )]
 pub async fn delete(
-    _: Writable,
-    principal: Principal,
     State(state): State<AppState>,
+    _: Admin<Write>,
     PathParams(client_id): PathParams<String>,
 ) -> ApiResult<Response> {
-    principal.require_admin()?;
     if !is_valid_client_id(&client_id) {
         return Err(ApiError::not_found("client"));
     }

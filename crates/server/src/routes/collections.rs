@@ -1,50 +1,34 @@
 //! `/v1/projects/{project}/collections` and `.../collections/{collection}`.
 
-use super::lookup::{
-    body_in_project, check_path_name, missing, store_error, unless_project_missing,
-};
-use super::respond::{deleted, ok};
-use crate::auth::{Access, Principal};
-use crate::body::{self, MediaTypes};
 use crate::error::{ApiError, ApiResult};
-use crate::extract::PathParams;
-use crate::fields::{Fields, check_name, require_present};
-use crate::idempotency::{self, Begin};
-use crate::maintenance::Writable;
 use crate::openapi::responses::{
     BadRequest, Conflict, Deleted, Forbidden, IdempotencyMismatch, MissingFields, NotFound,
     PayloadTooLarge, UnsupportedMediaType,
 };
 use crate::openapi::schemas::{CollectionUpdate, NewCollection};
-use crate::paging::{ListKind, page_in, parse_query_in};
+use crate::request::access::{Creating, Located, Read, TheCollection, TheProject, WithBody, Write};
+use crate::request::body;
+use crate::request::fields::{Fields, check_name, require_present};
+use crate::request::idempotency;
+use crate::request::lookup::{store_error, unless_project_missing};
+use crate::request::paging::{ListKind, page_in, parse_query_in};
+use crate::respond::{self, deleted, ok};
 use crate::state::AppState;
-use axum::body::Body;
 use axum::extract::{RawQuery, State};
-use axum::http::HeaderMap;
 use axum::response::Response;
 use depot_api::types;
 use depot_store::NewResource;
 use serde_json::Value;
-
-pub fn show(c: depot_store::Collection) -> types::Collection {
-    types::Collection {
-        project: c.project,
-        name: c.name,
-        schema: c.schema.map_or(Value::Null, |s| s.value().clone()),
-        created_at: c.created_at,
-        updated_at: c.updated_at,
-    }
-}
 
 /// A schema member: null for none, else a JSON Schema that must compile.
 fn schema_member(value: Option<Value>) -> ApiResult<Option<Value>> {
     match value {
         None | Some(Value::Null) => Ok(None),
         Some(schema @ (Value::Object(_) | Value::Bool(_))) => {
-            crate::schema::compile(&schema)?;
+            crate::request::schema::compile(&schema)?;
             Ok(Some(schema))
         }
-        Some(other) => Err(crate::fields::wrong_type(
+        Some(other) => Err(crate::request::fields::wrong_type(
             "schema",
             "a JSON Schema or null",
             &other,
@@ -62,13 +46,10 @@ fn schema_member(value: Option<Value>) -> ApiResult<Option<Value>> {
     ),
 )]
 pub async fn list(
-    principal: Principal,
     State(state): State<AppState>,
-    PathParams(project): PathParams<String>,
+    Located { project, .. }: Located<Read, TheProject>,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Response> {
-    check_path_name(&project, "project")?;
-    principal.require_project(&project, Access::Read)?;
     let query = match parse_query_in(raw.as_deref(), ListKind::Collections, &project) {
         Ok(q) => q,
         Err(e) => return Err(unless_project_missing(&state, &project, e).await),
@@ -83,7 +64,7 @@ pub async fn list(
         ListKind::Collections,
         &project,
         |c| &c.name,
-        show,
+        respond::collection,
     )))
 }
 
@@ -101,21 +82,14 @@ pub async fn list(
     ),
 )]
 pub async fn create(
-    _: Writable,
-    principal: Principal,
     State(state): State<AppState>,
-    PathParams(project): PathParams<String>,
-    headers: HeaderMap,
-    raw: Body,
+    Creating {
+        project,
+        bytes,
+        pending,
+        ..
+    }: Creating<TheProject>,
 ) -> ApiResult<Response> {
-    check_path_name(&project, "project")?;
-    principal.require_project(&project, Access::Write)?;
-    let bytes = body_in_project(&state, &project, &headers, raw, MediaTypes::Json).await?;
-    let path = format!("/v1/projects/{project}/collections");
-    let pending = match idempotency::begin(&state, &principal, &headers, &path, &bytes).await? {
-        Begin::Replay(answer) => return Ok(answer),
-        Begin::Fresh(pending) => pending,
-    };
     let (name, schema) = match create_body(&bytes, state.config.max_json_depth) {
         Ok(checked) => checked,
         Err(e) => return Err(unless_project_missing(&state, &project, e).await),
@@ -159,17 +133,15 @@ fn create_body(bytes: &[u8], max_depth: usize) -> ApiResult<(String, Option<Valu
     ),
 )]
 pub async fn get(
-    principal: Principal,
     State(state): State<AppState>,
-    PathParams((project, collection)): PathParams<(String, String)>,
+    Located {
+        project,
+        target: TheCollection { collection },
+        ..
+    }: Located<Read, TheCollection>,
 ) -> ApiResult<Response> {
-    check_path_name(&project, "project")?;
-    principal.require_project(&project, Access::Read)?;
-    if !depot_api::names::is_valid_name(&collection) {
-        return Err(missing(&state, &project, None, "collection").await);
-    }
     match state.store.get_collection(&project, &collection).await {
-        Ok(c) => Ok(ok(show(c))),
+        Ok(c) => Ok(ok(respond::collection(c))),
         Err(e) => Err(store_error(&state, e, &project, None, "collection").await),
     }
 }
@@ -187,19 +159,14 @@ pub async fn get(
     ),
 )]
 pub async fn update(
-    _: Writable,
-    principal: Principal,
     State(state): State<AppState>,
-    PathParams((project, collection)): PathParams<(String, String)>,
-    headers: HeaderMap,
-    raw: Body,
+    WithBody {
+        project,
+        target: TheCollection { collection },
+        bytes,
+        ..
+    }: WithBody<TheCollection>,
 ) -> ApiResult<Response> {
-    check_path_name(&project, "project")?;
-    principal.require_project(&project, Access::Write)?;
-    let bytes = body_in_project(&state, &project, &headers, raw, MediaTypes::Json).await?;
-    if !depot_api::names::is_valid_name(&collection) {
-        return Err(missing(&state, &project, None, "collection").await);
-    }
     if let Err(e) = state.store.get_collection(&project, &collection).await {
         return Err(store_error(&state, e, &project, None, "collection").await);
     }
@@ -224,7 +191,7 @@ pub async fn update(
         .update_collection(&project, &collection, schema)
         .await
     {
-        Ok(c) => Ok(ok(show(c))),
+        Ok(c) => Ok(ok(respond::collection(c))),
         Err(e) => Err(store_error(&state, e, &project, None, "collection").await),
     }
 }
@@ -238,16 +205,13 @@ pub async fn update(
     ),
 )]
 pub async fn delete(
-    _: Writable,
-    principal: Principal,
     State(state): State<AppState>,
-    PathParams((project, collection)): PathParams<(String, String)>,
+    Located {
+        project,
+        target: TheCollection { collection },
+        ..
+    }: Located<Write, TheCollection>,
 ) -> ApiResult<Response> {
-    check_path_name(&project, "project")?;
-    principal.require_project(&project, Access::Write)?;
-    if !depot_api::names::is_valid_name(&collection) {
-        return Err(missing(&state, &project, None, "collection").await);
-    }
     match state.store.delete_collection(&project, &collection).await {
         Ok(()) => Ok(deleted("collection deleted")),
         Err(e) => Err(store_error(&state, e, &project, None, "collection").await),

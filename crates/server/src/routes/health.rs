@@ -1,7 +1,7 @@
 //! `/healthz`, `/readyz` and `/metrics`: no token, outside any limiter.
 
-use super::respond::ok;
 use crate::error::ApiError;
+use crate::respond::ok;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::{HeaderValue, header};

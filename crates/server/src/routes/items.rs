@@ -4,46 +4,30 @@
 //! collection/item 404, JSON syntax, types and schema (400), required members (406),
 //! `If-Match` (412), then one store write.
 
-use super::lookup::{body_in_project, check_path_name, missing, store_error};
-use super::respond::{self, deleted};
-use crate::auth::{Access, Principal};
-use crate::body::{self, MediaTypes};
-use crate::conditional::{check_if_match, etag, has_if_match, not_modified};
 use crate::error::{ApiError, ApiResult};
-use crate::extract::PathParams;
-use crate::idempotency::{self, Begin};
-use crate::maintenance::Writable;
 use crate::openapi::responses::{
     BadRequest, Conflict, Deleted, Forbidden, IdempotencyMismatch, MissingFields, NotFound,
     PayloadTooLarge, PreconditionFailed, UnsupportedMediaType,
 };
 use crate::openapi::schemas::{ItemBody, ItemPage, ItemPatch};
-use crate::paging::{ListKind, next_cursor, parse_query_in};
+use crate::request::access::{
+    Creating, Located, MergePatch, Read, TheCollection, TheItem, WithBody, Write,
+};
+use crate::request::body;
+use crate::request::conditional::{check_if_match, etag, has_if_match, not_modified};
+use crate::request::idempotency;
+use crate::request::lookup::store_error;
+use crate::request::paging::{ListKind, next_cursor, parse_query_in};
+use crate::respond::{self, deleted};
 use crate::state::AppState;
-use axum::body::Body;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use depot_store::NewResource;
-use depot_store::{Collection, Item, StoreError, is_item_id};
+use depot_store::{Collection, Item, NewResource, StoreError};
 use serde_json::Value;
 
 /// How often a PATCH without `If-Match` re-reads and re-applies after losing a race.
 const PATCH_ATTEMPTS: usize = 5;
-
-type CollectionPath = PathParams<(String, String)>;
-type ItemPath = PathParams<(String, String, String)>;
-
-/// 404 for path segments that can't name anything, at the outermost level that's wrong.
-async fn check_path(state: &AppState, p: &str, c: &str, id: Option<&str>) -> ApiResult<()> {
-    if !depot_api::names::is_valid_name(c) {
-        return Err(missing(state, p, None, "collection").await);
-    }
-    if id.is_some_and(|id| !is_item_id(id)) {
-        return Err(missing(state, p, Some(c), "item").await);
-    }
-    Ok(())
-}
 
 /// Lists a collection's items, a page at a time.
 #[utoipa::path(
@@ -55,14 +39,14 @@ async fn check_path(state: &AppState, p: &str, c: &str, id: Option<&str>) -> Api
     ),
 )]
 pub async fn list(
-    principal: Principal,
     State(state): State<AppState>,
-    PathParams((p, c)): CollectionPath,
+    Located {
+        project: p,
+        target: TheCollection { collection: c },
+        ..
+    }: Located<Read, TheCollection>,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Response> {
-    check_path_name(&p, "project")?;
-    principal.require_project(&p, Access::Read)?;
-    check_path(&state, &p, &c, None).await?;
     let scope = format!("{p}/{c}");
     let query = match parse_query_in(raw.as_deref(), ListKind::Items, &scope) {
         Ok(q) => q,
@@ -122,22 +106,15 @@ async fn collection(state: &AppState, p: &str, c: &str) -> ApiResult<Collection>
     ),
 )]
 pub async fn create(
-    _: Writable,
-    principal: Principal,
     State(state): State<AppState>,
-    PathParams((p, c)): CollectionPath,
-    headers: HeaderMap,
-    raw: Body,
+    Creating {
+        project: p,
+        target: TheCollection { collection: c },
+        bytes,
+        pending,
+        ..
+    }: Creating<TheCollection>,
 ) -> ApiResult<Response> {
-    check_path_name(&p, "project")?;
-    principal.require_project(&p, Access::Write)?;
-    let bytes = body_in_project(&state, &p, &headers, raw, MediaTypes::Json).await?;
-    let path = format!("/v1/projects/{p}/collections/{c}/items");
-    let pending = match idempotency::begin(&state, &principal, &headers, &path, &bytes).await? {
-        Begin::Replay(answer) => return Ok(answer),
-        Begin::Fresh(pending) => pending,
-    };
-    check_path(&state, &p, &c, None).await?;
     let target = collection(&state, &p, &c).await?;
     let value = body::parse(&bytes, state.config.max_json_depth)?;
     let data = checked_item(&state, &target, value, None)?;
@@ -163,14 +140,14 @@ pub async fn create(
     ),
 )]
 pub async fn get(
-    principal: Principal,
     State(state): State<AppState>,
-    PathParams((p, c, id)): ItemPath,
+    Located {
+        project: p,
+        target: TheItem { collection: c, id },
+        ..
+    }: Located<Read, TheItem>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    check_path_name(&p, "project")?;
-    principal.require_project(&p, Access::Read)?;
-    check_path(&state, &p, &c, Some(&id)).await?;
     let item = current(&state, &p, &c, &id).await?;
     if not_modified(&headers, item.version) {
         return Ok((
@@ -203,17 +180,15 @@ async fn current(state: &AppState, p: &str, c: &str, id: &str) -> ApiResult<Item
     ),
 )]
 pub async fn replace(
-    _: Writable,
-    principal: Principal,
     State(state): State<AppState>,
-    PathParams((p, c, id)): ItemPath,
     headers: HeaderMap,
-    raw: Body,
+    WithBody {
+        project: p,
+        target: TheItem { collection: c, id },
+        bytes,
+        ..
+    }: WithBody<TheItem>,
 ) -> ApiResult<Response> {
-    check_path_name(&p, "project")?;
-    principal.require_project(&p, Access::Write)?;
-    let bytes = body_in_project(&state, &p, &headers, raw, MediaTypes::Json).await?;
-    check_path(&state, &p, &c, Some(&id)).await?;
     let existing = current(&state, &p, &c, &id).await?;
     let target = collection(&state, &p, &c).await?;
     let value = body::parse(&bytes, state.config.max_json_depth)?;
@@ -243,17 +218,15 @@ pub async fn replace(
     ),
 )]
 pub async fn patch(
-    _: Writable,
-    principal: Principal,
     State(state): State<AppState>,
-    PathParams((p, c, id)): ItemPath,
     headers: HeaderMap,
-    raw: Body,
+    WithBody {
+        project: p,
+        target: TheItem { collection: c, id },
+        bytes,
+        ..
+    }: WithBody<TheItem, MergePatch>,
 ) -> ApiResult<Response> {
-    check_path_name(&p, "project")?;
-    principal.require_project(&p, Access::Write)?;
-    let bytes = body_in_project(&state, &p, &headers, raw, MediaTypes::JsonOrMergePatch).await?;
-    check_path(&state, &p, &c, Some(&id)).await?;
     let mut existing = current(&state, &p, &c, &id).await?;
     let target_collection = collection(&state, &p, &c).await?;
     let mut patch = body::into_object(
@@ -298,15 +271,14 @@ pub async fn patch(
     ),
 )]
 pub async fn delete(
-    _: Writable,
-    principal: Principal,
     State(state): State<AppState>,
-    PathParams((p, c, id)): ItemPath,
     headers: HeaderMap,
+    Located {
+        project: p,
+        target: TheItem { collection: c, id },
+        ..
+    }: Located<Write, TheItem>,
 ) -> ApiResult<Response> {
-    check_path_name(&p, "project")?;
-    principal.require_project(&p, Access::Write)?;
-    check_path(&state, &p, &c, Some(&id)).await?;
     let expected = if has_if_match(&headers) {
         let existing = current(&state, &p, &c, &id).await?;
         check_if_match(&headers, existing.version)?;

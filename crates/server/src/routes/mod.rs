@@ -1,24 +1,28 @@
-//! The route table of CONTRACT §1 and the fallbacks that keep every error in the
-//! envelope.
+//! The route table of CONTRACT §1, the fallbacks that keep every error in the
+//! envelope, and beside the table its OpenAPI description ([`ApiDoc`]): the handlers
+//! listed there are the ones routed here, one file per resource.
 
-// `pub(crate)` so that `crate::openapi` can gather the handlers' `#[utoipa::path]`s.
-pub(crate) mod clients;
-pub(crate) mod collections;
-pub(crate) mod health;
-pub(crate) mod items;
-mod lookup;
-pub(crate) mod maintenance;
-pub(crate) mod oauth;
-pub(crate) mod projects;
-pub mod respond;
+mod admin;
+mod clients;
+mod collections;
+mod health;
+mod items;
+mod meta;
+mod oauth;
+mod projects;
 
 pub use clients::new_client;
 
 use crate::error::ApiError;
+use crate::openapi::{self, Finish, responses::*, schemas::*};
 use crate::state::AppState;
 use axum::Router;
 use axum::routing::{get, post};
+use depot_api::ErrorBody;
 use depot_api::ErrorKind;
+use depot_api::types::{Client, Collection, Maintenance, Page, Project, TokenResponse};
+use std::sync::LazyLock;
+use utoipa::OpenApi;
 
 /// Every route. Handlers of `/v1` take a `Principal`, so each one answers 401 itself.
 pub fn routes() -> Router<AppState> {
@@ -56,20 +60,17 @@ pub fn routes() -> Router<AppState> {
             "/v1/clients/{client_id}",
             get(clients::get).delete(clients::delete),
         )
-        .route(
-            "/v1/admin/maintenance",
-            get(maintenance::get).put(maintenance::put),
-        );
+        .route("/v1/admin/maintenance", get(admin::get).put(admin::put));
     let public = Router::new()
         .route("/oauth/token", post(oauth::token))
         .route("/oauth/revoke", post(oauth::revoke))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
-        .route("/openapi.json", get(crate::openapi::openapi_json))
-        .route("/docs", get(crate::openapi::docs));
+        .route("/openapi.json", get(meta::openapi_json))
+        .route("/docs", get(meta::docs));
     v1.merge(public)
-        .route_layer(crate::middleware::tag_route())
+        .route_layer(crate::http::middleware::tag_route())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
 }
@@ -84,4 +85,61 @@ async fn method_not_allowed() -> ApiError {
         ErrorKind::MethodNotAllowed,
         "this endpoint does not support that method",
     )
+}
+
+/// The OpenAPI document of the routes above: each handler's `#[utoipa::path]`, the
+/// shared components, and [`openapi::Finish`] for what every operation has in common.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "depot",
+        version = env!("CARGO_PKG_VERSION"),
+        description = include_str!("../openapi/description.md"),
+        license(name = "MIT OR Apache-2.0", identifier = "MIT OR Apache-2.0"),
+    ),
+    paths(
+        projects::list, projects::create, projects::get,
+        projects::update, projects::delete,
+        collections::list, collections::create, collections::get,
+        collections::update, collections::delete,
+        items::list, items::create, items::get,
+        items::replace, items::patch, items::delete,
+        clients::list, clients::create, clients::get,
+        clients::delete,
+        admin::get, admin::put,
+        oauth::token, oauth::revoke,
+        health::healthz, health::readyz, health::metrics,
+        meta::openapi_json, meta::docs,
+    ),
+    components(
+        schemas(
+            ErrorBody, OAuthError, Project, Collection, Client, Item, Maintenance,
+            TokenResponse, Page<Project>, Page<Collection>, Page<Client>, ItemPage,
+            NewProject, ProjectUpdate, NewCollection, CollectionUpdate, ItemBody, ItemPatch,
+            NewClient, MaintenanceUpdate, TokenRequest, RevokeRequest,
+        ),
+        responses(
+            BadRequest, Unauthorized, Forbidden, NotFound, MethodNotAllowed, MissingFields,
+            Conflict, PreconditionFailed, PayloadTooLarge, UnsupportedMediaType,
+            IdempotencyMismatch, Internal, Unavailable, Deleted, OAuthBadRequest,
+            OAuthUnauthorized, OAuthPayloadTooLarge,
+        ),
+    ),
+    modifiers(&Finish),
+    tags(
+        (name = "projects", description = "Projects hold collections."),
+        (name = "collections", description = "Collections hold items and may have a JSON Schema."),
+        (name = "items", description = "JSON objects with server-owned `id`, `created_at`, `updated_at` and `version`."),
+        (name = "clients", description = "OAuth clients (admin only)."),
+        (name = "admin", description = "The maintenance switch (admin only)."),
+        (name = "oauth", description = "Tokens: RFC 6749 client credentials and RFC 7009 revocation."),
+        (name = "meta", description = "Probes, metrics and this document; no token."),
+    ),
+)]
+pub struct ApiDoc;
+
+/// The document as served: built once.
+pub fn document() -> &'static str {
+    static DOCUMENT: LazyLock<String> = LazyLock::new(|| openapi::render(ApiDoc::openapi()));
+    &DOCUMENT
 }

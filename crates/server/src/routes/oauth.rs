@@ -69,10 +69,13 @@ async fn form(
             "the request body must be application/x-www-form-urlencoded",
         ));
     }
-    let bytes =
-        crate::body::read_limited(raw, state.config.body_limit, state.config.body_read_timeout)
-            .await
-            .map_err(|e| e.with_oauth_error("invalid_request"))?;
+    let bytes = crate::request::body::read_limited(
+        raw,
+        state.config.body_limit,
+        state.config.body_read_timeout,
+    )
+    .await
+    .map_err(|e| e.with_oauth_error("invalid_request"))?;
     let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&bytes)
         .map_err(|_| oauth_error("invalid_request", "the form body can't be parsed"))?;
     let mut out = HashMap::new();
@@ -280,5 +283,5 @@ async fn revoke_token(state: &AppState, headers: &HeaderMap, raw: Body) -> ApiRe
             .await
             .map_err(|e| ApiError::from_store(e, "token"))?;
     }
-    Ok(no_store(super::respond::deleted("token revoked")))
+    Ok(no_store(crate::respond::deleted("token revoked")))
 }

@@ -1,37 +1,25 @@
 //! `/v1/projects` and `/v1/projects/{project}`.
 
-use super::lookup::{body_in_project, check_path_name, unless_project_missing};
-use super::respond::{deleted, ok};
-use crate::auth::{Access, Principal};
-use crate::body::{self, MediaTypes};
+use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::PathParams;
-use crate::fields::{Fields, check_name, require_present};
-use crate::idempotency::{self, Begin};
-use crate::maintenance::Writable;
 use crate::openapi::responses::{
     BadRequest, Conflict, Deleted, Forbidden, IdempotencyMismatch, MissingFields, NotFound,
     PayloadTooLarge, UnsupportedMediaType,
 };
 use crate::openapi::schemas::{NewProject, ProjectUpdate};
-use crate::paging::{ListKind, page, parse_query};
+use crate::request::access::{AdminCreating, Located, Owner, Read, TheProject, WithBody};
+use crate::request::body;
+use crate::request::fields::{Fields, check_name, require_present};
+use crate::request::idempotency;
+use crate::request::lookup::unless_project_missing;
+use crate::request::paging::{ListKind, page, parse_query};
+use crate::respond::{self, deleted, ok};
 use crate::state::AppState;
-use axum::body::Body;
 use axum::extract::{RawQuery, State};
-use axum::http::HeaderMap;
 use axum::response::Response;
 use depot_api::types;
 use depot_store::NewResource;
 use serde_json::{Map, Value};
-
-pub fn show(p: depot_store::Project) -> types::Project {
-    types::Project {
-        name: p.name,
-        metadata: p.metadata,
-        created_at: p.created_at,
-        updated_at: p.updated_at,
-    }
-}
 
 /// Lists the projects this token may see.
 #[utoipa::path(
@@ -57,7 +45,12 @@ pub async fn list(
         )
         .await
         .map_err(|e| ApiError::from_store(e, "project"))?;
-    Ok(ok(page(rows, ListKind::Projects, |p| &p.name, show)))
+    Ok(ok(page(
+        rows,
+        ListKind::Projects,
+        |p| &p.name,
+        respond::project,
+    )))
 }
 
 /// Creates a project; needs `admin`.
@@ -74,19 +67,9 @@ pub async fn list(
     ),
 )]
 pub async fn create(
-    _: Writable,
-    principal: Principal,
     State(state): State<AppState>,
-    headers: HeaderMap,
-    raw: Body,
+    AdminCreating { bytes, pending, .. }: AdminCreating,
 ) -> ApiResult<Response> {
-    principal.require_admin()?;
-    let bytes = body::read(&headers, raw, &state.config, MediaTypes::Json).await?;
-    let pending =
-        match idempotency::begin(&state, &principal, &headers, "/v1/projects", &bytes).await? {
-            Begin::Replay(answer) => return Ok(answer),
-            Begin::Fresh(pending) => pending,
-        };
     let value = body::parse(&bytes, state.config.max_json_depth)?;
     let mut fields = Fields::new(
         body::into_object(value, "a project")?,
@@ -117,18 +100,15 @@ pub async fn create(
     ),
 )]
 pub async fn get(
-    principal: Principal,
     State(state): State<AppState>,
-    PathParams(project): PathParams<String>,
+    Located { project, .. }: Located<Read, TheProject>,
 ) -> ApiResult<Response> {
-    check_path_name(&project, "project")?;
-    principal.require_project(&project, Access::Read)?;
     let found = state
         .store
         .get_project(&project)
         .await
         .map_err(|e| ApiError::from_store(e, "project"))?;
-    Ok(ok(show(found)))
+    Ok(ok(respond::project(found)))
 }
 
 /// PUT replaces the project's metadata; `name`, if sent, must be the path's.
@@ -143,16 +123,9 @@ pub async fn get(
     ),
 )]
 pub async fn update(
-    _: Writable,
-    principal: Principal,
     State(state): State<AppState>,
-    PathParams(project): PathParams<String>,
-    headers: HeaderMap,
-    raw: Body,
+    WithBody { project, bytes, .. }: WithBody<TheProject>,
 ) -> ApiResult<Response> {
-    check_path_name(&project, "project")?;
-    principal.require_project(&project, Access::Write)?;
-    let bytes = body_in_project(&state, &project, &headers, raw, MediaTypes::Json).await?;
     let metadata = match update_body(&bytes, &project, state.config.max_json_depth) {
         Ok(metadata) => metadata,
         Err(e) => return Err(unless_project_missing(&state, &project, e).await),
@@ -162,7 +135,7 @@ pub async fn update(
         .update_project(&project, metadata)
         .await
         .map_err(|e| ApiError::from_store(e, "project"))?;
-    Ok(ok(show(updated)))
+    Ok(ok(respond::project(updated)))
 }
 
 /// The metadata of a PUT body; `name`, if sent, must be the path's.
@@ -191,13 +164,9 @@ fn update_body(bytes: &[u8], project: &str, max_depth: usize) -> ApiResult<Map<S
     ),
 )]
 pub async fn delete(
-    _: Writable,
-    principal: Principal,
     State(state): State<AppState>,
-    PathParams(project): PathParams<String>,
+    Located { project, .. }: Located<Owner, TheProject>,
 ) -> ApiResult<Response> {
-    check_path_name(&project, "project")?;
-    principal.require_project(&project, Access::Admin)?;
     state
         .store
         .delete_project(&project)

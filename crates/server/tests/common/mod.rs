@@ -52,11 +52,15 @@ impl TestApp {
         let (store, db): (Arc<dyn Store>, _) = if on_postgres() {
             let db = TestDatabase::create().await;
             // As the server opens it: on a runtime of its own.
-            let store = depot_server::open_postgres(db.url()).await.unwrap();
+            let store = depot_store_open::open(&depot_store_open::Location::Postgres {
+                url: db.url().to_owned(),
+            })
+            .await
+            .unwrap();
             (store, Some(db))
         } else {
             (
-                Arc::new(SqliteStore::open(&config.database_path()).unwrap()),
+                Arc::new(SqliteStore::open_in(&config.data_dir).unwrap()),
                 None,
             )
         };
@@ -75,7 +79,13 @@ impl TestApp {
     pub async fn lock_storage(&self) -> StorageLock {
         match &self.db {
             None => {
-                let conn = rusqlite::Connection::open(self.state.config.database_path()).unwrap();
+                let conn = rusqlite::Connection::open(
+                    self.state
+                        .config
+                        .data_dir
+                        .join(depot_store_sqlite::FILE_NAME),
+                )
+                .unwrap();
                 conn.execute_batch("BEGIN EXCLUSIVE").unwrap();
                 StorageLock::Sqlite(conn)
             }

@@ -5,35 +5,33 @@
 //! each of those boxes the inner service and its future anew for every request, and the
 //! stack of them was profiled at about a fifth of a GET's CPU. The work is the same.
 
-use crate::headers;
-use crate::middleware::{REQUEST_ID, RouteTag};
-use crate::state::AppState;
+use super::BoxFuture;
+use crate::http::headers;
+use crate::http::metrics::Metrics;
+use crate::http::middleware::RouteTag;
 use axum::extract::Request;
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::Response;
+use depot_api::headers::REQUEST_ID;
 use std::convert::Infallible;
-use std::future::Future;
-use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Instant;
 use tower::layer::layer_fn;
 use tower::{Layer, Service};
 
-/// The future every hand-written layer returns.
-pub type BoxFuture = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
-
 /// The [`Edge`] layer.
-pub fn layer<S>(state: AppState) -> impl Layer<S, Service = Edge<S>> + Clone {
+pub fn layer<S>(metrics: Arc<Metrics>) -> impl Layer<S, Service = Edge<S>> + Clone {
     layer_fn(move |inner| Edge {
         inner,
-        state: state.clone(),
+        metrics: metrics.clone(),
     })
 }
 
 #[derive(Clone)]
 pub struct Edge<S> {
     inner: S,
-    state: AppState,
+    metrics: Arc<Metrics>,
 }
 
 impl<S> Service<Request> for Edge<S>
@@ -52,13 +50,13 @@ where
     fn call(&mut self, mut request: Request) -> BoxFuture {
         let seen = Seen::of(&mut request);
         let answer = self.inner.call(request);
-        let state = self.state.clone();
+        let metrics = self.metrics.clone();
         Box::pin(async move {
             let mut response = answer.await?;
             let headers = response.headers_mut();
             headers.insert(HeaderName::from_static(REQUEST_ID), seen.id.clone());
             headers::add_to_every_answer(headers, seen.authorized);
-            seen.observe(&state, &response);
+            seen.observe(&metrics, &response);
             Ok(response)
         })
     }
@@ -101,16 +99,14 @@ impl Seen {
     /// maintenance switch doing its job: counted (`depot_shed`), logged at debug level
     /// like every other request. Logging each shed request at error level was an eighth
     /// of the CPU under overload, and a log flood exactly when the server is busiest.
-    fn observe(&self, state: &AppState, response: &Response) {
+    fn observe(&self, metrics: &Metrics, response: &Response) {
         let status = response.status();
         let route = response
             .extensions()
             .get::<RouteTag>()
             .map_or("unmatched", |r| r.0);
         let seconds = self.started.elapsed().as_secs_f64();
-        state
-            .metrics
-            .request(method_label(&self.method), route, status.as_u16(), seconds);
+        metrics.request(method_label(&self.method), route, status.as_u16(), seconds);
         let request_id = self.id.to_str().unwrap_or("-");
         let (method, path) = (&self.method, self.uri.path());
         let cause = response.extensions().get::<crate::error::ErrorCause>();

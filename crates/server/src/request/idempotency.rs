@@ -9,40 +9,29 @@
 //! A client's secret is never stored, so the replay of a `POST /v1/clients` answer
 //! lacks `client_secret`.
 
+use super::in_flight::Held;
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
-use crate::routes::respond::render;
+use crate::respond::render;
 use crate::state::AppState;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use depot_api::ErrorKind;
+use depot_api::headers::{IDEMPOTENCY_KEY, IDEMPOTENT_REPLAYED};
 use depot_store::{
     Created, IdempotencyKey, NewResource, Resource, StoreError, StoredResponse, now_unix,
 };
 use sha2::{Digest, Sha256};
-use std::collections::HashSet;
-use std::sync::{Arc, Mutex};
 
-pub const HEADER: &str = "idempotency-key";
 /// How long a key is remembered.
 pub const RETENTION_SECS: i64 = 24 * 3600;
 const MAX_KEY_LEN: usize = 255;
 
-/// Keys whose first request is still running on this instance.
-#[derive(Debug, Default)]
-pub struct InFlightKeys(Mutex<HashSet<(String, String)>>);
-
-/// Holds a key as in flight until dropped, however the request ends.
+/// A keyed POST on its way: the key to store its answer under, held as in flight on
+/// this instance until dropped, however the request ends.
 pub struct Pending {
     key: IdempotencyKey,
-    registry: Arc<InFlightKeys>,
-}
-
-impl Drop for Pending {
-    fn drop(&mut self) {
-        let mut set = self.registry.0.lock().unwrap_or_else(|e| e.into_inner());
-        set.remove(&(self.key.client_id.clone(), self.key.key.clone()));
-    }
+    _held: Held,
 }
 
 /// What to do with a POST, decided before any other work on it.
@@ -62,7 +51,7 @@ pub async fn begin(
     path: &str,
     body: &[u8],
 ) -> ApiResult<Begin> {
-    let Some(raw) = headers.get(HEADER) else {
+    let Some(raw) = headers.get(IDEMPOTENCY_KEY) else {
         return Ok(Begin::Fresh(None));
     };
     let key = raw
@@ -90,19 +79,12 @@ pub async fn begin(
         state.metrics.replay();
         return Ok(Begin::Replay(replay(answer)));
     }
-    let id = (principal.client_id.clone(), key.to_owned());
-    if !state
-        .idempotency
-        .0
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .insert(id)
-    {
+    let Some(held) = state.idempotency.hold(&principal.client_id, key) else {
         return Err(ApiError::new(
             ErrorKind::Conflict,
             "a request with this Idempotency-Key is still in flight; retry later",
         ));
-    }
+    };
     Ok(Begin::Fresh(Some(Pending {
         key: IdempotencyKey {
             client_id: principal.client_id.clone(),
@@ -111,7 +93,7 @@ pub async fn begin(
             expires_at: now_unix() + RETENTION_SECS,
             render,
         },
-        registry: state.idempotency.clone(),
+        _held: held,
     })))
 }
 
@@ -197,9 +179,10 @@ async fn create_plain(state: &AppState, new: NewResource) -> Result<Resource, St
 fn answer(stored: &StoredResponse, resource: &Resource) -> Response {
     let mut response = raw_response(stored);
     if let Resource::Item { item, .. } = resource {
-        response
-            .headers_mut()
-            .insert(header::ETAG, crate::conditional::etag(item.version));
+        response.headers_mut().insert(
+            header::ETAG,
+            crate::request::conditional::etag(item.version),
+        );
     }
     response
 }
@@ -216,7 +199,7 @@ fn raw_response(stored: &StoredResponse) -> Response {
     )
         .into_response();
     if let Some(location) = &stored.location {
-        crate::routes::respond::set_location(&mut response, location);
+        crate::respond::set_location(&mut response, location);
     }
     response
 }
@@ -227,11 +210,11 @@ fn replay(stored: StoredResponse) -> Response {
     if let Some(version) = created_item_version(&stored) {
         response
             .headers_mut()
-            .insert(header::ETAG, crate::conditional::etag(version));
+            .insert(header::ETAG, crate::request::conditional::etag(version));
     }
     response
         .headers_mut()
-        .insert("idempotent-replayed", HeaderValue::from_static("true"));
+        .insert(IDEMPOTENT_REPLAYED, HeaderValue::from_static("true"));
     response
 }
 

@@ -4,6 +4,7 @@
 //! unless origins are configured.
 
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, header};
+use depot_api::headers::{IDEMPOTENCY_KEY, IDEMPOTENT_REPLAYED, REQUEST_ID};
 use std::time::Duration;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
@@ -64,15 +65,15 @@ pub fn cors(origins: &[String]) -> Option<CorsLayer> {
         header::CONTENT_TYPE,
         header::IF_MATCH,
         header::IF_NONE_MATCH,
-        HeaderName::from_static(crate::idempotency::HEADER),
+        HeaderName::from_static(IDEMPOTENCY_KEY),
     ];
     let exposed = [
         header::ETAG,
         header::LOCATION,
         header::RETRY_AFTER,
         header::WWW_AUTHENTICATE,
-        HeaderName::from_static(crate::middleware::REQUEST_ID),
-        HeaderName::from_static("idempotent-replayed"),
+        HeaderName::from_static(REQUEST_ID),
+        HeaderName::from_static(IDEMPOTENT_REPLAYED),
     ];
     Some(
         CorsLayer::new()

@@ -1,12 +1,15 @@
-//! Success answers: 200 with a body, 201 with `Location`, DELETE's envelope, raw items.
+//! Success answers and the wire shapes of resources: 200 with a body, 201 with
+//! `Location`, DELETE's envelope, items written straight from their stored JSON, and
+//! the stored 201 of a create (what an idempotent replay answers).
 
-use crate::conditional::etag;
+use crate::request::conditional::etag;
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use depot_api::ErrorBody;
-use depot_store::{Item, Resource, StoredResponse};
+use depot_api::{ErrorBody, types};
+use depot_store::{ClientRecord, Item, Resource, StoredResponse};
 use serde::Serialize;
+use serde_json::Value;
 
 pub fn ok<T: Serialize>(body: T) -> Response {
     (StatusCode::OK, Json(body)).into_response()
@@ -84,11 +87,11 @@ pub fn render(resource: &Resource) -> StoredResponse {
     let (location, body) = match resource {
         Resource::Project(p) => (
             format!("/v1/projects/{}", p.name),
-            serde_json::to_string(&super::projects::show(p.clone())),
+            serde_json::to_string(&project(p.clone())),
         ),
         Resource::Collection(c) => (
             format!("/v1/projects/{}/collections/{}", c.project, c.name),
-            serde_json::to_string(&super::collections::show(c.clone())),
+            serde_json::to_string(&collection(c.clone())),
         ),
         Resource::Item {
             project,
@@ -100,12 +103,45 @@ pub fn render(resource: &Resource) -> StoredResponse {
         ),
         Resource::Client(c) => (
             format!("/v1/clients/{}", c.client_id),
-            serde_json::to_string(&super::clients::show(c.clone())),
+            serde_json::to_string(&client(c.clone())),
         ),
     };
     StoredResponse {
         status: 201,
         location: Some(location),
         body: body.unwrap_or_default(),
+    }
+}
+
+/// A project as the API shows it.
+pub fn project(p: depot_store::Project) -> types::Project {
+    types::Project {
+        name: p.name,
+        metadata: p.metadata,
+        created_at: p.created_at,
+        updated_at: p.updated_at,
+    }
+}
+
+/// A collection as the API shows it.
+pub fn collection(c: depot_store::Collection) -> types::Collection {
+    types::Collection {
+        project: c.project,
+        name: c.name,
+        schema: c.schema.map_or(Value::Null, |s| s.value().clone()),
+        created_at: c.created_at,
+        updated_at: c.updated_at,
+    }
+}
+
+/// A client as the API shows it: never with its secret (only the create's own answer
+/// adds it).
+pub fn client(c: ClientRecord) -> types::Client {
+    types::Client {
+        client_id: c.client_id,
+        name: c.name,
+        scopes: c.scopes,
+        created_at: c.created_at,
+        client_secret: None,
     }
 }

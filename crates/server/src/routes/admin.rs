@@ -1,18 +1,16 @@
 //! `GET/PUT /v1/admin/maintenance` (admin).
 
-use super::respond::ok;
-use crate::auth::Principal;
-use crate::body::{self, MediaTypes};
 use crate::error::{ApiError, ApiResult};
-use crate::fields::{Fields, require_present, wrong_type};
 use crate::openapi::responses::{
     BadRequest, Forbidden, MissingFields, PayloadTooLarge, UnsupportedMediaType,
 };
 use crate::openapi::schemas::MaintenanceUpdate;
+use crate::request::access::{Admin, AdminBody, Read};
+use crate::request::body;
+use crate::request::fields::{Fields, require_present, wrong_type};
+use crate::respond::ok;
 use crate::state::AppState;
-use axum::body::Body;
 use axum::extract::State;
-use axum::http::HeaderMap;
 use axum::response::Response;
 use depot_api::types::Maintenance;
 use serde_json::Value;
@@ -28,8 +26,7 @@ const MAX_RETRY_AFTER: u64 = 86_400;
         (status = 403, response = Forbidden),
     ),
 )]
-pub async fn get(principal: Principal, State(state): State<AppState>) -> ApiResult<Response> {
-    principal.require_admin()?;
+pub async fn get(State(state): State<AppState>, _: Admin<Read>) -> ApiResult<Response> {
     Ok(ok(state.maintenance.get()))
 }
 
@@ -45,13 +42,12 @@ pub async fn get(principal: Principal, State(state): State<AppState>) -> ApiResu
     ),
 )]
 pub async fn put(
-    principal: Principal,
     State(state): State<AppState>,
-    headers: HeaderMap,
-    raw: Body,
+    // The switch is not paused by itself (CONTRACT §4): checked like a read.
+    AdminBody {
+        principal, bytes, ..
+    }: AdminBody<Read>,
 ) -> ApiResult<Response> {
-    principal.require_admin()?;
-    let bytes = body::read(&headers, raw, &state.config, MediaTypes::Json).await?;
     let value = body::parse(&bytes, state.config.max_json_depth)?;
     let mut fields = Fields::new(
         body::into_object(value, "the maintenance switch")?,

@@ -1,7 +1,7 @@
 //! Small layers inside the router: route tags for the metrics, and panics.
 
-use crate::edge::BoxFuture;
 use crate::error::ApiError;
+use crate::http::BoxFuture;
 use axum::extract::{MatchedPath, Request};
 use axum::response::{IntoResponse, Response};
 use std::any::Any;
@@ -12,9 +12,7 @@ use std::task::{Context, Poll};
 use tower::layer::layer_fn;
 use tower::{Layer, Service};
 
-pub const REQUEST_ID: &str = "x-request-id";
-
-/// The route template that served a request, passed out to [`crate::edge`].
+/// The route template that served a request, passed out to [`crate::http::edge`].
 #[derive(Clone, Copy, Debug)]
 pub struct RouteTag(pub &'static str);
 

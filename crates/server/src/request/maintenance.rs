@@ -6,10 +6,6 @@
 //! instance on one database) and mirrored in memory, refreshed from the store every
 //! [`REFRESH_INTERVAL`], so checking it costs no I/O.
 
-use crate::error::{ApiError, ApiResult};
-use crate::state::AppState;
-use axum::extract::FromRequestParts;
-use axum::http::request::Parts;
 use depot_api::types::Maintenance;
 use depot_store::{Store, StoreError};
 use std::sync::RwLock;
@@ -58,24 +54,5 @@ impl MaintenanceSwitch {
         store.put_setting(SETTING_KEY, &text).await?;
         self.set(value);
         Ok(())
-    }
-}
-
-/// Taken first by every write handler: 503 while maintenance is on. Being first, it
-/// answers before authentication, so the 503 promise holds for every client.
-pub struct Writable;
-
-impl FromRequestParts<AppState> for Writable {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(_: &mut Parts, state: &AppState) -> ApiResult<Writable> {
-        let m = state.maintenance.get();
-        if m.enabled {
-            return Err(ApiError::unavailable(
-                "depot is in maintenance mode: writes are paused, nothing was changed",
-                m.retry_after,
-            ));
-        }
-        Ok(Writable)
     }
 }

@@ -16,9 +16,9 @@
 //! creates, that doubled the latency of the successes (p99 2.1× the 503s' vs 1.6×
 //! without the queue). A burst the queue can absorb never sheds, so it still queues.
 
-use crate::edge::BoxFuture;
 use crate::error::ApiError;
-use crate::state::AppState;
+use crate::http::BoxFuture;
+use crate::http::metrics::Metrics;
 use axum::extract::Request;
 use axum::response::{IntoResponse, Response};
 use std::convert::Infallible;
@@ -107,19 +107,30 @@ impl Admission {
 }
 
 /// The [`Admit`] layer.
-pub fn layer<S>(state: AppState) -> impl Layer<S, Service = Admit<S>> + Clone {
+pub fn layer<S>(
+    admission: Arc<Admission>,
+    metrics: Arc<Metrics>,
+) -> impl Layer<S, Service = Admit<S>> + Clone {
+    let gate = Gate { admission, metrics };
     layer_fn(move |inner| Admit {
         inner,
-        state: state.clone(),
+        gate: gate.clone(),
     })
 }
 
-/// The admission layer (a hand-written service, like [`crate::edge`], so that the shed
+/// What the layer needs: the slots, and the counters it keeps.
+#[derive(Clone)]
+struct Gate {
+    admission: Arc<Admission>,
+    metrics: Arc<Metrics>,
+}
+
+/// The admission layer (a hand-written service, like [`crate::http::edge`], so that the shed
 /// path and the admitted one cost little beyond their own work).
 #[derive(Clone)]
 pub struct Admit<S> {
     inner: S,
-    state: AppState,
+    gate: Gate,
 }
 
 impl<S> Service<Request> for Admit<S>
@@ -139,7 +150,7 @@ where
         if UNLIMITED.contains(&request.uri().path()) {
             return Box::pin(self.inner.call(request));
         }
-        let state = self.state.clone();
+        let state = self.gate.clone();
         if state.admission.is_draining() {
             return Box::pin(std::future::ready(Ok(shed(
                 &state,
@@ -166,7 +177,7 @@ where
 
 /// Runs an admitted request, holding its slot until the answer is ready.
 async fn serve(
-    state: AppState,
+    state: Gate,
     permit: OwnedSemaphorePermit,
     answer: impl Future<Output = Result<Response, Infallible>>,
 ) -> Result<Response, Infallible> {
@@ -179,7 +190,7 @@ async fn serve(
 
 /// The 503 of a request that found the server full, which also closes the queue for a
 /// while (see the module docs).
-fn shed_at_capacity(state: &AppState) -> Response {
+fn shed_at_capacity(state: &Gate) -> Response {
     state.admission.note_shed();
     shed(
         state,
@@ -188,7 +199,7 @@ fn shed_at_capacity(state: &AppState) -> Response {
 }
 
 /// The 503 of a request that was not admitted: nothing was done, so a retry is safe.
-fn shed(state: &AppState, message: &'static str) -> Response {
+fn shed(state: &Gate, message: &'static str) -> Response {
     state.metrics.shed();
     ApiError::unavailable(message, SHED_RETRY_AFTER_SECS).into_response()
 }

@@ -4,8 +4,8 @@
 //! then 400. On the fast path a handler makes one store call that fails with a bare
 //! `NotFound`; only then does it ask here which level is missing.
 
-use crate::body::{self, MediaTypes};
 use crate::error::{ApiError, ApiResult};
+use crate::request::body::{self, MediaTypes};
 use crate::state::AppState;
 use axum::body::{Body, Bytes};
 use axum::http::HeaderMap;

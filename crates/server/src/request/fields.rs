@@ -1,9 +1,9 @@
 //! Reading the small metadata bodies (projects, collections, clients) member by member,
 //! so that wrong types answer 400 and missing members 406, in the contract's order.
 
-use crate::body::type_name;
 use crate::error::{ApiError, ApiResult};
-use crate::schema::missing_fields;
+use crate::request::body::type_name;
+use crate::request::schema::missing_fields;
 use serde_json::{Map, Value, json};
 
 /// A body's members, checked against the members a route knows.
@@ -23,7 +23,7 @@ impl Fields {
                 known.join(", ")
             ))
             .with_details(
-                json!({"pointer": format!("/{}", crate::schema::escape_pointer(unknown))}),
+                json!({"pointer": format!("/{}", crate::request::schema::escape_pointer(unknown))}),
             ));
         }
         Ok(Fields(map))
@@ -91,7 +91,8 @@ pub fn check_name(name: &str, what: &str) -> ApiResult<()> {
         Ok(())
     } else {
         Err(ApiError::bad_request(format!(
-            "{what} name must match ^[a-z0-9][a-z0-9_-]{{0,62}}$"
+            "{what} name must match {}",
+            depot_api::names::NAME_PATTERN
         ))
         .with_details(json!({"pointer": "/name"})))
     }

@@ -10,7 +10,7 @@
 //! - Shutdown: stop accepting, let every connection finish its request in flight
 //!   (kept-alive connections close after it), give up after the grace period.
 
-use crate::repoll::Repoll;
+use crate::http::repoll::Repoll;
 use axum::Router;
 use hyper::server::conn::http1::Builder;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -76,7 +76,7 @@ pub async fn run(
         let _ = stream.set_nodelay(true);
         let service = TowerToHyperService::new(app.clone());
         let conn = graceful.watch(builder.serve_connection(TokioIo::new(stream), service));
-        // See crate::repoll: a request with a body would otherwise wait a round of the
+        // See crate::http::repoll: a request with a body would otherwise wait a round of the
         // run queue for nothing.
         let conn = Repoll::new(conn);
         tokio::spawn(async move {

@@ -1,0 +1,28 @@
+//! Transport and plumbing: everything between the socket and a handler that is not
+//! about what a request means.
+//!
+//! - [`listener`]: accepting connections, header and body read timeouts, the
+//!   connection limit, graceful shutdown; [`repoll`]: a connection that woke itself.
+//! - [`edge`]: the outermost layer (request ids, the headers every answer carries,
+//!   metrics and the 5xx log line); [`headers`]: `nosniff`, `no-store`, CORS.
+//! - [`admission`]: the concurrency limit that sheds load with 503 before any work.
+//! - [`middleware`]: route tags for the metrics, and panics as 500s;
+//!   [`metrics`]: the `/metrics` registry.
+//!
+//! Nothing here imports `request`, `routes` or `openapi`.
+
+pub mod admission;
+pub mod edge;
+pub mod headers;
+pub mod listener;
+pub mod metrics;
+pub mod middleware;
+pub mod repoll;
+
+use axum::response::Response;
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
+
+/// The future every hand-written layer returns.
+pub type BoxFuture = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;

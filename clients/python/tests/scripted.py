@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from email.utils import formatdate
@@ -33,7 +33,7 @@ class Seen:
 
 
 class Script:
-    def __init__(self, answers: list[Answer], repeat_last: bool) -> None:
+    def __init__(self, answers: Sequence[Answer], repeat_last: bool) -> None:
         self.answers = list(answers)
         self.repeat_last = repeat_last
         self.seen: list[Seen] = []
@@ -98,7 +98,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 @contextmanager
-def scripted(answers: list[Answer], *, repeat_last: bool = False) -> Iterator[tuple[str, Script]]:
+def scripted(answers: Sequence[Answer], *, repeat_last: bool = False) -> Iterator[tuple[str, Script]]:
     """Serves ``answers``; yields the base URL and the script (with what was seen)."""
     server = _Server(("127.0.0.1", 0), _Handler)
     server.script = Script(answers, repeat_last)

@@ -30,6 +30,7 @@ IDEMPOTENCY_KEY = "Idempotency-Key"
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 
 _NOT_GIVEN: Any = object()
+_NO_BODY: Any = object()
 
 
 @dataclass(frozen=True)

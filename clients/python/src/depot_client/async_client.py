@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 import httpx
 
 from . import _routes as routes
-from ._base import _NOT_GIVEN, BaseClient, Prepared, describe, transport_error
+from ._base import _NO_BODY, _NOT_GIVEN, BaseClient, Prepared, describe, transport_error
 from ._http import Call, Response, json_body
 from .budget import RetryBudget
 from .engine import OnRetry
@@ -36,7 +36,6 @@ from .retry import RetryPolicy
 __all__ = ["AsyncClient"]
 
 T = TypeVar("T")
-_NO_BODY: Any = object()
 
 
 class AsyncClient(BaseClient):

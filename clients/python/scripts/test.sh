@@ -8,6 +8,11 @@
 # The end-to-end tests run the depot binary from $DEPOT_BIN (default:
 # ../../target/debug/depot); without DEPOT_BIN and without that file they are skipped.
 set -euo pipefail
+# A relative DEPOT_BIN means relative to where the script was started from.
+if [[ -n ${DEPOT_BIN:-} && $DEPOT_BIN != /* ]]; then
+    DEPOT_BIN=$PWD/$DEPOT_BIN
+    export DEPOT_BIN
+fi
 cd "$(dirname "$0")/.."
 
 python=${PYTHON:-python3}

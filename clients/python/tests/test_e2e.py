@@ -4,6 +4,9 @@ wire, and that a 503 flood loses and duplicates nothing."""
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -179,3 +182,12 @@ async def flood(url: str, n: int) -> tuple[list[Any], list[RetryEvent]]:
         calls = [depot.create_item("flood", "things", {"n": i}) for i in range(n)]
         results = await asyncio.gather(*calls, return_exceptions=True)
     return list(results), events
+
+
+def test_the_quickstart_example_runs(depot_url: str) -> None:
+    example = Path(__file__).resolve().parents[1] / "examples" / "quickstart.py"
+    env = {**os.environ, "DEPOT_URL": depot_url, "DEPOT_CLIENT_ID": ADMIN_ID, "DEPOT_CLIENT_SECRET": ADMIN_SECRET}
+    done = subprocess.run([sys.executable, str(example)], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "stale write refused: 412" in done.stdout
+    assert "missing: ['/title']" in done.stdout

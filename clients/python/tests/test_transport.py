@@ -85,7 +85,7 @@ def test_cancelling_the_task_stops_a_call_sleeping_before_a_retry() -> None:
 def test_cancelling_the_task_stops_a_call_waiting_for_an_answer() -> None:
     async def cancel_midway(url: str) -> None:
         async with AsyncClient(url, token="t") as c:
-            with pytest.raises(TimeoutError):
+            with pytest.raises(asyncio.TimeoutError):  # TimeoutError from 3.11 on
                 await asyncio.wait_for(c.get_project("p"), timeout=0.3)
 
     with silent_server() as url:
@@ -107,3 +107,11 @@ def test_every_retry_is_a_log_line(caplog: pytest.LogCaptureFixture) -> None:
     assert lines[1].startswith("GET /v1/projects: 503, retrying in 0.0 s (2/2)")
     assert lines[2] == "GET /v1/projects: 503, not retrying: max retries reached"
     assert isinstance(caplog.records[0].__dict__["depot_retry"], RetryEvent)
+
+
+def test_closing_a_derived_client_leaves_the_shared_pool_open() -> None:
+    ok = {"status": 200, "json": {"status": "ok"}}
+    with scripted([ok], repeat_last=True) as (url, _), Client(url) as c:
+        with c.with_options(max_retries=0) as derived:
+            derived.healthz()
+        assert c.healthz() == {"status": "ok"}

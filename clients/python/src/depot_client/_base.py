@@ -109,6 +109,9 @@ class BaseClient:
         self._on_retry = on_retry
         self._timeout = DEFAULT_TIMEOUT if timeout is None else httpx.Timeout(timeout)
         self._tokens = TokenSlot()
+        #: Whether close() closes the HTTP client: not one the caller brought, nor the
+        #: one a client made by with_options shares.
+        self._owns_http = True
 
     def __repr__(self) -> str:
         # Never shows the token or the secret.
@@ -129,8 +132,9 @@ class BaseClient:
 
     def _derive(self: Self, retry_policy: RetryPolicy | None, max_retries: int | None, timeout: Any) -> Self:
         """A shallow copy: the HTTP connection pool, the token cache and the retry
-        budget stay shared."""
+        budget stay shared, and the pool stays the original's to close."""
         clone = copy.copy(self)
+        clone._owns_http = False
         if retry_policy is not None:
             clone._policy = retry_policy
         if max_retries is not None:

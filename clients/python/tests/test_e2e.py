@@ -138,7 +138,7 @@ def test_clients_maintenance_and_tokens(depot: Client, depot_url: str) -> None:
     before = depot.get_maintenance()
     assert depot.set_maintenance(True, retry_after=1) == {"enabled": True, "retry_after": 1}
     try:
-        quick = depot.with_options(max_retries=1, retry_policy=RetryPolicy(base=0.01, cap=0.05, max_retries=1))
+        quick = depot.with_options(retry_policy=RetryPolicy(base=0.01, cap=0.05, max_retries=1))
         with pytest.raises(DepotError) as caught:
             quick.create_item(project, "todo", {"title": "during maintenance"})
         assert caught.value.status == 503

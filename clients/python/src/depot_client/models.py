@@ -1,0 +1,123 @@
+"""The resources as the API shows them, as `TypedDict`s.
+
+TypedDicts rather than dataclasses because the values *are* the JSON the server sent:
+nothing is copied or converted, a resource read can be sent back as is, a member the
+server adds later doesn't break an older client, and mypy still checks every key a
+caller reads. Items are plain ``dict[str, Any]`` (`Item`): their members are the
+caller's own, besides the four the server owns (see `ItemMeta`).
+
+Timestamps are RFC 3339 strings (UTC, milliseconds), as sent.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypedDict
+
+__all__ = [
+    "Collection",
+    "CollectionPage",
+    "Health",
+    "Item",
+    "ItemMeta",
+    "ItemPage",
+    "JSONSchema",
+    "Maintenance",
+    "OAuthClient",
+    "OAuthClientPage",
+    "Project",
+    "ProjectPage",
+    "TokenResponse",
+]
+
+#: A JSON Schema (draft 2020-12): an object, or a boolean.
+JSONSchema = dict[str, Any] | bool
+
+#: A stored item: the caller's members plus ``id``, ``created_at``, ``updated_at`` and
+#: ``version`` (see `ItemMeta`).
+Item = dict[str, Any]
+
+
+class ItemMeta(TypedDict):
+    """The server-owned members every item carries."""
+
+    #: A UUIDv7: ids sort by creation time.
+    id: str
+    created_at: str
+    updated_at: str
+    #: 1, then +1 per write; the item's ETag is this number quoted.
+    version: int
+
+
+class Project(TypedDict):
+    name: str
+    #: Free-form metadata the owner keeps with the project; ``{}`` by default.
+    metadata: dict[str, Any]
+    created_at: str
+    updated_at: str
+
+
+class Collection(TypedDict):
+    project: str
+    name: str
+    #: The JSON Schema every item must satisfy, or None for none.
+    schema: JSONSchema | None
+    created_at: str
+    updated_at: str
+
+
+class _OAuthClientRequired(TypedDict):
+    client_id: str
+    name: str
+    scopes: list[str]
+    created_at: str
+
+
+class OAuthClient(_OAuthClientRequired, total=False):
+    """An OAuth client (the ``Client`` schema of the OpenAPI document)."""
+
+    #: Only in the answer to the create request: keep it, it is never shown again.
+    client_secret: str | None
+
+
+class Maintenance(TypedDict):
+    enabled: bool
+    #: The ``Retry-After`` (seconds) of the 503s that writes get while enabled.
+    retry_after: int
+
+
+class TokenResponse(TypedDict):
+    """An RFC 6749 §5.1 access token response."""
+
+    access_token: str
+    token_type: str
+    #: Seconds the token lives.
+    expires_in: int
+    #: Space-separated scopes the token has.
+    scope: str
+
+
+class Health(TypedDict):
+    """``{"status": "ok"}`` from ``/healthz``, ``{"status": "ready"}`` from ``/readyz``."""
+
+    status: str
+
+
+class ProjectPage(TypedDict):
+    data: list[Project]
+    #: Pass as ``cursor`` for the next page; None on the last.
+    next_cursor: str | None
+
+
+class CollectionPage(TypedDict):
+    data: list[Collection]
+    next_cursor: str | None
+
+
+class ItemPage(TypedDict):
+    data: list[Item]
+    next_cursor: str | None
+
+
+class OAuthClientPage(TypedDict):
+    data: list[OAuthClient]
+    next_cursor: str | None

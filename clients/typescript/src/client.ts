@@ -95,6 +95,17 @@ export interface RawRequest extends RequestOptions {
   auth?: AuthMode | undefined;
 }
 
+/** One request as every attempt of it is sent. */
+interface Prepared {
+  method: string;
+  url: string;
+  headers: Headers;
+  body: string | undefined;
+  auth: AuthMode;
+  /** The bearer token, when `auth` is "bearer" and the client has credentials. */
+  token: string | undefined;
+}
+
 /** What all the views of one client (`withOptions`) share. */
 interface Shared {
   base: string;
@@ -268,10 +279,7 @@ export class DepotClient {
   }
 
   /** All the attempts of one request under the policy, without token refresh. */
-  async #send(
-    req: { method: string; url: string; headers: Headers; body: string | undefined; auth: AuthMode; token: string | undefined },
-    init: RequestOptions,
-  ): Promise<DepotResponse> {
+  async #send(req: Prepared, init: RequestOptions): Promise<DepotResponse> {
     const shared = this.#shared;
     const headers = new Headers(req.headers);
     if (req.token !== undefined) headers.set("authorization", `Bearer ${req.token}`);

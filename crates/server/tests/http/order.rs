@@ -2,11 +2,9 @@
 //! 413/415 → collection/item 404 → 400 syntax → 400 types → 406 → 412 → success.
 //! Each test sends a request that breaks two adjacent rules and expects the earlier.
 
-mod common;
-
+use crate::common::resources::*;
+use crate::common::{Actor, TestApp};
 use axum::http::Method;
-use common::resources::*;
-use common::{Actor, TestApp};
 use serde_json::{Value, json};
 
 /// Body limit of the app under test: small, so a 413 is cheap to provoke.
@@ -46,10 +44,7 @@ async fn route_404_comes_before_401() {
         "/v1/projects/demo/collections/notes/items/a/b",
     ] {
         app.req(Method::GET, path).send().await.assert_error(404);
-        app.req(Method::POST, path)
-            .actor(&bogus)
-            .json(&json!({}))
-            .send()
+        app.send_json(&bogus, Method::POST, path, &json!({}))
             .await
             .assert_error(404);
     }
@@ -69,11 +64,7 @@ async fn route_405_comes_before_401() {
         let r = app.req(method.clone(), path).send().await;
         r.assert_error(405);
         assert!(r.header("allow").is_some());
-        app.req(method, path)
-            .actor(&bogus)
-            .send()
-            .await
-            .assert_error(405);
+        app.send(&bogus, method, path).await.assert_error(405);
     }
 }
 
@@ -85,10 +76,7 @@ async fn authentication_401_comes_before_403() {
     };
     for actor in [app.anon(), bogus] {
         let r = app
-            .req(Method::POST, "/v1/projects")
-            .actor(&actor)
-            .json(&json!({"name": "x"}))
-            .send()
+            .send_json(&actor, Method::POST, "/v1/projects", &json!({"name": "x"}))
             .await;
         r.assert_error(401);
         assert!(
@@ -96,9 +84,7 @@ async fn authentication_401_comes_before_403() {
                 .is_some_and(|h| h.starts_with("Bearer realm=\"depot\""))
         );
         let r = app
-            .req(Method::DELETE, &project_path(PROJECT))
-            .actor(&actor)
-            .send()
+            .send(&actor, Method::DELETE, &project_path(PROJECT))
             .await;
         r.assert_error(401);
     }

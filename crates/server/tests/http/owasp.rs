@@ -2,10 +2,8 @@
 //! API6 (sensitive business flows) and API10 (unsafe consumption of third-party APIs)
 //! don't apply: depot has no business flows of its own and calls no other API.
 
-mod common;
-
+use crate::common::TestApp;
 use axum::http::Method;
-use common::TestApp;
 use serde_json::{Value, json};
 
 async fn two_projects() -> (TestApp, Value) {
@@ -27,17 +25,16 @@ async fn api1_object_level_authorization_hides_other_projects_objects_even_by_kn
         format!("/v1/projects/b/collections/c/items/{id}"),
         format!("/v1/projects/a/collections/c/items/{id}"),
     ] {
-        let r = app.req(Method::GET, &path).actor(&a_only).send().await;
+        let r = app.send(&a_only, Method::GET, &path).await;
         r.assert_error(404);
         assert!(!r.text().contains("of b"));
     }
     let r = app
-        .req(
+        .send(
+            &a_only,
             Method::DELETE,
             &format!("/v1/projects/b/collections/c/items/{id}"),
         )
-        .actor(&a_only)
-        .send()
         .await;
     r.assert_error(404);
     assert!(
@@ -81,40 +78,24 @@ async fn api3_property_level_authorization_keeps_server_owned_members_out_of_rea
     let writer = app.client_with(&["project:a:write"]).await;
     let items = "/v1/projects/a/collections/c/items";
     let body = json!({"x": 1, "version": 999, "created_at": "1970-01-01T00:00:00.000Z"});
-    let r = app
-        .req(Method::POST, items)
-        .actor(&writer)
-        .json(&body)
-        .send()
-        .await;
+    let r = app.send_json(&writer, Method::POST, items, &body).await;
     assert_eq!(r.status, 201);
     let made = r.json();
     assert_eq!(made["version"], 1);
     assert_ne!(made["created_at"], "1970-01-01T00:00:00.000Z");
     let id = made["id"].as_str().unwrap();
     let stolen = json!({"id": "0190a0a0-0000-7000-8000-000000000000", "x": 2});
-    app.req(Method::PUT, &format!("{items}/{id}"))
-        .actor(&writer)
-        .json(&stolen)
-        .send()
+    app.send_json(&writer, Method::PUT, &format!("{items}/{id}"), &stolen)
         .await
         .assert_error(400);
     let admin = app.admin().await;
     let forged_client =
         json!({"name": "x", "scopes": ["admin"], "client_secret": "chosen", "client_id": "mine"});
-    app.req(Method::POST, "/v1/clients")
-        .actor(&admin)
-        .json(&forged_client)
-        .send()
+    app.send_json(&admin, Method::POST, "/v1/clients", &forged_client)
         .await
         .assert_error(400);
     // A listed client never carries its secret or hash.
-    let listed = app
-        .req(Method::GET, "/v1/clients")
-        .actor(&admin)
-        .send()
-        .await
-        .text();
+    let listed = app.send(&admin, Method::GET, "/v1/clients").await.text();
     assert!(
         !listed.contains("secret") && !listed.contains("argon2"),
         "{listed}"
@@ -134,10 +115,7 @@ async fn api4_resource_consumption_is_bounded_in_size_depth_page_and_concurrency
     let admin = app.admin().await;
     let items = "/v1/projects/a/collections/c/items";
     let big = json!({"x": "y".repeat(2048)});
-    app.req(Method::POST, items)
-        .actor(&admin)
-        .json(&big)
-        .send()
+    app.send_json(&admin, Method::POST, items, &big)
         .await
         .assert_error(413);
     let deep = format!("{}{}", "[".repeat(65), "]".repeat(65));
@@ -149,9 +127,7 @@ async fn api4_resource_consumption_is_bounded_in_size_depth_page_and_concurrency
         .send()
         .await
         .assert_error(400);
-    app.req(Method::GET, &format!("{items}?limit=1001"))
-        .actor(&admin)
-        .send()
+    app.send(&admin, Method::GET, &format!("{items}?limit=1001"))
         .await
         .assert_error(400);
     // A request whose body never arrives holds the only slot; the next is shed at once.
@@ -163,7 +139,7 @@ async fn api4_resource_consumption_is_bounded_in_size_depth_page_and_concurrency
         .raw(axum::body::Body::from_stream(stuck));
     let held = tokio::spawn(held.send());
     tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    let r = app.req(Method::GET, items).actor(&admin).send().await;
+    let r = app.send(&admin, Method::GET, items).await;
     r.assert_error(503);
     assert_eq!(r.header("retry-after"), Some("1"));
     held.abort();
@@ -190,12 +166,7 @@ async fn api5_function_level_authorization_reserves_admin_functions_for_admin() 
         (Method::DELETE, "/v1/projects/a", json!(null)),
     ];
     for (method, path, body) in admin_functions {
-        let r = app
-            .req(method.clone(), path)
-            .actor(&writer)
-            .json(&body)
-            .send()
-            .await;
+        let r = app.send_json(&writer, method.clone(), path, &body).await;
         r.assert_error(403);
         assert!(
             r.header("www-authenticate")
@@ -215,10 +186,12 @@ async fn api7_schemas_never_make_the_server_fetch_a_url() {
     for target in ["http://127.0.0.1:1/schema.json", "file:///etc/passwd"] {
         let schema = json!({"$ref": target});
         let r = app
-            .req(Method::POST, "/v1/projects/a/collections")
-            .actor(&admin)
-            .json(&json!({"name": "c", "schema": schema}))
-            .send()
+            .send_json(
+                &admin,
+                Method::POST,
+                "/v1/projects/a/collections",
+                &json!({"name": "c", "schema": schema}),
+            )
             .await;
         r.assert_error(400);
         assert!(!r.text().contains("root:"));

@@ -1,21 +1,11 @@
 //! Project bodies: names, member types, JSON syntax and depth (400), media type (415)
 //! and size (413) on `POST /v1/projects` and `PUT /v1/projects/{project}`.
 
-mod common;
-
+use super::projects::create;
+use crate::common::TestApp;
+use crate::common::resources::*;
 use axum::http::Method;
-use common::TestApp;
-use common::resources::*;
-use serde_json::{Value, json};
-
-async fn create(app: &TestApp, body: &Value) -> common::Resp {
-    let admin = app.admin().await;
-    app.req(Method::POST, "/v1/projects")
-        .actor(&admin)
-        .json(body)
-        .send()
-        .await
-}
+use serde_json::json;
 
 #[tokio::test]
 async fn create_project_with_an_invalid_name_is_400() {

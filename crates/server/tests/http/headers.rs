@@ -1,11 +1,9 @@
 //! Headers on every answer: `X-Content-Type-Options: nosniff`, `Cache-Control:
 //! no-store` on answers to requests with credentials, and CORS (off unless configured).
 
-mod common;
-
+use crate::common::resources::*;
+use crate::common::{Resp, TestApp};
 use axum::http::Method;
-use common::resources::*;
-use common::{Resp, TestApp};
 use depot_server::Config;
 use serde_json::json;
 
@@ -34,10 +32,7 @@ async fn every_answer_carries_nosniff_whichever_layer_wrote_it() {
         app.req(Method::GET, "/no/such/endpoint").send().await,
         app.req(Method::DELETE, "/v1/projects").send().await,
         app.req(Method::GET, "/v1/projects").send().await,
-        app.req(Method::GET, &demo_items())
-            .actor(&admin)
-            .send()
-            .await,
+        app.send(&admin, Method::GET, &demo_items()).await,
         app.req(Method::POST, &demo_items())
             .actor(&admin)
             .raw("{")
@@ -65,24 +60,15 @@ async fn answers_to_requests_with_credentials_are_not_stored() {
     let admin = app.demo().await;
     let item = id_of(&app.item(PROJECT, COLLECTION, json!({"title": "x"})).await);
     let with_token = [
-        app.req(Method::GET, "/v1/projects")
-            .actor(&admin)
-            .send()
-            .await,
-        app.req(Method::GET, &demo_item(&item))
-            .actor(&admin)
-            .send()
-            .await,
-        app.req(Method::GET, &demo_item(UNKNOWN_ID))
-            .actor(&admin)
-            .send()
-            .await,
+        app.send(&admin, Method::GET, "/v1/projects").await,
+        app.send(&admin, Method::GET, &demo_item(&item)).await,
+        app.send(&admin, Method::GET, &demo_item(UNKNOWN_ID)).await,
         app.req(Method::GET, "/v1/projects")
             .header("authorization", "Bearer not-a-token")
             .send()
             .await,
         // A public route too: what matters is that credentials were sent.
-        app.req(Method::GET, "/healthz").actor(&admin).send().await,
+        app.send(&admin, Method::GET, "/healthz").await,
     ];
     for r in &with_token {
         assert_eq!(r.header("cache-control"), Some("no-store"), "{}", r.status);
@@ -117,7 +103,7 @@ fn basic(id: &str, secret: &str) -> String {
     format!("Basic {encoded}")
 }
 
-fn preflight(app: &TestApp, origin: &str) -> common::Req {
+fn preflight(app: &TestApp, origin: &str) -> crate::common::Req {
     app.req(Method::OPTIONS, "/v1/projects")
         .header("origin", origin)
         .header("access-control-request-method", "POST")

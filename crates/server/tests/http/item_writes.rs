@@ -1,10 +1,8 @@
 //! Items: PUT (replace), PATCH (RFC 7396 merge patch), DELETE, and `If-Match`.
 
-mod common;
-
+use crate::common::resources::*;
+use crate::common::{Actor, Resp, TestApp};
 use axum::http::Method;
-use common::resources::*;
-use common::{Actor, Resp, TestApp};
 use serde_json::{Value, json};
 use std::time::Duration;
 
@@ -16,10 +14,7 @@ async fn with_item(app: &TestApp, schema: Value, item: Value) -> (Actor, Value) 
 }
 
 async fn write(app: &TestApp, admin: &Actor, method: Method, item: &Value, body: &Value) -> Resp {
-    app.req(method, &demo_item(&id_of(item)))
-        .actor(admin)
-        .json(body)
-        .send()
+    app.send_json(admin, method, &demo_item(&id_of(item)), body)
         .await
 }
 
@@ -189,10 +184,7 @@ async fn put_unknown_item_is_404() {
     let admin = app.demo().await;
     for id in [UNKNOWN_ID, "nope"] {
         let r = app
-            .req(Method::PUT, &demo_item(id))
-            .actor(&admin)
-            .json(&json!({"a": 1}))
-            .send()
+            .send_json(&admin, Method::PUT, &demo_item(id), &json!({"a": 1}))
             .await;
         r.assert_error(404);
         assert_eq!(r.message(), "item not found");
@@ -448,10 +440,12 @@ async fn patch_unknown_item_is_404() {
         ("nope", COLLECTION, UNKNOWN_ID, "project not found"),
     ] {
         let r = app
-            .req(Method::PATCH, &item_path(p, c, id))
-            .actor(&admin)
-            .json(&json!({"a": 1}))
-            .send()
+            .send_json(
+                &admin,
+                Method::PATCH,
+                &item_path(p, c, id),
+                &json!({"a": 1}),
+            )
             .await;
         r.assert_error(404);
         assert_eq!(r.message(), message);
@@ -464,22 +458,13 @@ async fn delete_item_answers_the_delete_envelope_and_the_item_is_gone() {
     let (admin, item) = with_item(&app, Value::Null, json!({"a": 1})).await;
     let other = app.item(PROJECT, COLLECTION, json!({"b": 1})).await;
     let path = demo_item(&id_of(&item));
-    let r = app.req(Method::DELETE, &path).actor(&admin).send().await;
+    let r = app.send(&admin, Method::DELETE, &path).await;
     assert_eq!(r.assert_json(200), deleted("item deleted"));
-    app.req(Method::GET, &path)
-        .actor(&admin)
-        .send()
+    app.send(&admin, Method::GET, &path).await.assert_error(404);
+    app.send(&admin, Method::DELETE, &path)
         .await
         .assert_error(404);
-    app.req(Method::DELETE, &path)
-        .actor(&admin)
-        .send()
-        .await
-        .assert_error(404);
-    app.req(Method::PUT, &path)
-        .actor(&admin)
-        .json(&json!({}))
-        .send()
+    app.send_json(&admin, Method::PUT, &path, &json!({}))
         .await
         .assert_error(404);
     let list = app.get_json(&admin, &demo_items()).await;
@@ -491,11 +476,7 @@ async fn delete_unknown_item_is_404_even_with_if_match() {
     let app = TestApp::new().await;
     let admin = app.demo().await;
     for id in [UNKNOWN_ID, "x"] {
-        let r = app
-            .req(Method::DELETE, &demo_item(id))
-            .actor(&admin)
-            .send()
-            .await;
+        let r = app.send(&admin, Method::DELETE, &demo_item(id)).await;
         r.assert_error(404);
         assert_eq!(r.message(), "item not found");
         let r = app
@@ -507,9 +488,11 @@ async fn delete_unknown_item_is_404_even_with_if_match() {
         r.assert_error(404);
     }
     let r = app
-        .req(Method::DELETE, &item_path(PROJECT, "nope", UNKNOWN_ID))
-        .actor(&admin)
-        .send()
+        .send(
+            &admin,
+            Method::DELETE,
+            &item_path(PROJECT, "nope", UNKNOWN_ID),
+        )
         .await;
     assert_eq!(r.message(), "collection not found");
 }

@@ -2,10 +2,8 @@
 //! that hands it out, or a `Debug` output. Every log event of this test binary, at
 //! every level, is captured in memory and searched.
 
-mod common;
-
+use crate::common::{Actor, Resp, TestApp, basic};
 use axum::http::Method;
-use common::{Actor, Resp, TestApp, basic};
 use depot_server::auth::secrets::{SECRET_PREFIX, TOKEN_PREFIX, generate, token_hash};
 use secrecy::SecretString;
 use serde_json::json;
@@ -66,10 +64,12 @@ async fn no_secret_or_token_reaches_a_log_line_a_response_or_a_debug_output() {
     let mut seen: Vec<(&str, Resp, Vec<String>)> = Vec::new();
 
     let created = app
-        .req(Method::POST, "/v1/clients")
-        .actor(&admin)
-        .json(&json!({"name": "leaky", "scopes": ["project:a:read"]}))
-        .send()
+        .send_json(
+            &admin,
+            Method::POST,
+            "/v1/clients",
+            &json!({"name": "leaky", "scopes": ["project:a:read"]}),
+        )
         .await;
     assert_eq!(created.status, 201, "{}", created.text());
     let id = created.json()["client_id"].as_str().unwrap().to_owned();
@@ -107,10 +107,7 @@ async fn no_secret_or_token_reaches_a_log_line_a_response_or_a_debug_output() {
 
     seen.push((
         "use token",
-        app.req(Method::GET, "/v1/projects/a")
-            .actor(&me)
-            .send()
-            .await,
+        app.send(&me, Method::GET, "/v1/projects/a").await,
         vec![],
     ));
     let calls = [

@@ -1,34 +1,32 @@
 //! `/v1/projects/{project}/collections[/{collection}]`: CONTRACT §1-§3 for collections.
 
-mod common;
-
+use crate::common::resources::*;
+use crate::common::{Actor, Resp, TestApp};
 use axum::http::Method;
-use common::resources::*;
-use common::{Actor, Resp, TestApp};
 use serde_json::{Value, json};
 
 /// A project `demo` and an admin.
-async fn setup() -> (TestApp, Actor) {
+pub(crate) async fn setup() -> (TestApp, Actor) {
     let app = TestApp::new().await;
     app.project(PROJECT).await;
     let admin = app.admin().await;
     (app, admin)
 }
 
-async fn create(app: &TestApp, admin: &Actor, body: &Value) -> Resp {
-    app.req(Method::POST, &collections_path(PROJECT))
-        .actor(admin)
-        .json(body)
-        .send()
+/// `POST` a collection body to the demo project.
+pub(crate) async fn create(app: &TestApp, admin: &Actor, body: &Value) -> Resp {
+    app.send_json(admin, Method::POST, &collections_path(PROJECT), body)
         .await
 }
 
 async fn put(app: &TestApp, admin: &Actor, body: &Value) -> Resp {
-    app.req(Method::PUT, &collection_path(PROJECT, COLLECTION))
-        .actor(admin)
-        .json(body)
-        .send()
-        .await
+    app.send_json(
+        admin,
+        Method::PUT,
+        &collection_path(PROJECT, COLLECTION),
+        body,
+    )
+    .await
 }
 
 fn todo_schema() -> Value {
@@ -123,10 +121,12 @@ async fn create_duplicate_collection_is_409_but_another_project_may_reuse_the_na
     );
     app.project("other").await;
     let r = app
-        .req(Method::POST, &collections_path("other"))
-        .actor(&admin)
-        .json(&json!({"name": "notes"}))
-        .send()
+        .send_json(
+            &admin,
+            Method::POST,
+            &collections_path("other"),
+            &json!({"name": "notes"}),
+        )
         .await;
     assert_eq!(r.assert_json(201)["project"], "other");
 }
@@ -163,7 +163,7 @@ async fn get_unknown_collection_is_404_naming_the_missing_level() {
         (collection_path("nope", "notes"), "project not found"),
         (collection_path("nope", "Notes"), "project not found"),
     ] {
-        let r = app.req(Method::GET, &path).actor(&admin).send().await;
+        let r = app.send(&admin, Method::GET, &path).await;
         r.assert_error(404);
         assert_eq!(r.message(), message, "{path}");
     }
@@ -198,20 +198,21 @@ async fn list_collections_with_a_bad_query_is_400_and_of_an_unknown_project_404(
     let (app, admin) = setup().await;
     for query in ["limit=0", "limit=1001", "sort=name", "cursor=x"] {
         let r = app
-            .req(
+            .send(
+                &admin,
                 Method::GET,
                 &format!("{}?{query}", collections_path(PROJECT)),
             )
-            .actor(&admin)
-            .send()
             .await;
         r.assert_error(400);
     }
     for query in ["", "?limit=0", "?sort=name"] {
         let r = app
-            .req(Method::GET, &format!("{}{query}", collections_path("nope")))
-            .actor(&admin)
-            .send()
+            .send(
+                &admin,
+                Method::GET,
+                &format!("{}{query}", collections_path("nope")),
+            )
             .await;
         r.assert_error(404);
         assert_eq!(r.message(), "project not found");
@@ -231,24 +232,22 @@ async fn a_collection_cursor_from_another_project_is_400() {
         .await;
     let cursor = page["next_cursor"].as_str().unwrap().to_owned();
     let r = app
-        .req(
+        .send(
+            &admin,
             Method::GET,
             &format!("{}?cursor={cursor}", collections_path("other")),
         )
-        .actor(&admin)
-        .send()
         .await;
     r.assert_error(400);
     assert_eq!(r.details(), json!({"parameter": "cursor"}));
     let projects = app.get_json(&admin, "/v1/projects?limit=1").await;
     let cursor = projects["next_cursor"].as_str().unwrap().to_owned();
     let r = app
-        .req(
+        .send(
+            &admin,
             Method::GET,
             &format!("{}?cursor={cursor}", collections_path(PROJECT)),
         )
-        .actor(&admin)
-        .send()
         .await;
     r.assert_error(400);
 }
@@ -314,10 +313,7 @@ async fn a_null_schema_accepts_any_object() {
         json!({"title": 3.5, "": ""}),
     ] {
         let r = app
-            .req(Method::POST, &demo_items())
-            .actor(&admin)
-            .json(&item)
-            .send()
+            .send_json(&admin, Method::POST, &demo_items(), &item)
             .await;
         let body = r.assert_json(201);
         let mut expected = item.as_object().unwrap().clone();
@@ -409,15 +405,15 @@ async fn delete_collection_cascades_and_the_name_can_be_reused_empty() {
     let admin = app.demo_with_schema(todo_schema()).await;
     let item = app.item(PROJECT, COLLECTION, json!({"title": "x"})).await;
     let r = app
-        .req(Method::DELETE, &collection_path(PROJECT, COLLECTION))
-        .actor(&admin)
-        .send()
+        .send(
+            &admin,
+            Method::DELETE,
+            &collection_path(PROJECT, COLLECTION),
+        )
         .await;
     assert_eq!(r.assert_json(200), deleted("collection deleted"));
     let r = app
-        .req(Method::GET, &demo_item(&id_of(&item)))
-        .actor(&admin)
-        .send()
+        .send(&admin, Method::GET, &demo_item(&id_of(&item)))
         .await;
     r.assert_error(404);
     assert_eq!(r.message(), "collection not found");
@@ -426,16 +422,11 @@ async fn delete_collection_cascades_and_the_name_can_be_reused_empty() {
         app.get_json(&admin, &demo_items()).await,
         json!({"data": [], "next_cursor": null})
     );
-    app.req(Method::GET, &demo_item(&id_of(&item)))
-        .actor(&admin)
-        .send()
+    app.send(&admin, Method::GET, &demo_item(&id_of(&item)))
         .await
         .assert_error(404);
     // The old schema went with the collection.
-    app.req(Method::POST, &demo_items())
-        .actor(&admin)
-        .json(&json!({}))
-        .send()
+    app.send_json(&admin, Method::POST, &demo_items(), &json!({}))
         .await
         .assert_json(201);
 }
@@ -450,22 +441,24 @@ async fn delete_unknown_collection_is_404() {
         ("nope", COLLECTION, "project not found"),
     ] {
         let r = app
-            .req(Method::DELETE, &collection_path(p, c))
-            .actor(&admin)
-            .send()
+            .send(&admin, Method::DELETE, &collection_path(p, c))
             .await;
         r.assert_error(404);
         assert_eq!(r.message(), message);
     }
     let r = app
-        .req(Method::DELETE, &collection_path(PROJECT, COLLECTION))
-        .actor(&admin)
-        .send()
+        .send(
+            &admin,
+            Method::DELETE,
+            &collection_path(PROJECT, COLLECTION),
+        )
         .await;
     r.assert_json(200);
-    app.req(Method::DELETE, &collection_path(PROJECT, COLLECTION))
-        .actor(&admin)
-        .send()
-        .await
-        .assert_error(404);
+    app.send(
+        &admin,
+        Method::DELETE,
+        &collection_path(PROJECT, COLLECTION),
+    )
+    .await
+    .assert_error(404);
 }

@@ -1,11 +1,9 @@
 //! Bugs that the fuzz targets (`fuzz/`, run by `fuzz/run.sh`) found, one test each, so
 //! that they stay fixed without cargo-fuzz.
 
-mod common;
-
+use crate::common::TestApp;
+use crate::common::resources::*;
 use axum::http::Method;
-use common::TestApp;
-use common::resources::*;
 use depot_server::request::body::{SERVER_OWNED, merge_patch, strip_server_owned};
 use serde_json::{Map, Value, json};
 use std::time::{Duration, Instant};
@@ -71,10 +69,12 @@ async fn patch_and_put_keep_the_order_of_an_items_members() {
     let app = TestApp::new().await;
     let admin = app.demo().await;
     let r = app
-        .req(Method::POST, &demo_items())
-        .actor(&admin)
-        .json(&json!({"a": 1, "b": 2, "c": 3, "d": 4}))
-        .send()
+        .send_json(
+            &admin,
+            Method::POST,
+            &demo_items(),
+            &json!({"a": 1, "b": 2, "c": 3, "d": 4}),
+        )
         .await;
     let item = r.assert_json(201);
     let path = demo_item(&id_of(&item));

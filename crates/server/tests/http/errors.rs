@@ -1,12 +1,10 @@
 //! The generic layers: router fallbacks (404, 405 with `Allow`), HEAD, request ids and
 //! panics, all in the error envelope of CONTRACT §3.
 
-mod common;
-
+use crate::common::resources::*;
+use crate::common::{Resp, TestApp};
 use axum::http::Method;
 use axum::routing::get;
-use common::resources::*;
-use common::{Resp, TestApp};
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
@@ -78,10 +76,7 @@ async fn every_unsupported_method_on_every_route_is_405_with_allow() {
             let r = app.req(method.clone(), &path).send().await;
             assert_405(&r, &method, &path, allow);
             let r = app
-                .req(method.clone(), &path)
-                .actor(&admin)
-                .json(&json!({}))
-                .send()
+                .send_json(&admin, method.clone(), &path, &json!({}))
                 .await;
             assert_405(&r, &method, &path, allow);
         }
@@ -126,10 +121,7 @@ async fn unknown_paths_are_404_for_every_method_with_or_without_a_token() {
             r.assert_error(404);
             assert_eq!(r.message(), "no such endpoint", "{method} {path}");
             let r = app
-                .req(method.clone(), path)
-                .actor(&admin)
-                .json(&json!({}))
-                .send()
+                .send_json(&admin, method.clone(), path, &json!({}))
                 .await;
             r.assert_error(404);
         }
@@ -145,11 +137,7 @@ async fn path_segments_that_are_not_utf8_are_404() {
         "/v1/projects/demo/collections/%C3%28",
         "/v1/projects/demo/collections/notes/items/%FF",
     ] {
-        app.req(Method::GET, path)
-            .actor(&admin)
-            .send()
-            .await
-            .assert_error(404);
+        app.send(&admin, Method::GET, path).await.assert_error(404);
     }
 }
 
@@ -171,8 +159,8 @@ async fn head_is_answered_wherever_get_is() {
         "/metrics".into(),
     ];
     for path in paths {
-        let get = app.req(Method::GET, &path).actor(&admin).send().await;
-        let head = app.req(Method::HEAD, &path).actor(&admin).send().await;
+        let get = app.send(&admin, Method::GET, &path).await;
+        let head = app.send(&admin, Method::HEAD, &path).await;
         assert_eq!(get.status, 200, "{path}");
         assert_eq!(head.status, 200, "{path}");
         assert!(head.bytes.is_empty(), "{path}");
@@ -193,11 +181,7 @@ async fn head_errors_carry_the_status_and_headers_without_a_body() {
     assert_eq!(r.header("www-authenticate"), Some("Bearer realm=\"depot\""));
     assert!(r.bytes.is_empty());
     let admin = app.admin().await;
-    let r = app
-        .req(Method::HEAD, "/v1/projects/nope")
-        .actor(&admin)
-        .send()
-        .await;
+    let r = app.send(&admin, Method::HEAD, "/v1/projects/nope").await;
     assert_eq!(r.status, 404);
     assert!(r.bytes.is_empty());
 }
@@ -217,17 +201,11 @@ async fn every_answer_gets_a_fresh_request_id() {
     let admin = app.admin().await;
     let answers = [
         app.req(Method::GET, "/healthz").send().await,
-        app.req(Method::GET, "/v1/projects")
-            .actor(&admin)
-            .send()
-            .await,
+        app.send(&admin, Method::GET, "/v1/projects").await,
         app.req(Method::GET, "/v1/projects").send().await,
         app.req(Method::GET, "/nope").send().await,
         app.req(Method::PATCH, "/healthz").send().await,
-        app.req(Method::GET, "/v1/projects?limit=0")
-            .actor(&admin)
-            .send()
-            .await,
+        app.send(&admin, Method::GET, "/v1/projects?limit=0").await,
     ];
     let ids: BTreeSet<&str> = answers
         .iter()

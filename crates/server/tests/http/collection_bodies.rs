@@ -1,28 +1,11 @@
 //! Collection bodies on `POST .../collections`: names, schemas, members, JSON syntax
 //! (400), media type (415) and size (413).
 
-mod common;
-
+use super::collections::{create, setup};
+use crate::common::TestApp;
+use crate::common::resources::*;
 use axum::http::Method;
-use common::resources::*;
-use common::{Actor, Resp, TestApp};
-use serde_json::{Value, json};
-
-/// A project `demo` and an admin.
-async fn setup() -> (TestApp, Actor) {
-    let app = TestApp::new().await;
-    app.project(PROJECT).await;
-    let admin = app.admin().await;
-    (app, admin)
-}
-
-async fn create(app: &TestApp, admin: &Actor, body: &Value) -> Resp {
-    app.req(Method::POST, &collections_path(PROJECT))
-        .actor(admin)
-        .json(body)
-        .send()
-        .await
-}
+use serde_json::json;
 
 #[tokio::test]
 async fn create_collection_with_an_invalid_name_is_400() {

@@ -1,7 +1,5 @@
-mod common;
-
+use crate::common::TestApp;
 use axum::http::Method;
-use common::TestApp;
 use serde_json::json;
 
 #[tokio::test]
@@ -15,7 +13,7 @@ async fn the_harness_drives_the_real_router() {
         "/v1/projects/demo/collections/notes/items/{}",
         item["id"].as_str().unwrap()
     );
-    let r = app.req(Method::GET, &path).actor(&admin).send().await;
+    let r = app.send(&admin, Method::GET, &path).await;
     assert_eq!(r.status, 200);
     assert_eq!(r.json(), item);
     app.req(Method::GET, &path).send().await.assert_error(401);

@@ -1,12 +1,10 @@
 //! Item lists: `{"data": [...], "next_cursor": ...}`, `limit` and `cursor`.
 
-mod common;
-
+use crate::common::resources::*;
+use crate::common::{Actor, TestApp};
 use axum::http::Method;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use common::resources::*;
-use common::{Actor, TestApp};
 use serde_json::{Value, json};
 
 /// Creates `n` items `{"n": i}` in the demo collection, in order; returns them.
@@ -22,10 +20,8 @@ fn ids(items: &[Value]) -> Vec<String> {
     items.iter().map(id_of).collect()
 }
 
-async fn get_list(app: &TestApp, admin: &Actor, query: &str) -> common::Resp {
-    app.req(Method::GET, &format!("{}{query}", demo_items()))
-        .actor(admin)
-        .send()
+async fn get_list(app: &TestApp, admin: &Actor, query: &str) -> crate::common::Resp {
+    app.send(admin, Method::GET, &format!("{}{query}", demo_items()))
         .await
 }
 
@@ -79,9 +75,7 @@ async fn a_cursor_keeps_working_after_its_item_is_deleted() {
     let first = get_list(&app, &admin, "?limit=2").await.assert_json(200);
     let cursor = first["next_cursor"].as_str().unwrap().to_owned();
     let r = app
-        .req(Method::DELETE, &demo_item(&id_of(&made[1])))
-        .actor(&admin)
-        .send()
+        .send(&admin, Method::DELETE, &demo_item(&id_of(&made[1])))
         .await;
     r.assert_json(200);
     let next = get_list(&app, &admin, &format!("?limit=2&cursor={cursor}"))
@@ -240,9 +234,7 @@ async fn list_items_of_an_unknown_collection_or_project_is_404_even_with_a_bad_q
     ] {
         for query in ["", "?limit=0", "?foo=1", "?cursor=x"] {
             let r = app
-                .req(Method::GET, &format!("{}{query}", items_path(p, c)))
-                .actor(&admin)
-                .send()
+                .send(&admin, Method::GET, &format!("{}{query}", items_path(p, c)))
                 .await;
             r.assert_error(404);
             assert_eq!(r.message(), message, "{p}/{c}{query}");
@@ -255,11 +247,7 @@ async fn head_on_a_list_answers_like_get_without_a_body() {
     let app = TestApp::new().await;
     let admin = app.demo().await;
     items(&app, 1).await;
-    let r = app
-        .req(Method::HEAD, &demo_items())
-        .actor(&admin)
-        .send()
-        .await;
+    let r = app.send(&admin, Method::HEAD, &demo_items()).await;
     assert_eq!(r.status, 200);
     assert_eq!(r.header("content-type"), Some("application/json"));
     assert!(r.bytes.is_empty());

@@ -1,10 +1,8 @@
 //! `GET /openapi.json` and `GET /docs`: the document is served without a token, keeps to
 //! its snapshot, and describes what the contract promises on every operation.
 
-mod common;
-
+use crate::common::TestApp;
 use axum::http::Method;
-use common::TestApp;
 use serde_json::Value;
 use std::path::PathBuf;
 

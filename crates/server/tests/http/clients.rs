@@ -1,10 +1,8 @@
 //! `/v1/clients` and `/v1/clients/{client_id}` (admin only), and the auth failure
 //! counter at `/metrics`.
 
-mod common;
-
+use crate::common::{Actor, TestApp};
 use axum::http::Method;
-use common::{Actor, TestApp};
 use serde_json::{Value, json};
 
 const INVALID_TOKEN: &str = r#"Bearer realm="depot", error="invalid_token""#;
@@ -12,10 +10,12 @@ const INVALID_TOKEN: &str = r#"Bearer realm="depot", error="invalid_token""#;
 /// Creates a client over HTTP as admin; returns the 201 body.
 async fn create_client(app: &TestApp, admin: &Actor, name: &str, scopes: &[&str]) -> Value {
     let r = app
-        .req(Method::POST, "/v1/clients")
-        .actor(admin)
-        .json(&json!({"name": name, "scopes": scopes}))
-        .send()
+        .send_json(
+            admin,
+            Method::POST,
+            "/v1/clients",
+            &json!({"name": name, "scopes": scopes}),
+        )
         .await;
     assert_eq!(r.status, 201, "{}", r.text());
     r.json()
@@ -30,10 +30,12 @@ async fn creating_a_client_shows_its_secret_once_and_never_again() {
     let app = TestApp::new().await;
     let admin = app.admin().await;
     let r = app
-        .req(Method::POST, "/v1/clients")
-        .actor(&admin)
-        .json(&json!({"name": "ci bot", "scopes": ["project:a:write", "project:b:read"]}))
-        .send()
+        .send_json(
+            &admin,
+            Method::POST,
+            "/v1/clients",
+            &json!({"name": "ci bot", "scopes": ["project:a:write", "project:b:read"]}),
+        )
         .await;
     assert_eq!(r.status, 201, "{}", r.text());
     let made = r.json();
@@ -56,9 +58,7 @@ async fn creating_a_client_shows_its_secret_once_and_never_again() {
     );
 
     let got = app
-        .req(Method::GET, &format!("/v1/clients/{id}"))
-        .actor(&admin)
-        .send()
+        .send(&admin, Method::GET, &format!("/v1/clients/{id}"))
         .await;
     assert_eq!(got.status, 200);
     assert_eq!(
@@ -72,11 +72,7 @@ async fn creating_a_client_shows_its_secret_once_and_never_again() {
         .remove("client_secret");
     assert_eq!(got.json(), without_secret);
 
-    let list = app
-        .req(Method::GET, "/v1/clients")
-        .actor(&admin)
-        .send()
-        .await;
+    let list = app.send(&admin, Method::GET, "/v1/clients").await;
     assert_eq!(list.status, 200);
     let entry = list.json()["data"]
         .as_array()
@@ -117,21 +113,13 @@ async fn a_created_clients_credentials_get_a_token_with_its_scopes() {
     assert_eq!(r.json()["scope"], "project:a:read");
     let token = Actor::bearer(r.json()["access_token"].as_str().unwrap());
     assert_eq!(
-        app.req(Method::GET, "/v1/projects/a")
-            .actor(&token)
-            .send()
-            .await
-            .status,
+        app.send(&token, Method::GET, "/v1/projects/a").await.status,
         200
     );
-    app.req(Method::GET, "/v1/projects/b")
-        .actor(&token)
-        .send()
+    app.send(&token, Method::GET, "/v1/projects/b")
         .await
         .assert_error(404);
-    app.req(Method::GET, "/v1/clients")
-        .actor(&token)
-        .send()
+    app.send(&token, Method::GET, "/v1/clients")
         .await
         .assert_error(403);
 }
@@ -146,10 +134,7 @@ async fn creating_a_client_without_name_or_scopes_is_406_listing_them() {
         (json!({"scopes": ["admin"]}), json!(["/name"])),
     ] {
         let r = app
-            .req(Method::POST, "/v1/clients")
-            .actor(&admin)
-            .json(&body)
-            .send()
+            .send_json(&admin, Method::POST, "/v1/clients", &body)
             .await;
         r.assert_error(406);
         assert_eq!(r.json()["details"]["missing"], missing, "{body}");
@@ -168,10 +153,12 @@ async fn creating_a_client_with_a_bad_scope_or_wrong_types_is_400() {
         json!(["admin", ""]),
     ] {
         let r = app
-            .req(Method::POST, "/v1/clients")
-            .actor(&admin)
-            .json(&json!({"name": "x", "scopes": scopes}))
-            .send()
+            .send_json(
+                &admin,
+                Method::POST,
+                "/v1/clients",
+                &json!({"name": "x", "scopes": scopes}),
+            )
             .await;
         r.assert_error(400);
         assert_eq!(r.json()["details"]["pointer"], "/scopes", "{scopes}");
@@ -183,19 +170,12 @@ async fn creating_a_client_with_a_bad_scope_or_wrong_types_is_400() {
         json!({"name": "", "scopes": ["admin"]}),
         json!({"name": "x", "scopes": ["admin"], "client_secret": "mine"}),
     ] {
-        app.req(Method::POST, "/v1/clients")
-            .actor(&admin)
-            .json(&body)
-            .send()
+        app.send_json(&admin, Method::POST, "/v1/clients", &body)
             .await
             .assert_error(400);
     }
     // Nothing was created along the way.
-    let list = app
-        .req(Method::GET, "/v1/clients")
-        .actor(&admin)
-        .send()
-        .await;
+    let list = app.send(&admin, Method::GET, "/v1/clients").await;
     assert!(
         list.json()["data"]
             .as_array()
@@ -216,38 +196,28 @@ async fn deleting_a_client_revokes_its_tokens_at_once_even_cached_ones() {
     let cached = Actor::bearer(&app.token_for(id, secret, None).await);
     let unused = Actor::bearer(&app.token_for(id, secret, None).await);
     assert_eq!(
-        app.req(Method::GET, "/v1/projects/a")
-            .actor(&cached)
-            .send()
+        app.send(&cached, Method::GET, "/v1/projects/a")
             .await
             .status,
         200
     );
     let bystander = app.client_with(&["project:a:read"]).await;
     assert_eq!(
-        app.req(Method::GET, "/v1/projects/a")
-            .actor(&bystander)
-            .send()
+        app.send(&bystander, Method::GET, "/v1/projects/a")
             .await
             .status,
         200
     );
 
     let r = app
-        .req(Method::DELETE, &format!("/v1/clients/{id}"))
-        .actor(&admin)
-        .send()
+        .send(&admin, Method::DELETE, &format!("/v1/clients/{id}"))
         .await;
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(keys(&r.json()), ["code", "message"]);
     assert_eq!(r.json()["code"], 200);
 
     for token in [&cached, &unused] {
-        let r = app
-            .req(Method::GET, "/v1/projects/a")
-            .actor(token)
-            .send()
-            .await;
+        let r = app.send(token, Method::GET, "/v1/projects/a").await;
         r.assert_error(401);
         assert_eq!(r.header_all("www-authenticate"), [INVALID_TOKEN]);
     }
@@ -264,31 +234,21 @@ async fn deleting_a_client_revokes_its_tokens_at_once_even_cached_ones() {
         .await;
     r.assert_error(401);
     assert_eq!(r.json()["error"], "invalid_client");
-    app.req(Method::GET, &format!("/v1/clients/{id}"))
-        .actor(&admin)
-        .send()
+    app.send(&admin, Method::GET, &format!("/v1/clients/{id}"))
         .await
         .assert_error(404);
-    app.req(Method::DELETE, &format!("/v1/clients/{id}"))
-        .actor(&admin)
-        .send()
+    app.send(&admin, Method::DELETE, &format!("/v1/clients/{id}"))
         .await
         .assert_error(404);
     // Other clients' tokens are untouched.
     assert_eq!(
-        app.req(Method::GET, "/v1/projects/a")
-            .actor(&bystander)
-            .send()
+        app.send(&bystander, Method::GET, "/v1/projects/a")
             .await
             .status,
         200
     );
     assert_eq!(
-        app.req(Method::GET, "/v1/clients")
-            .actor(&admin)
-            .send()
-            .await
-            .status,
+        app.send(&admin, Method::GET, "/v1/clients").await.status,
         200
     );
 }
@@ -299,11 +259,9 @@ async fn an_unknown_or_malformed_client_id_is_404() {
     let admin = app.admin().await;
     for id in ["dpc_nobody", "a%20b", "%FF", &"x".repeat(129)] {
         let path = format!("/v1/clients/{id}");
-        let r = app.req(Method::GET, &path).actor(&admin).send().await;
+        let r = app.send(&admin, Method::GET, &path).await;
         r.assert_error(404);
-        app.req(Method::DELETE, &path)
-            .actor(&admin)
-            .send()
+        app.send(&admin, Method::DELETE, &path)
             .await
             .assert_error(404);
     }
@@ -319,7 +277,7 @@ async fn the_clients_list_pages_with_a_cursor() {
     let mut seen = Vec::new();
     let mut path = "/v1/clients?limit=2".to_owned();
     loop {
-        let r = app.req(Method::GET, &path).actor(&admin).send().await;
+        let r = app.send(&admin, Method::GET, &path).await;
         assert_eq!(r.status, 200, "{}", r.text());
         let page = r.json();
         assert!(page["data"].as_array().unwrap().len() <= 2);
@@ -392,21 +350,13 @@ async fn metrics_count_every_authentication_failure() {
     // Successes, 403s and 404s are not authentication failures.
     let token = Actor::bearer(&app.token_for(&id, &secret, None).await);
     assert_eq!(
-        app.req(Method::GET, "/v1/projects")
-            .actor(&token)
-            .send()
-            .await
-            .status,
+        app.send(&token, Method::GET, "/v1/projects").await.status,
         200
     );
-    app.req(Method::GET, "/v1/clients")
-        .actor(&token)
-        .send()
+    app.send(&token, Method::GET, "/v1/clients")
         .await
         .assert_error(403);
-    app.req(Method::GET, "/v1/projects/zzz")
-        .actor(&token)
-        .send()
+    app.send(&token, Method::GET, "/v1/projects/zzz")
         .await
         .assert_error(404);
     assert_eq!(app.metric(name).await, 6);

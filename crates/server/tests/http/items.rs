@@ -1,18 +1,13 @@
 //! Items: create and read (POST and GET, conditional GET, bodies and schemas).
 //! Writes to existing items are in `item_writes.rs`, lists in `item_lists.rs`.
 
-mod common;
-
+use crate::common::resources::*;
+use crate::common::{Actor, Resp, TestApp};
 use axum::http::Method;
-use common::resources::*;
-use common::{Actor, Resp, TestApp};
 use serde_json::{Value, json};
 
 async fn post(app: &TestApp, admin: &Actor, body: &Value) -> Resp {
-    app.req(Method::POST, &demo_items())
-        .actor(admin)
-        .json(body)
-        .send()
+    app.send_json(admin, Method::POST, &demo_items(), body)
         .await
 }
 
@@ -77,9 +72,7 @@ async fn get_item_is_200_with_the_item_and_its_etag() {
         .item(PROJECT, COLLECTION, json!({"a": {"b": [1, 2]}}))
         .await;
     let r = app
-        .req(Method::GET, &demo_item(&id_of(&made)))
-        .actor(&admin)
-        .send()
+        .send(&admin, Method::GET, &demo_item(&id_of(&made)))
         .await;
     assert_eq!(r.assert_json(200), made);
     assert_eq!(r.header("etag"), Some("\"1\""));
@@ -315,10 +308,7 @@ async fn create_item_in_an_unknown_collection_or_project_is_404() {
         ("nope", "Nope", "project not found"),
     ] {
         let r = app
-            .req(Method::POST, &items_path(p, c))
-            .actor(&admin)
-            .json(&json!({"a": 1}))
-            .send()
+            .send_json(&admin, Method::POST, &items_path(p, c), &json!({"a": 1}))
             .await;
         r.assert_error(404);
         assert_eq!(r.message(), message, "{p}/{c}");
@@ -406,10 +396,12 @@ async fn a_false_schema_refuses_every_item_and_true_accepts_any() {
     post(&app, &admin, &json!({})).await.assert_error(400);
     app.collection(PROJECT, "open", json!(true)).await;
     let r = app
-        .req(Method::POST, &items_path(PROJECT, "open"))
-        .actor(&admin)
-        .json(&json!({"x": 1}))
-        .send()
+        .send_json(
+            &admin,
+            Method::POST,
+            &items_path(PROJECT, "open"),
+            &json!({"x": 1}),
+        )
         .await;
     r.assert_json(201);
 }
@@ -430,17 +422,11 @@ async fn get_unknown_or_malformed_item_is_404_naming_the_missing_level() {
         braced.as_str(),
         simple.as_str(),
     ] {
-        let r = app
-            .req(Method::GET, &demo_item(id))
-            .actor(&admin)
-            .send()
-            .await;
+        let r = app.send(&admin, Method::GET, &demo_item(id)).await;
         r.assert_error(404);
         assert_eq!(r.message(), "item not found", "{id}");
     }
-    app.req(Method::GET, &demo_item("%FF"))
-        .actor(&admin)
-        .send()
+    app.send(&admin, Method::GET, &demo_item("%FF"))
         .await
         .assert_error(404);
     for (p, c, id, message) in [
@@ -450,11 +436,7 @@ async fn get_unknown_or_malformed_item_is_404_naming_the_missing_level() {
         ("nope", COLLECTION, UNKNOWN_ID, "project not found"),
         ("nope", "N", "x", "project not found"),
     ] {
-        let r = app
-            .req(Method::GET, &item_path(p, c, id))
-            .actor(&admin)
-            .send()
-            .await;
+        let r = app.send(&admin, Method::GET, &item_path(p, c, id)).await;
         r.assert_error(404);
         assert_eq!(r.message(), message, "{p}/{c}/{id}");
     }
@@ -487,10 +469,7 @@ async fn get_item_with_a_stale_if_none_match_is_200() {
     let made = app.item(PROJECT, COLLECTION, json!({"a": 1})).await;
     let path = demo_item(&id_of(&made));
     let r = app
-        .req(Method::PATCH, &path)
-        .actor(&admin)
-        .json(&json!({"a": 2}))
-        .send()
+        .send_json(&admin, Method::PATCH, &path, &json!({"a": 2}))
         .await;
     r.assert_json(200);
     let r = app
@@ -510,7 +489,7 @@ async fn head_item_has_the_headers_of_get_and_no_body() {
     let path = demo_item(&id_of(
         &app.item(PROJECT, COLLECTION, json!({"a": 1})).await,
     ));
-    let r = app.req(Method::HEAD, &path).actor(&admin).send().await;
+    let r = app.send(&admin, Method::HEAD, &path).await;
     assert_eq!(r.status, 200);
     assert_eq!(r.header("etag"), Some("\"1\""));
     assert_eq!(r.header("content-type"), Some("application/json"));
@@ -522,11 +501,7 @@ async fn head_item_has_the_headers_of_get_and_no_body() {
         .send()
         .await;
     assert_eq!(r.status, 304);
-    let r = app
-        .req(Method::HEAD, &demo_item(UNKNOWN_ID))
-        .actor(&admin)
-        .send()
-        .await;
+    let r = app.send(&admin, Method::HEAD, &demo_item(UNKNOWN_ID)).await;
     assert_eq!(r.status, 404);
     assert!(r.bytes.is_empty());
 }

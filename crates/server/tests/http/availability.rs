@@ -1,10 +1,8 @@
 //! The 503 promise and safe retries: maintenance mode, draining, admission, storage
 //! outages, `Idempotency-Key`, and the metrics that count them.
 
-mod common;
-
+use crate::common::TestApp;
 use axum::http::{Method, StatusCode};
-use common::TestApp;
 use depot_api::types::Maintenance;
 use serde_json::{Value, json};
 
@@ -26,20 +24,13 @@ async fn item_count(app: &TestApp) -> usize {
         .len()
 }
 
-async fn set_maintenance(app: &TestApp, body: Value) -> common::Resp {
-    let admin = app.admin().await;
-    app.req(Method::PUT, "/v1/admin/maintenance")
-        .actor(&admin)
-        .json(&body)
-        .send()
-        .await
-}
-
 #[tokio::test]
 async fn maintenance_mode_answers_every_write_503_and_keeps_reads_working() {
     let app = app_with_collection().await;
     let item = app.item("p", "c", json!({"a": 1})).await;
-    let r = set_maintenance(&app, json!({"enabled": true, "retry_after": 7})).await;
+    let r = app
+        .set_maintenance(json!({"enabled": true, "retry_after": 7}))
+        .await;
     assert_eq!(r.status, 200);
     assert_eq!(r.json(), json!({"enabled": true, "retry_after": 7}));
 
@@ -85,28 +76,19 @@ async fn maintenance_mode_answers_every_write_503_and_keeps_reads_working() {
     ];
     for (method, path, body) in writes {
         for actor in [admin.clone(), app.anon()] {
-            let r = app
-                .req(method.clone(), &path)
-                .actor(&actor)
-                .json(&body)
-                .send()
-                .await;
+            let r = app.send_json(&actor, method.clone(), &path, &body).await;
             r.assert_error(503);
             assert_eq!(r.header("retry-after"), Some("7"), "{method} {path}");
         }
     }
     assert_eq!(item_count(&app).await, 1, "nothing was written");
-    let r = app.req(Method::GET, &one).actor(&admin).send().await;
+    let r = app.send(&admin, Method::GET, &one).await;
     assert_eq!(r.status, 200);
     assert_eq!(r.json(), item);
-    let r = app
-        .req(Method::GET, "/v1/admin/maintenance")
-        .actor(&admin)
-        .send()
-        .await;
+    let r = app.send(&admin, Method::GET, "/v1/admin/maintenance").await;
     assert_eq!(r.json()["enabled"], true);
 
-    let r = set_maintenance(&app, json!({"enabled": false})).await;
+    let r = app.set_maintenance(json!({"enabled": false})).await;
     assert_eq!(r.json(), json!({"enabled": false, "retry_after": 7}));
     app.item("p", "c", json!({"a": 5})).await;
 }
@@ -115,9 +97,7 @@ async fn maintenance_mode_answers_every_write_503_and_keeps_reads_working() {
 async fn the_maintenance_switch_is_admin_only_and_strict() {
     let app = TestApp::new().await;
     let reader = app.client_with(&["project:p:read"]).await;
-    app.req(Method::GET, "/v1/admin/maintenance")
-        .actor(&reader)
-        .send()
+    app.send(&reader, Method::GET, "/v1/admin/maintenance")
         .await
         .assert_error(403);
     app.req(Method::PUT, "/v1/admin/maintenance")
@@ -125,22 +105,20 @@ async fn the_maintenance_switch_is_admin_only_and_strict() {
         .send()
         .await
         .assert_error(401);
-    set_maintenance(&app, json!({"retry_after": 3}))
+    app.set_maintenance(json!({"retry_after": 3}))
         .await
         .assert_error(406);
-    set_maintenance(&app, json!({"enabled": "yes"}))
+    app.set_maintenance(json!({"enabled": "yes"}))
         .await
         .assert_error(400);
-    set_maintenance(&app, json!({"enabled": true, "retry_after": -1}))
+    app.set_maintenance(json!({"enabled": true, "retry_after": -1}))
         .await
         .assert_error(400);
-    set_maintenance(&app, json!({"enabled": true, "later": 1}))
+    app.set_maintenance(json!({"enabled": true, "later": 1}))
         .await
         .assert_error(400);
     let admin = app.admin().await;
-    app.req(Method::DELETE, "/v1/admin/maintenance")
-        .actor(&admin)
-        .send()
+    app.send(&admin, Method::DELETE, "/v1/admin/maintenance")
         .await
         .assert_error(405);
 }
@@ -148,7 +126,8 @@ async fn the_maintenance_switch_is_admin_only_and_strict() {
 #[tokio::test]
 async fn the_maintenance_switch_survives_a_restart_of_the_state() {
     let app = TestApp::new().await;
-    set_maintenance(&app, json!({"enabled": true, "retry_after": 9})).await;
+    app.set_maintenance(json!({"enabled": true, "retry_after": 9}))
+        .await;
     let fresh = depot_server::request::maintenance::MaintenanceSwitch::default();
     fresh.refresh(app.store()).await.unwrap();
     assert_eq!(
@@ -166,18 +145,11 @@ async fn a_draining_server_answers_new_requests_503_but_keeps_health_probes() {
     let admin = app.admin().await;
     app.state.admission.start_draining();
     let r = app
-        .req(Method::POST, ITEMS)
-        .actor(&admin)
-        .json(&json!({"a": 1}))
-        .send()
+        .send_json(&admin, Method::POST, ITEMS, &json!({"a": 1}))
         .await;
     r.assert_error(503);
     assert_eq!(r.header("retry-after"), Some("1"));
-    app.req(Method::GET, ITEMS)
-        .actor(&admin)
-        .send()
-        .await
-        .assert_error(503);
+    app.send(&admin, Method::GET, ITEMS).await.assert_error(503);
     assert_eq!(app.req(Method::GET, "/healthz").send().await.status, 200);
     assert_eq!(item_count(&app).await, 0);
 }
@@ -190,10 +162,7 @@ async fn a_locked_database_answers_503_and_writes_nothing() {
     // The write waits out the storage's lock timeout, then gives up: 503, and nothing
     // happened.
     let r = app
-        .req(Method::POST, ITEMS)
-        .actor(&admin)
-        .json(&json!({"a": 1}))
-        .send()
+        .send_json(&admin, Method::POST, ITEMS, &json!({"a": 1}))
         .await;
     r.assert_error(503);
     assert!(r.header("retry-after").is_some());
@@ -209,10 +178,10 @@ async fn a_locked_database_answers_503_and_writes_nothing() {
 
 async fn post_with_key(
     app: &TestApp,
-    actor: &common::Actor,
+    actor: &crate::common::Actor,
     key: &str,
     body: &Value,
-) -> common::Resp {
+) -> crate::common::Resp {
     app.req(Method::POST, ITEMS)
         .actor(actor)
         .header("idempotency-key", key)
@@ -238,10 +207,12 @@ async fn an_idempotent_retry_replays_the_first_answer_and_creates_nothing() {
     // Even after the item changed, the replay is the first answer.
     let id = first.json()["id"].as_str().unwrap().to_owned();
     let r = app
-        .req(Method::PUT, &format!("{ITEMS}/{id}"))
-        .actor(&admin)
-        .json(&json!({"a": 9}))
-        .send()
+        .send_json(
+            &admin,
+            Method::PUT,
+            &format!("{ITEMS}/{id}"),
+            &json!({"a": 9}),
+        )
         .await;
     assert_eq!(r.status, 200);
     assert_eq!(
@@ -347,9 +318,7 @@ async fn a_malformed_idempotency_key_is_400() {
 async fn metrics_count_requests_by_route_and_status() {
     let app = app_with_collection().await;
     let admin = app.admin().await;
-    app.req(Method::GET, "/v1/projects/p/collections/c/items")
-        .actor(&admin)
-        .send()
+    app.send(&admin, Method::GET, "/v1/projects/p/collections/c/items")
         .await;
     app.req(Method::GET, "/nowhere").send().await;
     let text = app.req(Method::GET, "/metrics").send().await.text();
@@ -379,16 +348,18 @@ async fn metrics_show_the_stores_group_commits() {
     let before = app.metric("depot_store_committed_writes_total").await;
     for n in 0..3 {
         let r = app
-            .req(Method::POST, "/v1/projects/p/collections/c/items")
-            .actor(&admin)
-            .json(&json!({"n": n}))
-            .send()
+            .send_json(
+                &admin,
+                Method::POST,
+                "/v1/projects/p/collections/c/items",
+                &json!({"n": n}),
+            )
             .await;
         assert_eq!(r.status, StatusCode::CREATED);
     }
     let writes = app.metric("depot_store_committed_writes_total").await;
     let commits = app.metric("depot_store_commits_total").await;
-    if common::on_postgres() {
+    if crate::common::on_postgres() {
         // Every PostgreSQL write is its own transaction; nothing to report.
         assert_eq!((writes, commits), (0, 0));
     } else {

@@ -2,10 +2,8 @@
 //! see) on every `/v1` route, over the real router. The cross-project cases are
 //! OWASP API1 (broken object level authorization).
 
-mod common;
-
+use crate::common::{Actor, Resp, TestApp};
 use axum::http::Method;
-use common::{Actor, Resp, TestApp};
 use depot_server::auth::secrets::token_hash;
 use depot_store::{TokenRecord, now_unix};
 use serde_json::{Value, json};
@@ -128,16 +126,16 @@ async fn two_projects(app: &TestApp) -> (String, String) {
 async fn assert_untouched(app: &TestApp, p: &str, item: &str) {
     let admin = app.admin().await;
     let project = app
-        .req(Method::GET, &format!("/v1/projects/{p}"))
-        .actor(&admin)
-        .send()
+        .send(&admin, Method::GET, &format!("/v1/projects/{p}"))
         .await;
     assert_eq!(project.status, 200, "project {p} is gone");
     assert_eq!(project.json()["metadata"], json!({}));
     let colls = app
-        .req(Method::GET, &format!("/v1/projects/{p}/collections"))
-        .actor(&admin)
-        .send()
+        .send(
+            &admin,
+            Method::GET,
+            &format!("/v1/projects/{p}/collections"),
+        )
         .await;
     let names: Vec<String> = colls.json()["data"]
         .as_array()
@@ -147,18 +145,19 @@ async fn assert_untouched(app: &TestApp, p: &str, item: &str) {
         .collect();
     assert_eq!(names, ["notes"], "collections of {p}");
     let coll = app
-        .req(Method::GET, &format!("/v1/projects/{p}/collections/notes"))
-        .actor(&admin)
-        .send()
+        .send(
+            &admin,
+            Method::GET,
+            &format!("/v1/projects/{p}/collections/notes"),
+        )
         .await;
     assert_eq!(coll.json()["schema"], Value::Null);
     let items = app
-        .req(
+        .send(
+            &admin,
             Method::GET,
             &format!("/v1/projects/{p}/collections/notes/items"),
         )
-        .actor(&admin)
-        .send()
         .await;
     let data = items.json()["data"].clone();
     assert_eq!(data.as_array().unwrap().len(), 1, "items of {p}: {data}");
@@ -172,7 +171,7 @@ async fn listed_projects(app: &TestApp, actor: &Actor) -> Vec<String> {
     let mut names = Vec::new();
     let mut path = "/v1/projects?limit=1".to_owned();
     loop {
-        let r = app.req(Method::GET, &path).actor(actor).send().await;
+        let r = app.send(actor, Method::GET, &path).await;
         assert_eq!(r.status, 200, "{}", r.text());
         let page = r.json();
         names.extend(
@@ -274,9 +273,7 @@ async fn an_expired_token_is_401_invalid_token() {
         .await
         .unwrap();
     let r = app
-        .req(Method::GET, "/v1/projects")
-        .actor(&Actor::bearer(&token))
-        .send()
+        .send(&Actor::bearer(&token), Method::GET, "/v1/projects")
         .await;
     assert_401(&r, INVALID_TOKEN);
     assert!(r.message().contains("expired"), "{}", r.message());
@@ -288,14 +285,7 @@ async fn a_revoked_token_is_401_invalid_token() {
     let (id, secret) = app.client_with_secret(&["admin"]).await;
     let token = app.token_for(&id, &secret, None).await;
     let me = Actor::bearer(&token);
-    assert_eq!(
-        app.req(Method::GET, "/v1/clients")
-            .actor(&me)
-            .send()
-            .await
-            .status,
-        200
-    );
+    assert_eq!(app.send(&me, Method::GET, "/v1/clients").await.status, 200);
     let r = app
         .form(
             "/oauth/revoke",
@@ -313,10 +303,7 @@ async fn a_revoked_token_is_401_invalid_token() {
         (Method::GET, "/v1/projects"),
         (Method::POST, "/v1/projects"),
     ] {
-        assert_401(
-            &app.req(method, path).actor(&me).send().await,
-            INVALID_TOKEN,
-        );
+        assert_401(&app.send(&me, method, path).await, INVALID_TOKEN);
     }
 }
 
@@ -495,18 +482,16 @@ async fn a_write_token_can_write_its_project_but_not_create_or_delete_projects()
     let app = TestApp::new().await;
     let (item_a, _) = two_projects(&app).await;
     let writer = app.client_with(&["project:a:write"]).await;
-    let r = app
-        .req(Method::DELETE, "/v1/projects/a")
-        .actor(&writer)
-        .send()
-        .await;
+    let r = app.send(&writer, Method::DELETE, "/v1/projects/a").await;
     assert_403(&r, "admin");
     for name in ["a2", "a", "b"] {
         let r = app
-            .req(Method::POST, "/v1/projects")
-            .actor(&writer)
-            .json(&json!({"name": name}))
-            .send()
+            .send_json(
+                &writer,
+                Method::POST,
+                "/v1/projects",
+                &json!({"name": name}),
+            )
             .await;
         assert_403(&r, "admin");
     }
@@ -521,23 +506,20 @@ async fn a_write_token_can_write_its_project_but_not_create_or_delete_projects()
     assert_403(&r, "admin");
     let item = format!("/v1/projects/a/collections/notes/items/{item_a}");
     let r = app
-        .req(Method::PATCH, &item)
-        .actor(&writer)
-        .json(&json!({"done": true}))
-        .send()
+        .send_json(&writer, Method::PATCH, &item, &json!({"done": true}))
         .await;
     assert_eq!(r.status, 200, "{}", r.text());
     let r = app
-        .req(Method::POST, "/v1/projects/a/collections")
-        .actor(&writer)
-        .json(&json!({"name": "more", "schema": null}))
-        .send()
+        .send_json(
+            &writer,
+            Method::POST,
+            "/v1/projects/a/collections",
+            &json!({"name": "more", "schema": null}),
+        )
         .await;
     assert_eq!(r.status, 201, "{}", r.text());
     assert_eq!(
-        app.req(Method::GET, "/v1/projects/a")
-            .actor(&writer)
-            .send()
+        app.send(&writer, Method::GET, "/v1/projects/a")
             .await
             .status,
         200
@@ -576,11 +558,7 @@ async fn a_non_admin_token_gets_403_admin_on_every_clients_route() {
     }
     assert!(app.store().get_client(&victim).await.is_ok());
     let admin = app.admin().await;
-    let list = app
-        .req(Method::GET, "/v1/clients")
-        .actor(&admin)
-        .send()
-        .await;
+    let list = app.send(&admin, Method::GET, "/v1/clients").await;
     assert!(
         !list.text().contains("\"x\""),
         "a client was created: {}",
@@ -607,25 +585,19 @@ async fn an_admin_token_sees_and_reaches_everything() {
         }
     }
     assert_eq!(
-        app.req(Method::GET, "/v1/clients")
-            .actor(&admin)
-            .send()
-            .await
-            .status,
+        app.send(&admin, Method::GET, "/v1/clients").await.status,
         200
     );
     let r = app
-        .req(Method::PUT, "/v1/projects/b")
-        .actor(&admin)
-        .json(&json!({"metadata": {"k": 1}}))
-        .send()
+        .send_json(
+            &admin,
+            Method::PUT,
+            "/v1/projects/b",
+            &json!({"metadata": {"k": 1}}),
+        )
         .await;
     assert_eq!(r.status, 200, "{}", r.text());
-    let r = app
-        .req(Method::DELETE, "/v1/projects/b")
-        .actor(&admin)
-        .send()
-        .await;
+    let r = app.send(&admin, Method::DELETE, "/v1/projects/b").await;
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(listed_projects(&app, &admin).await, ["a"]);
 }

@@ -2,31 +2,24 @@
 //! each, so that they stay fixed without it. (What it found in the OpenAPI document
 //! itself is pinned by `tests/openapi.rs` and its snapshot.)
 
-mod common;
-
+use crate::common::TestApp;
+use crate::common::resources::*;
 use axum::http::Method;
-use common::TestApp;
-use common::resources::*;
 use serde_json::json;
-
-async fn set_maintenance(app: &TestApp, body: serde_json::Value) -> common::Resp {
-    let admin = app.admin().await;
-    app.req(Method::PUT, "/v1/admin/maintenance")
-        .actor(&admin)
-        .json(&body)
-        .send()
-        .await
-}
 
 /// Found as "schema-valid request rejected": JSON has one number type and JSON
 /// Schema's `integer` accepts `1064.0`, but the switch refused it with a 400.
 #[tokio::test]
 async fn a_retry_after_written_with_a_zero_fraction_is_an_integer() {
     let app = TestApp::new().await;
-    let r = set_maintenance(&app, json!({"enabled": false, "retry_after": 1064.0})).await;
+    let r = app
+        .set_maintenance(json!({"enabled": false, "retry_after": 1064.0}))
+        .await;
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(r.json(), json!({"enabled": false, "retry_after": 1064}));
-    let r = set_maintenance(&app, json!({"enabled": false, "retry_after": 0.0})).await;
+    let r = app
+        .set_maintenance(json!({"enabled": false, "retry_after": 0.0}))
+        .await;
     assert_eq!(r.json(), json!({"enabled": false, "retry_after": 0}));
 }
 
@@ -40,7 +33,9 @@ async fn a_retry_after_with_a_fraction_or_out_of_range_is_still_a_400() {
         json!(1e300),
         json!("30"),
     ] {
-        let r = set_maintenance(&app, json!({"enabled": false, "retry_after": bad})).await;
+        let r = app
+            .set_maintenance(json!({"enabled": false, "retry_after": bad}))
+            .await;
         r.assert_error(400);
         assert_eq!(r.json()["details"]["pointer"], "/retry_after", "{bad}");
     }

@@ -1,10 +1,8 @@
 //! `POST /oauth/token` (RFC 6749 §4.4, client credentials) and `POST /oauth/revoke`
 //! (RFC 7009), black-box through the real router.
 
-mod common;
-
+use crate::common::{Actor, Resp, TestApp, basic};
 use axum::http::Method;
-use common::{Actor, Resp, TestApp, basic};
 use depot_server::auth::secrets::token_hash;
 use serde_json::json;
 use std::time::Duration;
@@ -44,6 +42,20 @@ fn grant() -> (&'static str, &'static str) {
     ("grant_type", "client_credentials")
 }
 
+/// `POST /oauth/token` with the client credentials in the form, and `extra` parameters.
+async fn token_with(app: &TestApp, id: &str, secret: &str, extra: &[(&str, &str)]) -> Resp {
+    let mut pairs = vec![grant(), ("client_id", id), ("client_secret", secret)];
+    pairs.extend_from_slice(extra);
+    app.form("/oauth/token", &pairs).send().await
+}
+
+/// `POST /oauth/revoke` with the client credentials in the form, and `extra` parameters.
+async fn revoke_with(app: &TestApp, id: &str, secret: &str, extra: &[(&str, &str)]) -> Resp {
+    let mut pairs = vec![("client_id", id), ("client_secret", secret)];
+    pairs.extend_from_slice(extra);
+    app.form("/oauth/revoke", &pairs).send().await
+}
+
 #[tokio::test]
 async fn client_credentials_in_the_form_body_get_an_uncacheable_bearer_token() {
     let app = TestApp::new().await;
@@ -51,13 +63,7 @@ async fn client_credentials_in_the_form_body_get_an_uncacheable_bearer_token() {
     let (id, secret) = app
         .client_with_secret(&["project:a:write", "project:b:read"])
         .await;
-    let r = app
-        .form(
-            "/oauth/token",
-            &[grant(), ("client_id", &id), ("client_secret", &secret)],
-        )
-        .send()
-        .await;
+    let r = token_with(&app, &id, &secret, &[]).await;
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(r.header("content-type"), Some("application/json"));
     assert_eq!(r.header("cache-control"), Some("no-store"));
@@ -80,9 +86,7 @@ async fn client_credentials_in_the_form_body_get_an_uncacheable_bearer_token() {
         "{token}"
     );
     let read = app
-        .req(Method::GET, "/v1/projects/a")
-        .actor(&Actor::bearer(token))
-        .send()
+        .send(&Actor::bearer(token), Method::GET, "/v1/projects/a")
         .await;
     assert_eq!(read.status, 200, "{}", read.text());
 }
@@ -102,9 +106,7 @@ async fn client_credentials_in_http_basic_get_a_token() {
     assert_eq!(r.json()["scope"], "project:a:read");
     let token = r.json()["access_token"].as_str().unwrap().to_owned();
     let read = app
-        .req(Method::GET, "/v1/projects/a")
-        .actor(&Actor::bearer(&token))
-        .send()
+        .send(&Actor::bearer(&token), Method::GET, "/v1/projects/a")
         .await;
     assert_eq!(read.status, 200);
 }
@@ -245,50 +247,33 @@ async fn scope_narrows_the_token_to_part_of_the_clients_scopes() {
         .client_with_secret(&["project:a:write", "project:b:read"])
         .await;
     // write implies read, so project:a:read is within the client's scopes.
-    let r = app
-        .form(
-            "/oauth/token",
-            &[
-                grant(),
-                ("client_id", &id),
-                ("client_secret", &secret),
-                ("scope", "project:a:read"),
-            ],
-        )
-        .send()
-        .await;
+    let r = token_with(&app, &id, &secret, &[("scope", "project:a:read")]).await;
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(r.json()["scope"], "project:a:read");
     let narrow = Actor::bearer(r.json()["access_token"].as_str().unwrap());
     assert_eq!(
-        app.req(Method::GET, "/v1/projects/a")
-            .actor(&narrow)
-            .send()
+        app.send(&narrow, Method::GET, "/v1/projects/a")
             .await
             .status,
         200
     );
     let put = app
-        .req(Method::PUT, "/v1/projects/a")
-        .actor(&narrow)
-        .json(&json!({"metadata": {}}))
-        .send()
+        .send_json(
+            &narrow,
+            Method::PUT,
+            "/v1/projects/a",
+            &json!({"metadata": {}}),
+        )
         .await;
     put.assert_error(403);
     assert_eq!(
         put.header("www-authenticate"),
         Some(r#"Bearer realm="depot", error="insufficient_scope", scope="project:a:write""#)
     );
-    app.req(Method::GET, "/v1/projects/b")
-        .actor(&narrow)
-        .send()
+    app.send(&narrow, Method::GET, "/v1/projects/b")
         .await
         .assert_error(404);
-    let list = app
-        .req(Method::GET, "/v1/projects")
-        .actor(&narrow)
-        .send()
-        .await;
+    let list = app.send(&narrow, Method::GET, "/v1/projects").await;
     assert_eq!(
         list.json()["data"].as_array().unwrap().len(),
         1,
@@ -302,9 +287,7 @@ async fn scope_narrows_the_token_to_part_of_the_clients_scopes() {
         .token_for(&id, &secret, Some("project:b:read  project:a:write"))
         .await;
     let list = app
-        .req(Method::GET, "/v1/projects")
-        .actor(&Actor::bearer(&both))
-        .send()
+        .send(&Actor::bearer(&both), Method::GET, "/v1/projects")
         .await;
     assert_eq!(
         list.json()["data"].as_array().unwrap().len(),
@@ -329,18 +312,7 @@ async fn a_scope_beyond_the_clients_or_malformed_is_invalid_scope() {
         "project:a:delete",
         "root",
     ] {
-        let r = app
-            .form(
-                "/oauth/token",
-                &[
-                    grant(),
-                    ("client_id", &id),
-                    ("client_secret", &secret),
-                    ("scope", scope),
-                ],
-            )
-            .send()
-            .await;
+        let r = token_with(&app, &id, &secret, &[("scope", scope)]).await;
         assert_eq!(r.status, 400, "{scope}: {}", r.text());
         assert_oauth_error(&r, 400, "invalid_scope");
     }
@@ -354,18 +326,7 @@ async fn an_empty_parameter_counts_as_omitted() {
     let (id, secret) = app
         .client_with_secret(&["project:a:read", "project:b:write"])
         .await;
-    let r = app
-        .form(
-            "/oauth/token",
-            &[
-                grant(),
-                ("client_id", &id),
-                ("client_secret", &secret),
-                ("scope", ""),
-            ],
-        )
-        .send()
-        .await;
+    let r = token_with(&app, &id, &secret, &[("scope", "")]).await;
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(r.json()["scope"], "project:a:read project:b:write");
     let r = app
@@ -428,7 +389,7 @@ async fn a_body_that_is_not_a_form_is_invalid_request() {
         .send()
         .await;
     assert_oauth_error(&r, 400, "invalid_request");
-    let form = common::form_body(&[grant(), ("client_id", &id), ("client_secret", &secret)]);
+    let form = crate::common::form_body(&[grant(), ("client_id", &id), ("client_secret", &secret)]);
     let r = app
         .req(Method::POST, "/oauth/token")
         .raw(form.clone())
@@ -476,40 +437,24 @@ async fn revoking_your_own_token_makes_it_401_at_once() {
     let me = Actor::bearer(&token);
     // Used once, so it sits in the verification cache.
     assert_eq!(
-        app.req(Method::GET, "/v1/projects/a")
-            .actor(&me)
-            .send()
-            .await
-            .status,
+        app.send(&me, Method::GET, "/v1/projects/a").await.status,
         200
     );
-    let r = app
-        .form(
-            "/oauth/revoke",
-            &[
-                ("client_id", &id),
-                ("client_secret", &secret),
-                ("token", &token),
-                ("token_type_hint", "access_token"),
-            ],
-        )
-        .send()
-        .await;
+    let r = revoke_with(
+        &app,
+        &id,
+        &secret,
+        &[("token", &token), ("token_type_hint", "access_token")],
+    )
+    .await;
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(r.header("cache-control"), Some("no-store"));
-    assert_invalid_token(
-        &app.req(Method::GET, "/v1/projects/a")
-            .actor(&me)
-            .send()
-            .await,
-    );
+    assert_invalid_token(&app.send(&me, Method::GET, "/v1/projects/a").await);
 
     // Revoking with HTTP Basic works the same way.
     let second = app.token_for(&id, &secret, None).await;
     assert_eq!(
-        app.req(Method::GET, "/v1/projects/a")
-            .actor(&Actor::bearer(&second))
-            .send()
+        app.send(&Actor::bearer(&second), Method::GET, "/v1/projects/a")
             .await
             .status,
         200
@@ -521,23 +466,11 @@ async fn revoking_your_own_token_makes_it_401_at_once() {
         .await;
     assert_eq!(r.status, 200, "{}", r.text());
     assert_invalid_token(
-        &app.req(Method::GET, "/v1/projects/a")
-            .actor(&Actor::bearer(&second))
-            .send()
+        &app.send(&Actor::bearer(&second), Method::GET, "/v1/projects/a")
             .await,
     );
     // Revoking again is fine (RFC 7009 §2.2).
-    let r = app
-        .form(
-            "/oauth/revoke",
-            &[
-                ("client_id", &id),
-                ("client_secret", &secret),
-                ("token", &second),
-            ],
-        )
-        .send()
-        .await;
+    let r = revoke_with(&app, &id, &secret, &[("token", &second)]).await;
     assert_eq!(r.status, 200);
 }
 
@@ -548,22 +481,10 @@ async fn revoking_another_clients_token_answers_200_and_leaves_it_working() {
     let (victim, victim_secret) = app.client_with_secret(&["project:a:read"]).await;
     let (other, other_secret) = app.client_with_secret(&["project:a:read"]).await;
     let token = app.token_for(&victim, &victim_secret, None).await;
-    let r = app
-        .form(
-            "/oauth/revoke",
-            &[
-                ("client_id", &other),
-                ("client_secret", &other_secret),
-                ("token", &token),
-            ],
-        )
-        .send()
-        .await;
+    let r = revoke_with(&app, &other, &other_secret, &[("token", &token)]).await;
     assert_eq!(r.status, 200, "{}", r.text());
     let read = app
-        .req(Method::GET, "/v1/projects/a")
-        .actor(&Actor::bearer(&token))
-        .send()
+        .send(&Actor::bearer(&token), Method::GET, "/v1/projects/a")
         .await;
     assert_eq!(read.status, 200, "{}", read.text());
 }
@@ -572,17 +493,7 @@ async fn revoking_another_clients_token_answers_200_and_leaves_it_working() {
 async fn revoking_an_unknown_token_answers_200() {
     let app = TestApp::new().await;
     let (id, secret) = app.client_with_secret(&["project:a:read"]).await;
-    let r = app
-        .form(
-            "/oauth/revoke",
-            &[
-                ("client_id", &id),
-                ("client_secret", &secret),
-                ("token", "dpt_never-issued"),
-            ],
-        )
-        .send()
-        .await;
+    let r = revoke_with(&app, &id, &secret, &[("token", "dpt_never-issued")]).await;
     assert_eq!(r.status, 200, "{}", r.text());
 }
 
@@ -605,19 +516,11 @@ async fn revoke_needs_client_authentication_and_a_token() {
     assert_oauth_error(&r, 401, "invalid_client");
     let r = app.form("/oauth/revoke", &[("token", &token)]).send().await;
     assert_oauth_error(&r, 401, "invalid_client");
-    let r = app
-        .form(
-            "/oauth/revoke",
-            &[("client_id", &id), ("client_secret", &secret)],
-        )
-        .send()
-        .await;
+    let r = revoke_with(&app, &id, &secret, &[]).await;
     assert_oauth_error(&r, 400, "invalid_request");
     // None of those revoked anything.
     assert_eq!(
-        app.req(Method::GET, "/v1/projects")
-            .actor(&Actor::bearer(&token))
-            .send()
+        app.send(&Actor::bearer(&token), Method::GET, "/v1/projects")
             .await
             .status,
         200
@@ -629,37 +532,20 @@ async fn a_token_expires_after_the_configured_lifetime() {
     let app = TestApp::with_config(|c| c.token_ttl = Duration::from_secs(1)).await;
     app.project("a").await;
     let (id, secret) = app.client_with_secret(&["project:a:read"]).await;
-    let r = app
-        .form(
-            "/oauth/token",
-            &[grant(), ("client_id", &id), ("client_secret", &secret)],
-        )
-        .send()
-        .await;
+    let r = token_with(&app, &id, &secret, &[]).await;
     assert_eq!(r.json()["expires_in"], 1);
     let token = Actor::bearer(r.json()["access_token"].as_str().unwrap());
     // A token lives at least as long as expires_in says, so it works right away.
     assert_eq!(
-        app.req(Method::GET, "/v1/projects/a")
-            .actor(&token)
-            .send()
-            .await
-            .status,
+        app.send(&token, Method::GET, "/v1/projects/a").await.status,
         200
     );
     tokio::time::sleep(Duration::from_millis(2100)).await;
-    assert_invalid_token(
-        &app.req(Method::GET, "/v1/projects/a")
-            .actor(&token)
-            .send()
-            .await,
-    );
+    assert_invalid_token(&app.send(&token, Method::GET, "/v1/projects/a").await);
     // The client itself is fine: a new token works.
     let fresh = app.token_for(&id, &secret, None).await;
     assert_eq!(
-        app.req(Method::GET, "/v1/projects/a")
-            .actor(&Actor::bearer(&fresh))
-            .send()
+        app.send(&Actor::bearer(&fresh), Method::GET, "/v1/projects/a")
             .await
             .status,
         200
@@ -672,11 +558,7 @@ async fn verified_tokens_are_served_without_asking_the_store_again() {
     let (id, secret) = app.client_with_secret(&["project:a:read"]).await;
     let token = Actor::bearer(&app.token_for(&id, &secret, None).await);
     assert_eq!(
-        app.req(Method::GET, "/v1/projects")
-            .actor(&token)
-            .send()
-            .await
-            .status,
+        app.send(&token, Method::GET, "/v1/projects").await.status,
         200
     );
     // Behind the server's back (as another instance would): the cache still answers.
@@ -685,11 +567,7 @@ async fn verified_tokens_are_served_without_asking_the_store_again() {
         .await
         .unwrap();
     assert_eq!(
-        app.req(Method::GET, "/v1/projects")
-            .actor(&token)
-            .send()
-            .await
-            .status,
+        app.send(&token, Method::GET, "/v1/projects").await.status,
         200
     );
 }

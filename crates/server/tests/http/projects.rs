@@ -1,18 +1,14 @@
 //! `/v1/projects` and `/v1/projects/{project}`: CONTRACT §1-§3 for projects.
 
-mod common;
-
+use crate::common::TestApp;
+use crate::common::resources::*;
 use axum::http::Method;
-use common::TestApp;
-use common::resources::*;
 use serde_json::{Value, json};
 
-async fn create(app: &TestApp, body: &Value) -> common::Resp {
+/// `POST /v1/projects` as an admin.
+pub(crate) async fn create(app: &TestApp, body: &Value) -> crate::common::Resp {
     let admin = app.admin().await;
-    app.req(Method::POST, "/v1/projects")
-        .actor(&admin)
-        .json(body)
-        .send()
+    app.send_json(&admin, Method::POST, "/v1/projects", body)
         .await
 }
 
@@ -100,11 +96,7 @@ async fn get_project_is_200_with_the_project() {
         .await
         .json();
     let admin = app.admin().await;
-    let r = app
-        .req(Method::GET, "/v1/projects/demo")
-        .actor(&admin)
-        .send()
-        .await;
+    let r = app.send(&admin, Method::GET, "/v1/projects/demo").await;
     assert_eq!(r.assert_json(200), made);
 }
 
@@ -124,18 +116,10 @@ async fn get_unknown_or_malformed_project_is_404() {
         "d%20emo",
         long.as_str(),
     ] {
-        let r = app
-            .req(Method::GET, &project_path(name))
-            .actor(&admin)
-            .send()
-            .await;
+        let r = app.send(&admin, Method::GET, &project_path(name)).await;
         r.assert_error(404);
     }
-    let r = app
-        .req(Method::GET, "/v1/projects/nope")
-        .actor(&admin)
-        .send()
-        .await;
+    let r = app.send(&admin, Method::GET, "/v1/projects/nope").await;
     assert_eq!(r.message(), "project not found");
 }
 
@@ -146,11 +130,7 @@ async fn list_projects_is_a_page_sorted_by_name() {
         app.project(name).await;
     }
     let admin = app.admin().await;
-    let r = app
-        .req(Method::GET, "/v1/projects")
-        .actor(&admin)
-        .send()
-        .await;
+    let r = app.send(&admin, Method::GET, "/v1/projects").await;
     let page = r.assert_json(200);
     let names: Vec<&str> = page["data"]
         .as_array()
@@ -198,22 +178,14 @@ async fn list_projects_with_a_bad_query_is_400() {
         "cursor=",
     ] {
         let r = app
-            .req(Method::GET, &format!("/v1/projects?{query}"))
-            .actor(&admin)
-            .send()
+            .send(&admin, Method::GET, &format!("/v1/projects?{query}"))
             .await;
         r.assert_error(400);
     }
-    let r = app
-        .req(Method::GET, "/v1/projects?page=2")
-        .actor(&admin)
-        .send()
-        .await;
+    let r = app.send(&admin, Method::GET, "/v1/projects?page=2").await;
     assert_eq!(r.details(), json!({"parameter": "page"}));
     let r = app
-        .req(Method::GET, "/v1/projects?limit=1000")
-        .actor(&admin)
-        .send()
+        .send(&admin, Method::GET, "/v1/projects?limit=1000")
         .await;
     assert_eq!(r.assert_json(200)["data"].as_array().unwrap().len(), 1);
 }
@@ -227,10 +199,12 @@ async fn put_project_replaces_metadata_and_keeps_created_at() {
     tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     let admin = app.admin().await;
     let r = app
-        .req(Method::PUT, "/v1/projects/demo")
-        .actor(&admin)
-        .json(&json!({"metadata": {"c": 3}}))
-        .send()
+        .send_json(
+            &admin,
+            Method::PUT,
+            "/v1/projects/demo",
+            &json!({"metadata": {"c": 3}}),
+        )
         .await;
     let body = r.assert_json(200);
     assert_eq!(
@@ -256,10 +230,7 @@ async fn put_project_accepts_what_get_returned() {
     let admin = app.admin().await;
     let got = app.get_json(&admin, "/v1/projects/demo").await;
     let r = app
-        .req(Method::PUT, "/v1/projects/demo")
-        .actor(&admin)
-        .json(&got)
-        .send()
+        .send_json(&admin, Method::PUT, "/v1/projects/demo", &got)
         .await;
     assert_eq!(
         without_timestamps(&r.assert_json(200)),
@@ -273,17 +244,21 @@ async fn put_project_with_another_name_is_400() {
     app.project("demo").await;
     let admin = app.admin().await;
     let r = app
-        .req(Method::PUT, "/v1/projects/demo")
-        .actor(&admin)
-        .json(&json!({"name": "other", "metadata": {}}))
-        .send()
+        .send_json(
+            &admin,
+            Method::PUT,
+            "/v1/projects/demo",
+            &json!({"name": "other", "metadata": {}}),
+        )
         .await;
     r.assert_error(400);
     let r = app
-        .req(Method::PUT, "/v1/projects/demo")
-        .actor(&admin)
-        .json(&json!({"name": 5, "metadata": {}}))
-        .send()
+        .send_json(
+            &admin,
+            Method::PUT,
+            "/v1/projects/demo",
+            &json!({"name": 5, "metadata": {}}),
+        )
         .await;
     r.assert_error(400);
     assert_eq!(r.details(), json!({"pointer": "/name"}));
@@ -295,10 +270,12 @@ async fn put_project_without_metadata_is_406() {
     app.project("demo").await;
     let admin = app.admin().await;
     let r = app
-        .req(Method::PUT, "/v1/projects/demo")
-        .actor(&admin)
-        .json(&json!({"name": "demo"}))
-        .send()
+        .send_json(
+            &admin,
+            Method::PUT,
+            "/v1/projects/demo",
+            &json!({"name": "demo"}),
+        )
         .await;
     r.assert_error(406);
     assert_eq!(r.details(), json!({"missing": ["/metadata"]}));
@@ -320,10 +297,12 @@ async fn put_unknown_project_is_404_whatever_the_body() {
         assert_eq!(r.message(), "project not found");
     }
     let r = app
-        .req(Method::PUT, "/v1/projects/No")
-        .actor(&admin)
-        .json(&json!({"metadata": {}}))
-        .send()
+        .send_json(
+            &admin,
+            Method::PUT,
+            "/v1/projects/No",
+            &json!({"metadata": {}}),
+        )
         .await;
     r.assert_error(404);
 }
@@ -333,20 +312,12 @@ async fn delete_project_answers_the_delete_envelope() {
     let app = TestApp::new().await;
     app.project("demo").await;
     let admin = app.admin().await;
-    let r = app
-        .req(Method::DELETE, "/v1/projects/demo")
-        .actor(&admin)
-        .send()
-        .await;
+    let r = app.send(&admin, Method::DELETE, "/v1/projects/demo").await;
     assert_eq!(r.assert_json(200), deleted("project deleted"));
-    app.req(Method::GET, "/v1/projects/demo")
-        .actor(&admin)
-        .send()
+    app.send(&admin, Method::GET, "/v1/projects/demo")
         .await
         .assert_error(404);
-    app.req(Method::DELETE, "/v1/projects/demo")
-        .actor(&admin)
-        .send()
+    app.send(&admin, Method::DELETE, "/v1/projects/demo")
         .await
         .assert_error(404);
 }
@@ -358,14 +329,10 @@ async fn delete_project_cascades_and_the_name_can_be_reused_empty() {
     app.item(PROJECT, COLLECTION, json!({"a": 1})).await;
     app.collection(PROJECT, "other", Value::Null).await;
     let r = app
-        .req(Method::DELETE, &project_path(PROJECT))
-        .actor(&admin)
-        .send()
+        .send(&admin, Method::DELETE, &project_path(PROJECT))
         .await;
     r.assert_json(200);
-    app.req(Method::GET, &demo_items())
-        .actor(&admin)
-        .send()
+    app.send(&admin, Method::GET, &demo_items())
         .await
         .assert_error(404);
     app.project(PROJECT).await;
@@ -381,11 +348,7 @@ async fn delete_unknown_or_malformed_project_is_404() {
     let app = TestApp::new().await;
     let admin = app.admin().await;
     for name in ["nope", "NOPE", "a.b"] {
-        let r = app
-            .req(Method::DELETE, &project_path(name))
-            .actor(&admin)
-            .send()
-            .await;
+        let r = app.send(&admin, Method::DELETE, &project_path(name)).await;
         r.assert_error(404);
     }
 }

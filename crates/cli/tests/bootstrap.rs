@@ -225,6 +225,16 @@ async fn admin_credentials_from_the_environment_work_and_no_file_is_written() {
     assert!(!log.contains(rotated) && !log.contains(secret), "{log}");
 }
 
+/// Runs `depot clients ...` on `data_dir` and returns what it printed, as JSON lines.
+fn clients(args: &[&str], data_dir: &Path) -> Vec<Value> {
+    let out = run(&[&["clients"], args].concat(), data_dir);
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
 #[tokio::test]
 async fn clients_created_listed_and_deleted_by_the_cli_work_over_http() {
     let data = tempfile::tempdir().unwrap();
@@ -240,60 +250,53 @@ async fn clients_created_listed_and_deleted_by_the_cli_work_over_http() {
         .await
         .unwrap();
     assert_eq!(r.status(), 201);
+    let mut log = server.stop();
 
-    let out = run(
-        &[
-            "clients",
-            "create",
-            "--name",
-            "x",
-            "--scope",
-            "project:a:read",
-        ],
+    // The server is stopped: the CLI has the file to itself.
+    let made = clients(
+        &["create", "--name", "x", "--scope", "project:a:read"],
         data.path(),
     );
-    let made: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let id = made["client_id"].as_str().unwrap().to_owned();
-    let secret = made["client_secret"].as_str().unwrap().to_owned();
-    assert_eq!(made["name"], "x");
-    assert_eq!(made["scopes"], serde_json::json!(["project:a:read"]));
+    let id = made[0]["client_id"].as_str().unwrap().to_owned();
+    let secret = made[0]["client_secret"].as_str().unwrap().to_owned();
+    assert_eq!(made[0]["name"], "x");
+    assert_eq!(made[0]["scopes"], serde_json::json!(["project:a:read"]));
+    let listed = clients(&["list"], data.path());
+    let row = listed
+        .iter()
+        .find(|r| r["client_id"] == id.as_str())
+        .expect("the new client is listed");
+    assert_eq!(row["scopes"], serde_json::json!(["project:a:read"]));
+    assert!(listed.iter().any(|r| r["client_id"] == admin_id.as_str()));
+    let text = serde_json::to_string(&listed).unwrap();
+    assert!(
+        !text.contains(&secret) && !text.contains("secret"),
+        "{text}"
+    );
 
+    let server = Server::start(data.path(), &[]);
     let token = server.token_ok(&id, &secret).await;
     assert_eq!(token["scope"], "project:a:read");
     let access = token["access_token"].as_str().unwrap().to_owned();
     assert_eq!(server.get("/v1/projects/a", &access).await.status(), 200);
     assert_eq!(server.get("/v1/clients", &access).await.status(), 403);
+    log += &server.stop();
 
-    let out = run(&["clients", "list"], data.path());
-    let listed = String::from_utf8(out.stdout).unwrap();
-    let rows: Vec<Value> = listed
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
-    let row = rows
-        .iter()
-        .find(|r| r["client_id"] == id.as_str())
-        .expect("the new client is listed");
-    assert_eq!(row["scopes"], serde_json::json!(["project:a:read"]));
-    assert!(rows.iter().any(|r| r["client_id"] == admin_id.as_str()));
+    clients(&["delete", &id], data.path());
     assert!(
-        !listed.contains(&secret) && !listed.contains("secret"),
-        "{listed}"
+        !serde_json::to_string(&clients(&["list"], data.path()))
+            .unwrap()
+            .contains(&id)
     );
-
-    // A token not yet seen by the server (so not cached) is gone with its client.
-    let unused = server.token_ok(&id, &secret).await;
-    let unused = unused["access_token"].as_str().unwrap().to_owned();
-    run(&["clients", "delete", &id], data.path());
-    let out = run(&["clients", "list"], data.path());
-    assert!(!String::from_utf8(out.stdout).unwrap().contains(&id));
+    let server = Server::start(data.path(), &[]);
     assert_eq!(server.token(&id, &secret).await.status(), 401);
-    let r = server.get("/v1/projects/a", &unused).await;
+    let r = server.get("/v1/projects/a", &access).await;
     assert_eq!(r.status(), 401);
     assert_eq!(
         r.headers()["www-authenticate"],
         r#"Bearer realm="depot", error="invalid_token""#
     );
+    log += &server.stop();
 
     // Deleting it again fails loudly.
     let again = depot()
@@ -302,11 +305,81 @@ async fn clients_created_listed_and_deleted_by_the_cli_work_over_http() {
         .output()
         .unwrap();
     assert!(!again.status.success());
-
-    let log = server.stop();
-    for s in [&secret, &admin_secret, &access, &admin, &unused] {
+    for s in [&secret, &admin_secret, &access, &admin] {
         assert!(!log.contains(s.as_str()), "the log holds {s}:\n{log}");
     }
+}
+
+#[tokio::test]
+async fn a_second_process_on_a_data_dir_in_use_is_refused_with_a_reason() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start(data.path(), &[]);
+    let second = depot()
+        .args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])
+        .arg(data.path())
+        .output()
+        .unwrap();
+    assert!(!second.status.success());
+    let said = String::from_utf8_lossy(&second.stderr);
+    assert!(said.contains("another depot process is using"), "{said}");
+    let cli = depot()
+        .args(["clients", "list", "--data-dir"])
+        .arg(data.path())
+        .output()
+        .unwrap();
+    assert!(!cli.status.success());
+    assert!(String::from_utf8_lossy(&cli.stderr).contains("another depot process"));
+    // The first server is unharmed.
+    let (id, secret) = read_credentials(data.path());
+    server.token_ok(&id, &secret).await;
+    server.stop();
+}
+
+#[tokio::test]
+async fn clients_made_by_the_cli_with_a_database_url_are_the_servers_on_postgresql() {
+    let Some(db) = depot_store_postgres::testing::TestDatabase::create_or_skip().await else {
+        return;
+    };
+    let data = tempfile::tempdir().unwrap();
+    let env = [
+        ("DEPOT_DATABASE_URL", db.url()),
+        ("DEPOT_ADMIN_CLIENT_ID", "admin"),
+        ("DEPOT_ADMIN_CLIENT_SECRET", "admin-secret-0123456789"),
+    ];
+    let server = Server::start(data.path(), &env);
+    // While it runs: PostgreSQL is shared by design, so the CLI may write too.
+    let out = depot()
+        .args([
+            "clients",
+            "create",
+            "--name",
+            "pg",
+            "--scope",
+            "admin",
+            "--data-dir",
+        ])
+        .arg(data.path())
+        .env("DEPOT_DATABASE_URL", db.url())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let made: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let token = server
+        .token_ok(
+            made["client_id"].as_str().unwrap(),
+            made["client_secret"].as_str().unwrap(),
+        )
+        .await;
+    assert_eq!(token["scope"], "admin");
+    assert!(
+        !data.path().join("depot.db").exists(),
+        "no SQLite file was made beside the PostgreSQL store"
+    );
+    server.stop();
 }
 
 #[test]

@@ -74,7 +74,7 @@ pub async fn ensure_admin(
         Ok(_) => {
             tracing::warn!(
                 file = %credentials_path(data_dir).display(),
-                "the admin client exists but its credentials file is gone; create another admin client with `depot clients create --scope admin`"
+                "the admin client exists but its credentials file is gone; with the server stopped, create another admin client with `depot clients create --name admin --scope admin`, or set DEPOT_ADMIN_CLIENT_ID and DEPOT_ADMIN_CLIENT_SECRET"
             );
             Ok(())
         }

@@ -48,7 +48,9 @@ async fn migrate_store_moves_everything_from_sqlite_to_postgres() {
         .unwrap();
     old.kill();
 
-    let db = TestDatabase::create().await;
+    let Some(db) = TestDatabase::create_or_skip().await else {
+        return;
+    };
     let out = Command::new(env!("CARGO_BIN_EXE_depot"))
         .args([
             "migrate-store",

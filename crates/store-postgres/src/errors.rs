@@ -164,6 +164,56 @@ fn pool(e: &PoolError) -> StoreError {
     }
 }
 
+/// Why the first connection at start failed, as a sentence for the operator: the
+/// usual causes by name (a missing database, a refused login, nothing listening), the
+/// SQLSTATE code in brackets. Never the URL, which may carry a password.
+pub(crate) fn at_start(e: &PoolError) -> StoreError {
+    let PoolError::Backend(pg) = e else {
+        return pool(e);
+    };
+    let sentence = match pg.code() {
+        Some(&SqlState::INVALID_CATALOG_NAME) => {
+            "the database does not exist (create it, or fix the URL's database name)".to_owned()
+        }
+        Some(&SqlState::INVALID_PASSWORD)
+        | Some(&SqlState::INVALID_AUTHORIZATION_SPECIFICATION) => {
+            "authentication failed: the server refused the URL's user or password".to_owned()
+        }
+        Some(&SqlState::INSUFFICIENT_PRIVILEGE) => {
+            "the URL's user may not connect to that database".to_owned()
+        }
+        Some(&SqlState::TOO_MANY_CONNECTIONS) => {
+            "the server has no connection slot left (max_connections)".to_owned()
+        }
+        Some(&SqlState::CANNOT_CONNECT_NOW) => "the server is starting or shutting down".to_owned(),
+        Some(code) => format!("the server refused the connection ({})", code.code()),
+        None => match io_cause(pg) {
+            Some(io) if io.kind() == std::io::ErrorKind::ConnectionRefused => {
+                "connection refused: nothing listens at the URL's host and port (is PostgreSQL \
+                 running?)"
+                    .to_owned()
+            }
+            Some(io) => format!("can't reach the server: {io}"),
+            None => format!("can't connect: {pg}"),
+        },
+    };
+    let code = pg
+        .code()
+        .map_or(String::new(), |c| format!(" [{}]", c.code()));
+    StoreError::Unavailable(format!("{sentence}{code}"))
+}
+
+fn io_cause(e: &tokio_postgres::Error) -> Option<&std::io::Error> {
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        if let Some(io) = s.downcast_ref::<std::io::Error>() {
+            return Some(io);
+        }
+        source = s.source();
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -81,10 +81,7 @@ impl PostgresStore {
         options: PostgresOptions,
     ) -> Result<PostgresStore, StoreError> {
         let pool = pool::build(url, &options)?;
-        let mut client = pool
-            .get()
-            .await
-            .map_err(|e| errors::Error::from(e).into_store())?;
+        let mut client = pool.get().await.map_err(|e| errors::at_start(&e))?;
         migrations::run(&mut client)
             .await
             .map_err(errors::Error::into_store)?;

@@ -4,7 +4,13 @@
 //! `DEPOT_TEST_PG_URL` names another admin URL. Every [`TestDatabase`] is a new database
 //! with a unique name, dropped (`WITH (FORCE)`, closing any connection still open) when
 //! the guard goes, whether the test passed or panicked.
+//!
+//! Without a reachable server, [`TestDatabase::create_or_skip`] lets a test skip, loudly,
+//! so that a plain `cargo test` passes on a machine without PostgreSQL; with
+//! `DEPOT_TEST_POSTGRES` set (as `scripts/test.sh` and CI set it) a missing server is a
+//! failure instead.
 
+use std::io::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 use tokio_postgres::NoTls;
@@ -24,6 +30,28 @@ async fn admin(sql: &str) -> Result<(), tokio_postgres::Error> {
     drop(client);
     let _ = conn.await;
     result
+}
+
+/// Whether a test that needs PostgreSQL should skip: true, with a loud line on stderr,
+/// when no server is reachable and `DEPOT_TEST_POSTGRES` is unset. With it set, an
+/// unreachable server panics instead.
+pub async fn skip_without_postgres() -> bool {
+    let Err(e) = admin("SELECT 1").await else {
+        return false;
+    };
+    if std::env::var_os("DEPOT_TEST_POSTGRES").is_some() {
+        panic!("DEPOT_TEST_POSTGRES is set but PostgreSQL is unreachable: {e}");
+    }
+    let test = std::thread::current().name().unwrap_or("a test").to_owned();
+    // Straight to stderr rather than `eprintln!`, which the test harness captures (and
+    // shows only for failures): a skip must be seen.
+    let _ = writeln!(
+        std::io::stderr(),
+        "*** SKIPPED {test}: no PostgreSQL at {} ({e}); set DEPOT_TEST_POSTGRES=1 to make \
+         this a failure, or run scripts/test.sh, which starts one",
+        admin_url()
+    );
+    true
 }
 
 /// A database that exists for as long as the guard does.
@@ -56,6 +84,15 @@ impl TestDatabase {
             .unwrap_or_else(|e| panic!("cannot create a test database (is PostgreSQL up?): {e}"));
         let url = with_dbname(&admin_url(), &name);
         TestDatabase { name, url }
+    }
+
+    /// A fresh database, or `None` (after [`skip_without_postgres`] said why) when no
+    /// PostgreSQL server is reachable: the test then returns early.
+    pub async fn create_or_skip() -> Option<TestDatabase> {
+        if skip_without_postgres().await {
+            return None;
+        }
+        Some(TestDatabase::create().await)
     }
 
     /// The URL of this database.

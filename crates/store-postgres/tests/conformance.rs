@@ -3,11 +3,14 @@
 
 use depot_store::conformance;
 use depot_store_postgres::PostgresStore;
-use depot_store_postgres::testing::TestDatabase;
+use depot_store_postgres::testing::{TestDatabase, skip_without_postgres};
 use std::sync::Mutex;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_store_passes_the_conformance_suite() {
+    if skip_without_postgres().await {
+        return;
+    }
     // The suite makes each case's store just before running it, after the previous case
     // has finished (and dropped its store), so that is when the previous database goes.
     // Whatever is left when the run ends, or when a case panics, goes with `dbs`.

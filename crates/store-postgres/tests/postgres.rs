@@ -5,7 +5,7 @@ use depot_store::{
     ClientRecord, Created, IdempotencyKey, NewResource, ProjectFilter, Resource, Store, StoreError,
     StoredResponse, now_timestamp,
 };
-use depot_store_postgres::testing::TestDatabase;
+use depot_store_postgres::testing::{TestDatabase, skip_without_postgres};
 use depot_store_postgres::{PostgresOptions, PostgresStore, SCHEMA_VERSION};
 use serde_json::Map;
 use std::future::Future;
@@ -26,7 +26,9 @@ async fn recorded_versions(url: &str) -> i64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn instances_connecting_at_once_to_a_fresh_database_all_succeed() {
-    let db = TestDatabase::create().await;
+    let Some(db) = TestDatabase::create_or_skip().await else {
+        return;
+    };
     let url = db.url().to_owned();
     let stores = race(4, |_| {
         let url = url.clone();
@@ -44,7 +46,9 @@ async fn instances_connecting_at_once_to_a_fresh_database_all_succeed() {
 
 #[tokio::test]
 async fn reconnecting_keeps_the_data_and_migrates_nothing_again() {
-    let db = TestDatabase::create().await;
+    let Some(db) = TestDatabase::create_or_skip().await else {
+        return;
+    };
     let first = PostgresStore::connect(db.url()).await.unwrap();
     first.create_project("alpha", Map::new()).await.unwrap();
     drop(first);
@@ -96,7 +100,9 @@ async fn a_server_that_never_answers_is_unavailable_within_the_acquire_timeout()
 
 #[tokio::test]
 async fn a_write_stuck_behind_a_lock_is_unavailable_after_the_statement_timeout() {
-    let db = TestDatabase::create().await;
+    let Some(db) = TestDatabase::create_or_skip().await else {
+        return;
+    };
     let options = PostgresOptions {
         statement_timeout: Duration::from_millis(300),
         ..PostgresOptions::default()
@@ -135,7 +141,9 @@ async fn a_write_stuck_behind_a_lock_is_unavailable_after_the_statement_timeout(
 
 #[tokio::test]
 async fn after_the_server_drops_every_connection_the_store_recovers_by_itself() {
-    let db = TestDatabase::create().await;
+    let Some(db) = TestDatabase::create_or_skip().await else {
+        return;
+    };
     let store = PostgresStore::connect(db.url()).await.unwrap();
     store.create_project("alpha", Map::new()).await.unwrap();
 
@@ -174,6 +182,9 @@ async fn kill_connections(url: &str) {
 #[tokio::test]
 async fn names_sort_by_bytes_whatever_the_locale() {
     // A linguistic collation would sort "_ a aa b B é Z"; the keys must not follow it.
+    if skip_without_postgres().await {
+        return;
+    }
     let db = TestDatabase::create_with(
         "TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C.UTF-8'",
     )
@@ -205,7 +216,9 @@ fn render(resource: &Resource) -> StoredResponse {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn racing_keyed_creates_with_one_key_create_exactly_once() {
-    let db = TestDatabase::create().await;
+    let Some(db) = TestDatabase::create_or_skip().await else {
+        return;
+    };
     let store = Arc::new(PostgresStore::connect(db.url()).await.unwrap());
     store.create_project("p", Map::new()).await.unwrap();
     store.create_collection("p", "c", None).await.unwrap();
@@ -241,7 +254,9 @@ async fn racing_keyed_creates_with_one_key_create_exactly_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn racing_replaces_expecting_one_version_let_exactly_one_win() {
-    let db = TestDatabase::create().await;
+    let Some(db) = TestDatabase::create_or_skip().await else {
+        return;
+    };
     let store = Arc::new(PostgresStore::connect(db.url()).await.unwrap());
     store.create_project("p", Map::new()).await.unwrap();
     store.create_collection("p", "c", None).await.unwrap();
@@ -266,7 +281,9 @@ async fn racing_replaces_expecting_one_version_let_exactly_one_win() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn racing_upserts_of_a_new_client_all_succeed() {
-    let db = TestDatabase::create().await;
+    let Some(db) = TestDatabase::create_or_skip().await else {
+        return;
+    };
     let store = Arc::new(PostgresStore::connect(db.url()).await.unwrap());
     let upserts = race(8, |n| {
         let store = Arc::clone(&store);
@@ -290,7 +307,9 @@ async fn racing_upserts_of_a_new_client_all_succeed() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_write_aborted_by_a_deadlock_is_retried_and_succeeds() {
-    let db = TestDatabase::create().await;
+    let Some(db) = TestDatabase::create_or_skip().await else {
+        return;
+    };
     let store = Arc::new(PostgresStore::connect(db.url()).await.unwrap());
     let client = |secret: &str| ClientRecord {
         client_id: "cl".into(),
@@ -358,7 +377,9 @@ async fn lock_waiters(c: &tokio_postgres::Transaction<'_>) -> i64 {
 
 #[tokio::test]
 async fn pool_status_counts_connections() {
-    let db = TestDatabase::create().await;
+    let Some(db) = TestDatabase::create_or_skip().await else {
+        return;
+    };
     let options = PostgresOptions {
         max_connections: 3,
         ..PostgresOptions::default()
@@ -393,7 +414,9 @@ where
 
 #[tokio::test]
 async fn items_are_also_kept_as_jsonb_for_queries_while_the_text_stays_exact() {
-    let db = TestDatabase::create().await;
+    let Some(db) = TestDatabase::create_or_skip().await else {
+        return;
+    };
     let store = PostgresStore::connect(db.url()).await.unwrap();
     store
         .create_project("p", serde_json::Map::new())
@@ -419,7 +442,9 @@ async fn items_are_also_kept_as_jsonb_for_queries_while_the_text_stays_exact() {
 
 #[tokio::test]
 async fn a_nul_character_in_a_string_is_stored_and_only_its_jsonb_is_missing() {
-    let db = TestDatabase::create().await;
+    let Some(db) = TestDatabase::create_or_skip().await else {
+        return;
+    };
     let store = PostgresStore::connect(db.url()).await.unwrap();
     store.create_project("p", Map::new()).await.unwrap();
     store.create_collection("p", "c", None).await.unwrap();

@@ -69,6 +69,7 @@ async fn shutdown_signal() {
 
 mod tracing_subscriber_init {
     use depot_server::config::LogFormat;
+    use std::io::IsTerminal;
     use tracing_subscriber::EnvFilter;
 
     /// Logs go to stderr; `DEPOT_LOG` (or `RUST_LOG`) sets the filter, default `info`.
@@ -78,8 +79,11 @@ mod tracing_subscriber_init {
             .and_then(|f| EnvFilter::try_new(f).ok())
             .or_else(|| EnvFilter::try_from_default_env().ok())
             .unwrap_or_else(|| EnvFilter::new("info"));
+        // Colour codes only for a person at a terminal: in a file or a pipe they are
+        // noise, and a log collector would store them.
         let builder = tracing_subscriber::fmt()
             .with_env_filter(filter)
+            .with_ansi(std::io::stderr().is_terminal())
             .with_writer(std::io::stderr);
         let _ = match format {
             LogFormat::Json => builder.json().try_init(),

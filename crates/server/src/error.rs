@@ -139,7 +139,7 @@ impl IntoResponse for ApiError {
         };
         let mut response = match this.oauth_error {
             // The common case, serialized straight from the struct.
-            None => (status, axum::Json(body)).into_response(),
+            None => crate::json::answer(status, &body),
             Some(error) => {
                 let mut body = serde_json::to_value(body).unwrap_or_default();
                 if let Value::Object(map) = &mut body {
@@ -147,7 +147,7 @@ impl IntoResponse for ApiError {
                     map.insert("error".into(), error.into());
                     map.insert("error_description".into(), description);
                 }
-                (status, axum::Json(body)).into_response()
+                crate::json::answer(status, &body)
             }
         };
         for (name, value) in this.headers {

@@ -26,6 +26,7 @@ pub mod auth;
 pub mod config;
 pub mod error;
 pub mod http;
+pub mod json;
 pub mod openapi;
 pub mod request;
 pub mod respond;

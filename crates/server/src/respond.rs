@@ -3,20 +3,19 @@
 //! the stored 201 of a create (what an idempotent replay answers).
 
 use crate::request::conditional::etag;
-use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use depot_api::{ErrorBody, types};
 use depot_store::{ClientRecord, Item, Resource, StoredResponse};
 use serde::Serialize;
 use serde_json::Value;
 
 pub fn ok<T: Serialize>(body: T) -> Response {
-    (StatusCode::OK, Json(body)).into_response()
+    crate::json::answer(StatusCode::OK, &body)
 }
 
 pub fn created<T: Serialize>(location: &str, body: T) -> Response {
-    let mut response = (StatusCode::CREATED, Json(body)).into_response();
+    let mut response = crate::json::answer(StatusCode::CREATED, &body);
     set_location(&mut response, location);
     response
 }
@@ -32,7 +31,7 @@ pub fn deleted(message: &str) -> Response {
 
 /// An item as stored, with its ETag, without re-serializing the stored JSON.
 pub fn item(status: StatusCode, item: &Item) -> Response {
-    let mut response = json_body(status, item.to_json());
+    let mut response = crate::json::text(status, item.to_json());
     response
         .headers_mut()
         .insert(header::ETAG, etag(item.version));
@@ -57,19 +56,7 @@ pub fn item_page(items: &[Item], next_cursor: Option<&str>) -> Response {
     let cursor = serde_json::to_string(&next_cursor).unwrap_or_else(|_| "null".into());
     body.push_str(&cursor);
     body.push('}');
-    json_body(StatusCode::OK, body)
-}
-
-fn json_body(status: StatusCode, body: String) -> Response {
-    (
-        status,
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        )],
-        body,
-    )
-        .into_response()
+    crate::json::text(StatusCode::OK, body)
 }
 
 pub fn set_location(response: &mut Response, location: &str) {

@@ -15,7 +15,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::respond::render;
 use crate::state::AppState;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use depot_api::ErrorKind;
 use depot_api::headers::{IDEMPOTENCY_KEY, IDEMPOTENT_REPLAYED};
 use depot_store::{
@@ -189,15 +189,7 @@ fn answer(stored: &StoredResponse, resource: &Resource) -> Response {
 
 fn raw_response(stored: &StoredResponse) -> Response {
     let status = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::CREATED);
-    let mut response = (
-        status,
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        )],
-        stored.body.clone(),
-    )
-        .into_response();
+    let mut response = crate::json::text(status, stored.body.clone());
     if let Some(location) = &stored.location {
         crate::respond::set_location(&mut response, location);
     }

@@ -42,3 +42,13 @@ pub async fn docs() -> Response {
     )
         .into_response()
 }
+
+/// `/docs/` (with the slash people type): a permanent redirect to `/docs`, so the page
+/// has one address and its relative link to `openapi.json` resolves.
+pub async fn docs_slash() -> Response {
+    (
+        axum::http::StatusCode::PERMANENT_REDIRECT,
+        [(header::LOCATION, HeaderValue::from_static("/docs"))],
+    )
+        .into_response()
+}

@@ -68,7 +68,8 @@ pub fn routes() -> Router<AppState> {
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
         .route("/openapi.json", get(meta::openapi_json))
-        .route("/docs", get(meta::docs));
+        .route("/docs", get(meta::docs))
+        .route("/docs/", get(meta::docs_slash));
     v1.merge(public)
         .route_layer(crate::http::middleware::tag_route())
         .fallback(not_found)

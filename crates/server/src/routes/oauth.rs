@@ -243,7 +243,7 @@ async fn issue(state: &AppState, headers: &HeaderMap, raw: Body) -> ApiResult<Re
         expires_in: state.tokens.ttl().as_secs(),
         scope: granted.to_strings().join(" "),
     };
-    Ok((StatusCode::OK, axum::Json(body)).into_response())
+    Ok(crate::json::answer(StatusCode::OK, &body))
 }
 
 /// RFC 7009: the client revokes one of its own tokens. Unknown tokens, and tokens of

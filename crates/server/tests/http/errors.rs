@@ -310,3 +310,38 @@ async fn openapi_json_is_served_without_a_token() {
     let r = app.req(Method::POST, "/openapi.json").send().await;
     assert_405(&r, &Method::POST, "/openapi.json", &["GET", "HEAD"]);
 }
+
+#[tokio::test]
+async fn every_json_answer_ends_with_a_newline() {
+    let app = TestApp::new().await;
+    let admin = app.demo().await;
+    let created = app
+        .req(Method::POST, &demo_items())
+        .actor(&admin)
+        .header("idempotency-key", "k1")
+        .json(&serde_json::json!({"a": 1}))
+        .send()
+        .await;
+    let id = id_of(&created.json());
+    let replayed = app
+        .req(Method::POST, &demo_items())
+        .actor(&admin)
+        .header("idempotency-key", "k1")
+        .json(&serde_json::json!({"a": 1}))
+        .send()
+        .await;
+    let answers = [
+        created,
+        replayed,
+        app.send(&admin, Method::GET, &demo_item(&id)).await,
+        app.send(&admin, Method::GET, &demo_items()).await,
+        app.send(&admin, Method::GET, "/v1/projects").await,
+        app.send(&admin, Method::GET, "/v1/nothing").await,
+        app.send(&app.anon(), Method::GET, "/v1/projects").await,
+        app.send(&admin, Method::DELETE, &demo_item(&id)).await,
+    ];
+    for r in answers {
+        assert_eq!(r.header("content-type"), Some("application/json"));
+        assert!(r.bytes.ends_with(b"}\n"), "{:?}", r.text());
+    }
+}

@@ -216,3 +216,13 @@ fn cors_origins_are_validated_at_start() {
         assert!(err.contains("cors_origins"), "{bad:?}: {err}");
     }
 }
+
+#[tokio::test]
+async fn docs_with_a_trailing_slash_redirects_to_the_page() {
+    let app = TestApp::new().await;
+    let r = app.req(Method::GET, "/docs/").send().await;
+    assert_eq!(r.status.as_u16(), 308);
+    assert_eq!(r.header("location"), Some("/docs"));
+    let page = app.req(Method::GET, "/docs").send().await;
+    assert_eq!(page.status.as_u16(), 200);
+}

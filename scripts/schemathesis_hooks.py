@@ -1,7 +1,7 @@
 """schemathesis hooks for scripts/schemathesis.sh (loaded through SCHEMATHESIS_HOOKS).
 
 In the stateful phase, every valid `Idempotency-Key` the generator draws is made
-unique. The generator draws keys from a small pool, and CONTRACT §5 makes a key reused
+unique. The generator draws keys from a small pool, and docs/contract.md §5 makes a key reused
 with the same request replay the first answer: a 201 naming a resource that a previous
 scenario may have deleted since. schemathesis can't know that, and would report the
 replayed resource as "created but not found". Invalid keys (empty, too long, not

@@ -1,9 +1,17 @@
 #!/usr/bin/env bash
 # The project's test command (README "Run the tests"). It makes sure what the tests need
-# is there on a fresh machine (a Rust toolchain; a PostgreSQL server on 127.0.0.1:5432
-# that user postgres reaches without a password, installed from Debian's packages if
-# missing), then runs every test of the workspace, and the HTTP suite a second time on
-# the PostgreSQL backend.
+# is there on a fresh Debian machine (scripts/ensure-packages.sh; a PostgreSQL server on
+# 127.0.0.1:5432 that user postgres reaches without a password, scripts/ensure-postgres.sh),
+# then runs every test:
+#
+# 1. the Rust workspace, PostgreSQL tests included (DEPOT_TEST_POSTGRES makes a missing
+#    server a failure rather than a skip);
+# 2. the in-process HTTP suite again, each test on a fresh PostgreSQL database;
+# 3. README's walk-through, as written, against the binary;
+# 4. the TypeScript and Python clients: their own tests, the shared retry scenarios,
+#    and their end-to-end tests against the binary.
+#
+# Arguments go to both `cargo test` runs (a test name filter, say).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,18 +19,24 @@ if ! command -v cargo >/dev/null 2>&1; then
   echo "scripts/test.sh: cargo is required (https://rustup.rs)" >&2
   exit 1
 fi
-
-# The bundled SQLite and jemalloc are C, built by cc and make.
-if ! command -v cc >/dev/null 2>&1 || ! command -v make >/dev/null 2>&1; then
-  sudo=""
-  ((EUID == 0)) || sudo=sudo
-  $sudo apt-get update -qq
-  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq build-essential >/dev/null
-fi
-
+scripts/ensure-packages.sh
 export DEPOT_TEST_PG_URL="${DEPOT_TEST_PG_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 scripts/ensure-postgres.sh
+export DEPOT_TEST_POSTGRES=1
 
+step() { echo "== test.sh: $*" >&2; }
+
+step "cargo test (workspace)"
 cargo test --workspace --all-targets "$@"
-# The same in-process HTTP suite, each test on its own fresh PostgreSQL database.
-DEPOT_TEST_BACKEND=postgres cargo test -p depot-server --tests "$@"
+# `--workspace` again, so that dependencies resolve their features as above and nothing
+# is compiled a second time; `--test http` is the in-process HTTP suite.
+step "the HTTP suite on PostgreSQL"
+DEPOT_TEST_BACKEND=postgres cargo test --workspace --test http "$@"
+
+export DEPOT_BIN="$PWD/target/debug/depot"
+step "README's walk-through"
+scripts/walkthrough.sh
+step "the TypeScript client"
+DEPOT_E2E_REQUIRED=1 clients/typescript/scripts/test.sh
+step "the Python client"
+clients/python/scripts/test.sh

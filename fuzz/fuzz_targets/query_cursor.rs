@@ -87,8 +87,14 @@ fn model(raw: &str, kind: ListKind, scope: &str) -> Result<ListQuery, Option<Str
             return Err(Some(key.into_owned()));
         }
         match key.as_ref() {
+            // Digits only: a sign (`+5`, `%2B5`) is refused on purpose (README "Lists").
             "limit" => match value.parse::<usize>() {
-                Ok(n) if (1..=MAX_LIMIT).contains(&n) => query.limit = n,
+                Ok(n)
+                    if value.bytes().all(|b| b.is_ascii_digit())
+                        && (1..=MAX_LIMIT).contains(&n) =>
+                {
+                    query.limit = n
+                }
                 _ => return Err(Some(key.into_owned())),
             },
             "cursor" => match model_cursor(&value, kind, scope) {

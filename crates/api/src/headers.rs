@@ -5,7 +5,7 @@
 /// call through proxies) and otherwise made by the server.
 pub const REQUEST_ID: &str = "x-request-id";
 
-/// Makes a POST safe to retry (CONTRACT §5).
+/// Makes a POST safe to retry (docs/contract.md §5).
 pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
 
 /// `true` on an answer replayed for an `Idempotency-Key` seen before.

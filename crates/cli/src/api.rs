@@ -1,5 +1,5 @@
 //! `depot api METHOD PATH [--data JSON|@file]`: the raw call, with depot-client's
-//! backoff (CONTRACT §6). Prints the answer's body on stdout, each retry on stderr, and
+//! backoff (docs/contract.md §6). Prints the answer's body on stdout, each retry on stderr, and
 //! exits non-zero with the envelope's message when the answer is not a success.
 
 use anyhow::{Context, bail};

@@ -1,5 +1,5 @@
 //! The `depot` binary end to end: `depot serve` on a real port, the admin bootstrap
-//! (CONTRACT §7), and `depot clients create|list|delete` on the data dir.
+//! (docs/contract.md §7), and `depot clients create|list|delete` on the data dir.
 
 use serde_json::Value;
 use std::io::{BufRead, BufReader};

@@ -8,7 +8,7 @@
 //!    bounds its reads; [`http::edge`] gives the request its id and, on the way out,
 //!    the headers every answer carries, metrics and the 5xx log line;
 //!    [`http::admission`] sheds load with 503 before any work.
-//! 2. [`routes`]: the route table (CONTRACT §1) picks a handler, one file per resource.
+//! 2. [`routes`]: the route table (docs/contract.md §1) picks a handler, one file per resource.
 //! 3. [`request`] and [`auth`]: the handler's extractors run the contract's checks in
 //!    its order (maintenance 503, 401, 403/404, 413/415, 404, 400, 406, 412) before the
 //!    handler's own logic, which is one store call and a mapping to the wire type.

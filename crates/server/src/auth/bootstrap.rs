@@ -1,4 +1,4 @@
-//! The admin client at start (CONTRACT §7).
+//! The admin client at start (docs/contract.md §7).
 //!
 //! With `DEPOT_ADMIN_CLIENT_ID`/`_SECRET` set, a client with exactly those credentials
 //! and the `admin` scope is made to exist. Without them, a first start creates the

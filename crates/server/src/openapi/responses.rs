@@ -1,4 +1,4 @@
-//! The error answers of CONTRACT §3 as reusable OpenAPI responses
+//! The error answers of docs/contract.md §3 as reusable OpenAPI responses
 //! (`#/components/responses/...`), each the envelope plus the headers the contract
 //! requires with it. Handlers name them in `#[utoipa::path(responses(...))]`.
 

@@ -1,5 +1,5 @@
 //! The contract's check order as extractors, so that no handler can skip a step or take
-//! them in another order (CONTRACT §3, docs/contract.md "Check order"):
+//! them in another order (docs/contract.md §3.3):
 //!
 //! maintenance 503 → 401 → 403 / project visibility 404 → 413/415 → collection/item
 //! 404 → (the handler's own) 400, 406, 412.
@@ -33,7 +33,7 @@ use std::marker::PhantomData;
 /// How much a request needs of its project, and whether maintenance pauses it.
 pub trait Level: Send + Sync + 'static {
     const ACCESS: Access;
-    /// Writes answer 503 while maintenance mode is on (CONTRACT §4).
+    /// Writes answer 503 while maintenance mode is on (docs/contract.md §4).
     const WRITES: bool;
 }
 

@@ -1,4 +1,4 @@
-//! `Idempotency-Key` on POST (CONTRACT §5).
+//! `Idempotency-Key` on POST (docs/contract.md §5).
 //!
 //! A key is scoped to the client that sent it. The first request with a key stores its
 //! answer in the same transaction as what it created; a retry with the same key and the

@@ -1,5 +1,5 @@
 //! Idempotency keys whose first request is still running on this instance, so that a
-//! retry arriving meanwhile is a 409 rather than a second create (CONTRACT §5).
+//! retry arriving meanwhile is a 409 rather than a second create (docs/contract.md §5).
 //!
 //! Apart from [`super::idempotency`], which uses it, so that the server's state can hold
 //! the registry without importing the code that reads the whole state.

@@ -1,5 +1,5 @@
 //! The checks a request goes through before a handler's own logic, in the contract's
-//! order (CONTRACT §3, docs/contract.md "Check order").
+//! order (docs/contract.md §3.3).
 //!
 //! - [`access`]: the check order as extractors; a handler takes one of them.
 //! - [`maintenance`]: the switch that pauses writes (503).
@@ -8,7 +8,7 @@
 //! - [`extract`]: path parameters whose rejections are the contract's 404;
 //!   [`conditional`]: `ETag`, `If-Match` (412) and `If-None-Match` (304).
 //! - [`paging`]: `limit`, `cursor` and the opaque cursor; [`schema`]: collection
-//!   schemas (400 and 406); [`idempotency`]: safe POST retries (CONTRACT §5), with
+//!   schemas (400 and 406); [`idempotency`]: safe POST retries (docs/contract.md §5), with
 //!   [`in_flight`] the keys whose first request still runs.
 //! - [`lookup`]: which 404 applies when a store call finds nothing.
 

@@ -43,7 +43,7 @@ pub async fn get(State(state): State<AppState>, _: Admin<Read>) -> ApiResult<Res
 )]
 pub async fn put(
     State(state): State<AppState>,
-    // The switch is not paused by itself (CONTRACT §4): checked like a read.
+    // The switch is not paused by itself (docs/contract.md §4): checked like a read.
     AdminBody {
         principal, bytes, ..
     }: AdminBody<Read>,

@@ -1,4 +1,4 @@
-//! The route table of CONTRACT §1, the fallbacks that keep every error in the
+//! The route table of docs/contract.md §1, the fallbacks that keep every error in the
 //! envelope, and beside the table its OpenAPI description ([`ApiDoc`]): the handlers
 //! listed there are the ones routed here, one file per resource.
 

@@ -1,4 +1,4 @@
-//! `/v1/projects/{project}/collections[/{collection}]`: CONTRACT §1-§3 for collections.
+//! `/v1/projects/{project}/collections[/{collection}]`: docs/contract.md §1-§3 for collections.
 
 use crate::common::resources::*;
 use crate::common::{Actor, Resp, TestApp};

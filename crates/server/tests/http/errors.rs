@@ -1,5 +1,5 @@
 //! The generic layers: router fallbacks (404, 405 with `Allow`), HEAD, request ids and
-//! panics, all in the error envelope of CONTRACT §3.
+//! panics, all in the error envelope of docs/contract.md §3.
 
 use crate::common::resources::*;
 use crate::common::{Resp, TestApp};
@@ -26,7 +26,7 @@ fn all_methods() -> Vec<Method> {
     methods
 }
 
-/// CONTRACT §1's route table as implemented, with the demo resources as path values.
+/// docs/contract.md §1's route table as implemented, with the demo resources as path values.
 fn routes(item: &str) -> Vec<(String, &'static [&'static str])> {
     const COLLECTION_LIKE: &[&str] = &["GET", "HEAD", "POST"];
     const RESOURCE: &[&str] = &["GET", "HEAD", "PUT", "DELETE"];

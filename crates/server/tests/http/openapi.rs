@@ -32,7 +32,7 @@ async fn the_served_document_matches_the_committed_snapshot() {
         committed.trim_end() == text,
         "GET /openapi.json differs from {} {}.\n\
          If the API change is intended, regenerate the snapshot and review its diff:\n\
-         \n    UPDATE_SNAPSHOTS=1 cargo test -p depot-server --test openapi\n",
+         \n    UPDATE_SNAPSHOTS=1 cargo test -p depot-server --test http openapi\n",
         path.display(),
         first_difference(committed.trim_end(), &text),
     );

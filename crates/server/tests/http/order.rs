@@ -1,4 +1,4 @@
-//! CONTRACT §3's check order: route 404/405 → 401 → 403 and project visibility 404 →
+//! docs/contract.md §3's check order: route 404/405 → 401 → 403 and project visibility 404 →
 //! 413/415 → collection/item 404 → 400 syntax → 400 types → 406 → 412 → success.
 //! Each test sends a request that breaks two adjacent rules and expects the earlier.
 

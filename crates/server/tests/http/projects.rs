@@ -1,4 +1,4 @@
-//! `/v1/projects` and `/v1/projects/{project}`: CONTRACT §1-§3 for projects.
+//! `/v1/projects` and `/v1/projects/{project}`: docs/contract.md §1-§3 for projects.
 
 use crate::common::TestApp;
 use crate::common::resources::*;

@@ -1,5 +1,5 @@
-//! Conditional requests: `depot_server::request::conditional::{etag, check_if_match,
-//! not_modified, has_if_match}`.
+//! Conditional requests: `depot_server::request::conditional::{etag, check_preconditions,
+//! not_modified, is_conditional}`.
 //!
 //! Input: one byte for the item's version (minus 8, so a few are negative), then header
 //! values, one per line, sent as repeated `If-Match` and `If-None-Match` headers.
@@ -11,7 +11,7 @@
 
 use axum::http::{HeaderMap, HeaderValue, header};
 use depot_api::ErrorKind;
-use depot_server::request::conditional::{check_if_match, etag, has_if_match, not_modified};
+use depot_server::request::conditional::{check_preconditions, etag, is_conditional, not_modified};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -60,15 +60,15 @@ fn check_lists(values: &[HeaderValue], version: i64) {
     let if_match = headers(header::IF_MATCH, values);
     let if_none_match = headers(header::IF_NONE_MATCH, values);
 
-    assert_eq!(has_if_match(&if_match), !values.is_empty());
-    assert!(!has_if_match(&if_none_match));
+    assert_eq!(is_conditional(&if_match), !values.is_empty());
+    assert!(!is_conditional(&if_none_match));
 
     let strong = match &listed {
         _ if values.is_empty() => true,
         None => true,
         Some(tags) => tags.contains(&current),
     };
-    match check_if_match(&if_match, version) {
+    match check_preconditions(&if_match, version) {
         Ok(()) => assert!(strong, "If-Match {values:?} passed for {current}"),
         Err(err) => {
             assert!(!strong, "If-Match {values:?} refused for {current}");
@@ -101,7 +101,7 @@ fn check_own_etag(version: i64) {
     let tag = etag(version);
     let weak = HeaderValue::from_str(&format!("W/{}", tag.to_str().unwrap())).unwrap();
     let strong_h = headers(header::IF_MATCH, std::slice::from_ref(&tag));
-    assert!(check_if_match(&strong_h, version).is_ok());
+    assert!(check_preconditions(&strong_h, version).is_ok());
     assert!(not_modified(
         &headers(header::IF_NONE_MATCH, std::slice::from_ref(&tag)),
         version
@@ -110,9 +110,9 @@ fn check_own_etag(version: i64) {
         &headers(header::IF_NONE_MATCH, std::slice::from_ref(&weak)),
         version
     ));
-    assert!(check_if_match(&headers(header::IF_MATCH, &[weak]), version).is_err());
+    assert!(check_preconditions(&headers(header::IF_MATCH, &[weak]), version).is_err());
     let other = version.wrapping_add(1);
-    assert!(check_if_match(&strong_h, other).is_err());
+    assert!(check_preconditions(&strong_h, other).is_err());
     assert!(!not_modified(
         &headers(header::IF_NONE_MATCH, &[tag]),
         other

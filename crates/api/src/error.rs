@@ -34,6 +34,9 @@ pub enum ErrorKind {
     UnsupportedMediaType,
     /// An `Idempotency-Key` reused with a different request.
     IdempotencyMismatch,
+    /// The client is over its rate limit or its share of the server; nothing happened
+    /// and a retry after `Retry-After` is safe.
+    RateLimited,
     /// A bug. The body never says more than that.
     Internal,
     /// The server can't serve now; nothing happened and a retry is safe.
@@ -56,6 +59,7 @@ impl ErrorKind {
             ErrorKind::PayloadTooLarge => 413,
             ErrorKind::UnsupportedMediaType => 415,
             ErrorKind::IdempotencyMismatch => 422,
+            ErrorKind::RateLimited => 429,
             ErrorKind::Internal => 500,
             ErrorKind::Unavailable => 503,
         }

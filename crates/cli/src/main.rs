@@ -88,7 +88,18 @@ fn parse() -> anyhow::Result<Cli> {
     Ok(Cli::from_arg_matches(&command.get_matches())?)
 }
 
+/// jemalloc's background thread returns freed memory to the system after its decay
+/// time (10 s), whether or not the process allocates again. Without it, pages freed
+/// after a burst (a flood of large bodies, say) were returned only on later allocation
+/// activity, and a quiet server kept its peak RSS (1–1.7 GiB after an attack) for good.
+fn return_freed_memory() {
+    if let Err(e) = tikv_jemalloc_ctl::background_thread::write(true) {
+        eprintln!("depot: jemalloc's background purging is off: {e}");
+    }
+}
+
 fn main() -> ExitCode {
+    return_freed_memory();
     let cli = match parse() {
         Ok(cli) => cli,
         Err(e) => {

@@ -16,7 +16,8 @@
 //!
 //! Beside them: [`config`] (typed, layered, validated once), [`state`] (what handlers
 //! share, [`AppState`]), [`respond`] (success answers and the wire shapes of
-//! resources), and [`openapi`] (the document at `/openapi.json` and its page
+//! resources), [`heavy`] (CPU-heavy work off the async workers, bounded and fair), and
+//! [`openapi`] (the document at `/openapi.json` and its page
 //! at `/docs`, fed by the route table).
 //!
 //! [`router`] is a pure function of the state; [`serve`] takes a bound listener, so
@@ -25,6 +26,7 @@
 pub mod auth;
 pub mod config;
 pub mod error;
+pub mod heavy;
 pub mod http;
 pub mod json;
 pub mod openapi;

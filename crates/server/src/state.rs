@@ -1,5 +1,6 @@
 //! The state every handler shares.
 
+use crate::auth::client_auth::ClientAuth;
 use crate::auth::tokens::TokenService;
 use crate::config::Config;
 use crate::http::admission::Admission;
@@ -22,6 +23,7 @@ pub struct Shared {
     pub store: Arc<dyn Store>,
     pub config: Arc<Config>,
     pub tokens: TokenService,
+    pub client_auth: ClientAuth,
     pub schemas: SchemaCache,
     pub metrics: Arc<Metrics>,
     pub admission: Arc<Admission>,
@@ -33,6 +35,7 @@ impl AppState {
     pub fn new(store: Arc<dyn Store>, config: Config) -> Self {
         AppState(Arc::new(Shared {
             tokens: TokenService::new(store.clone(), config.token_ttl),
+            client_auth: ClientAuth::new(),
             admission: Arc::new(Admission::new(config.max_in_flight, config.queue_timeout)),
             store,
             config: Arc::new(config),

@@ -4,9 +4,11 @@
 //! - [`Principal::require_project`] / [`Principal::require_admin`]: 404 for projects the
 //!   token may not see, 403 with `insufficient_scope` for too little permission.
 //! - [`tokens`]: issuing and verifying bearer tokens; [`secrets`]: hashing;
+//!   [`client_auth`]: client credentials at the OAuth endpoints, at a bounded price;
 //!   [`scopes`]: the scope grammar; [`bootstrap`]: the admin client at start.
 
 pub mod bootstrap;
+pub mod client_auth;
 pub mod scopes;
 pub mod secrets;
 pub mod tokens;
@@ -133,6 +135,19 @@ impl FromRequestParts<AppState> for Principal {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Principal> {
+        // Two credentials are ambiguous (which one counts depends on who reads first, a
+        // proxy or depot): refused rather than first-wins.
+        if parts
+            .headers
+            .get_all(header::AUTHORIZATION)
+            .iter()
+            .nth(1)
+            .is_some()
+        {
+            return Err(ApiError::bad_request(
+                "send one Authorization header, not several",
+            ));
+        }
         // RFC 6750 §3.1: without a token (no header, or another scheme) the challenge
         // carries no error code; with one, `invalid_token`.
         let token = match parts.headers.get(header::AUTHORIZATION).map(presented) {

@@ -7,6 +7,7 @@
 
 use super::BoxFuture;
 use crate::http::headers;
+use crate::http::logsafe::Clean;
 use crate::http::metrics::Metrics;
 use crate::http::middleware::RouteTag;
 use axum::extract::Request;
@@ -75,7 +76,7 @@ impl Seen {
     /// Notes the request, giving it an id unless the client sent one.
     fn of(request: &mut Request) -> Seen {
         let started = Instant::now();
-        let id = match request.headers().get(REQUEST_ID) {
+        let id = match request.headers().get(REQUEST_ID).filter(|id| usable_id(id)) {
             Some(id) => id.clone(),
             None => {
                 let id = new_request_id();
@@ -107,8 +108,8 @@ impl Seen {
             .map_or("unmatched", |r| r.0);
         let seconds = self.started.elapsed().as_secs_f64();
         metrics.request(method_label(&self.method), route, status.as_u16(), seconds);
-        let request_id = self.id.to_str().unwrap_or("-");
-        let (method, path) = (&self.method, self.uri.path());
+        let request_id = Clean(self.id.to_str().unwrap_or("-"));
+        let (method, path) = (Clean(self.method.as_str()), Clean(self.uri.path()));
         let cause = response.extensions().get::<crate::error::ErrorCause>();
         if cause.is_some() || status == StatusCode::INTERNAL_SERVER_ERROR {
             let cause = cause.map_or("-", |c| c.0.as_str());
@@ -118,6 +119,16 @@ impl Seen {
             tracing::debug!(%request_id, %method, %path, status = status.as_u16(), "request");
         }
     }
+}
+
+/// Whether a client's own request id can be kept (echoed and logged): 1 to 128
+/// characters of letters, digits and `-._:`. Anything else gets a fresh id instead.
+fn usable_id(id: &HeaderValue) -> bool {
+    let bytes = id.as_bytes();
+    (1..=128).contains(&bytes.len())
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b':'))
 }
 
 /// A fresh random (version 4) UUID. Request ids need to be unique, not secret, so they

@@ -7,7 +7,8 @@
 //!   metrics and the 5xx log line); [`headers`]: `nosniff`, `no-store`, CORS.
 //! - [`admission`]: the concurrency limit that sheds load with 503 before any work.
 //! - [`middleware`]: route tags for the metrics, and panics as 500s;
-//!   [`metrics`]: the `/metrics` registry.
+//!   [`metrics`]: the `/metrics` registry; [`logsafe`]: request-supplied text made
+//!   safe to log (escaped, cut short, secrets never shown).
 //!
 //! Nothing here imports `request`, `routes` or `openapi`.
 
@@ -15,6 +16,7 @@ pub mod admission;
 pub mod edge;
 pub mod headers;
 pub mod listener;
+pub mod logsafe;
 pub mod metrics;
 pub mod middleware;
 pub mod repoll;

@@ -131,6 +131,10 @@ async fn project_access<L: Level>(
 /// can't name anything, at the outermost level that is wrong. (Whether a well-formed
 /// name exists is the handler's store call's to find out.)
 pub trait Target: Sized + Send {
+    /// Bytes a body for this target may carry over the limit: an item's server-owned
+    /// members, so that what GET shows can be sent back as it is.
+    const BODY_SLACK: usize = 0;
+
     fn locate(
         state: &AppState,
         project: &str,
@@ -159,6 +163,9 @@ impl Target for TheProject {
 }
 
 impl Target for TheCollection {
+    // A POST to a collection creates an item.
+    const BODY_SLACK: usize = body::SERVER_MEMBERS_BYTES;
+
     async fn locate(state: &AppState, project: &str, params: &Params) -> ApiResult<Self> {
         let collection = params.get("collection")?;
         if !depot_api::names::is_valid_name(collection) {
@@ -171,6 +178,8 @@ impl Target for TheCollection {
 }
 
 impl Target for TheItem {
+    const BODY_SLACK: usize = body::SERVER_MEMBERS_BYTES;
+
     async fn locate(state: &AppState, project: &str, params: &Params) -> ApiResult<Self> {
         let TheCollection { collection } = TheCollection::locate(state, project, params).await?;
         let id = params.get("id")?;
@@ -240,7 +249,15 @@ impl<T: Target, M: Media> FromRequest<AppState> for WithBody<T, M> {
     async fn from_request(request: Request, state: &AppState) -> ApiResult<Self> {
         let (mut parts, raw) = request.into_parts();
         let (principal, project, params) = project_access::<Write>(&mut parts, state).await?;
-        let bytes = body_in_project(state, &project, &parts.headers, raw, M::ACCEPT).await?;
+        let bytes = body_in_project(
+            state,
+            &project,
+            &parts.headers,
+            raw,
+            M::ACCEPT,
+            T::BODY_SLACK,
+        )
+        .await?;
         let target = T::locate(state, &project, &params).await?;
         Ok(WithBody {
             principal,
@@ -270,8 +287,15 @@ impl<T: Target> FromRequest<AppState> for Creating<T> {
         let (mut parts, raw) = request.into_parts();
         let checked = async {
             let (principal, project, params) = project_access::<Write>(&mut parts, state).await?;
-            let bytes =
-                body_in_project(state, &project, &parts.headers, raw, MediaTypes::Json).await?;
+            let bytes = body_in_project(
+                state,
+                &project,
+                &parts.headers,
+                raw,
+                MediaTypes::Json,
+                T::BODY_SLACK,
+            )
+            .await?;
             let path = params.canonical_path(route(&parts));
             Ok::<_, ApiError>((principal, project, params, bytes, path))
         };

@@ -28,16 +28,33 @@ pub async fn read(
     config: &Config,
     accept: MediaTypes,
 ) -> ApiResult<Bytes> {
-    let limit = config.body_limit;
+    read_with_slack(headers, body, config, accept, 0).await
+}
+
+/// [`read`], allowing `slack` bytes over the limit (see [`SERVER_MEMBERS_BYTES`]).
+pub async fn read_with_slack(
+    headers: &HeaderMap,
+    body: Body,
+    config: &Config,
+    accept: MediaTypes,
+    slack: usize,
+) -> ApiResult<Bytes> {
+    let (limit, allowed) = (config.body_limit, config.body_limit + slack);
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|len| len > limit as u64) {
+    if declared.is_some_and(|len| len > allowed as u64) {
         return Err(too_large(limit));
     }
     check_media_type(headers, accept)?;
-    read_limited(body, limit, config.body_read_timeout).await
+    // The limit a client configures against is the one it is told about.
+    read_limited(body, allowed, config.body_read_timeout)
+        .await
+        .map_err(|e| match e.kind() {
+            ErrorKind::PayloadTooLarge => too_large(limit),
+            _ => e,
+        })
 }
 
 /// Reads at most `limit` bytes, for at most `timeout`: a body that trickles in slower
@@ -62,6 +79,26 @@ pub async fn read_limited(body: Body, limit: usize, timeout: Duration) -> ApiRes
             ApiError::bad_request("the request body could not be read completely")
         }
     })
+}
+
+/// The most bytes the server-owned members (`id`, both timestamps, `version`) add to
+/// an item as GET shows it: `{"id":"<36>","created_at":"<24>","updated_at":"<24>",
+/// "version":<at most 19 digits>,` is 151 bytes. An item write's body may be this much
+/// over the limit, so that whatever GET shows can be PUT back as it is.
+pub const SERVER_MEMBERS_BYTES: usize = 160;
+
+/// 413 for a write whose resulting item (its own members, without the server-owned
+/// ones) would be larger than the body limit, whatever the request's size: otherwise
+/// merge patches could grow an item past what a write may send.
+pub fn check_item_size(data_len: usize, limit: usize) -> ApiResult<()> {
+    if data_len <= limit {
+        return Ok(());
+    }
+    Err(ApiError::new(
+        ErrorKind::PayloadTooLarge,
+        format!("the item would be {data_len} bytes, over the limit of {limit} bytes"),
+    )
+    .with_details(json!({"limit": limit})))
 }
 
 fn too_large(limit: usize) -> ApiError {

@@ -44,20 +44,30 @@ pub fn not_modified(headers: &HeaderMap, version: i64) -> bool {
     }
 }
 
-/// Whether the request carries `If-Match` at all.
-pub fn has_if_match(headers: &HeaderMap) -> bool {
-    headers.contains_key(header::IF_MATCH)
+/// Whether the request is conditional (`If-Match` or `If-None-Match`): its write must
+/// then happen on exactly the version the conditions were checked against.
+pub fn is_conditional(headers: &HeaderMap) -> bool {
+    headers.contains_key(header::IF_MATCH) || headers.contains_key(header::IF_NONE_MATCH)
 }
 
-/// `If-Match` on PUT/PATCH/DELETE: 412 unless it names the current version or is `*`.
-/// Strong comparison: a weak tag never matches.
-pub fn check_if_match(headers: &HeaderMap, version: i64) -> ApiResult<()> {
+/// The preconditions of PUT/PATCH/DELETE (RFC 9110 §13.2.2): `If-Match` is a 412 unless
+/// it names the current version or is `*` (strong comparison: a weak tag never
+/// matches); then `If-None-Match` is a 412 when it does match (weak comparison; `*`
+/// matches any existing item), so `If-None-Match: *` never overwrites.
+pub fn check_preconditions(headers: &HeaderMap, version: i64) -> ApiResult<()> {
     let current = format!("\"{version}\"");
     match listed_tags(headers, header::IF_MATCH) {
-        None | Some(None) => Ok(()),
-        Some(Some(tags)) if tags.contains(&current) => Ok(()),
-        Some(Some(_)) => Err(ApiError::precondition_failed()),
+        None | Some(None) => {}
+        Some(Some(tags)) if tags.contains(&current) => {}
+        Some(Some(_)) => return Err(ApiError::precondition_failed()),
     }
+    if not_modified(headers, version) {
+        return Err(ApiError::new(
+            depot_api::ErrorKind::PreconditionFailed,
+            "If-None-Match matches the current version",
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -83,9 +93,17 @@ mod tests {
 
     #[test]
     fn if_match_compares_strongly() {
-        assert!(check_if_match(&with(header::IF_MATCH, "\"3\""), 3).is_ok());
-        assert!(check_if_match(&with(header::IF_MATCH, "*"), 3).is_ok());
-        assert!(check_if_match(&with(header::IF_MATCH, "W/\"3\""), 3).is_err());
-        assert!(check_if_match(&with(header::IF_MATCH, "\"2\""), 3).is_err());
+        assert!(check_preconditions(&with(header::IF_MATCH, "\"3\""), 3).is_ok());
+        assert!(check_preconditions(&with(header::IF_MATCH, "*"), 3).is_ok());
+        assert!(check_preconditions(&with(header::IF_MATCH, "W/\"3\""), 3).is_err());
+        assert!(check_preconditions(&with(header::IF_MATCH, "\"2\""), 3).is_err());
+    }
+
+    #[test]
+    fn if_none_match_on_a_write_is_412_when_it_matches() {
+        assert!(check_preconditions(&with(header::IF_NONE_MATCH, "*"), 3).is_err());
+        assert!(check_preconditions(&with(header::IF_NONE_MATCH, "W/\"3\""), 3).is_err());
+        assert!(check_preconditions(&with(header::IF_NONE_MATCH, "\"2\""), 3).is_ok());
+        assert!(is_conditional(&with(header::IF_NONE_MATCH, "\"2\"")));
     }
 }

@@ -54,8 +54,9 @@ pub async fn body_in_project(
     headers: &HeaderMap,
     raw: Body,
     accept: MediaTypes,
+    slack: usize,
 ) -> ApiResult<Bytes> {
-    match body::read(headers, raw, &state.config, accept).await {
+    match body::read_with_slack(headers, raw, &state.config, accept, slack).await {
         Ok(bytes) => Ok(bytes),
         Err(e) => match state.store.get_project(project).await {
             Err(StoreError::NotFound) => Err(ApiError::not_found("project")),

@@ -69,7 +69,11 @@ pub async fn list(
 )]
 pub async fn create(
     State(state): State<AppState>,
-    AdminCreating { bytes, pending, .. }: AdminCreating,
+    AdminCreating {
+        principal,
+        bytes,
+        pending,
+    }: AdminCreating,
 ) -> ApiResult<Response> {
     let value = body::parse(&bytes, state.config.max_json_depth)?;
     let mut fields = Fields::new(body::into_object(value, "a client")?, &["name", "scopes"])?;
@@ -93,12 +97,22 @@ pub async fn create(
     }
     require_present(&[("name", name.is_some()), ("scopes", scopes.is_some())])?;
     let secret = generate(SECRET_PREFIX);
-    let record = new_client(
+    // In the hashing pool (argon2 is slow on purpose), as at the token endpoint.
+    let secret_hash = state
+        .client_auth
+        .hash(&principal.client_id, &secret)
+        .await
+        .map_err(|_| {
+            ApiError::unavailable(
+                "the server is hashing too many secrets at once; nothing was done, retry later",
+                1,
+            )
+        })?;
+    let record = client_record(
         name.unwrap_or_default(),
         scopes.unwrap_or_default(),
-        &secret,
-    )
-    .await?;
+        secret_hash,
+    );
     let answer = idempotency::create(&state, pending, NewResource::Client(record))
         .await
         .map_err(|e| ApiError::from_store(e, "client"))?;
@@ -115,7 +129,8 @@ pub async fn create(
 }
 
 /// A client record with a fresh id and the argon2id hash of `secret`, hashed on a
-/// blocking thread because argon2 is deliberately slow.
+/// blocking thread because argon2 is deliberately slow (for the CLI, which has no
+/// server's hashing pool).
 pub async fn new_client(
     name: String,
     scopes: Vec<String>,
@@ -126,13 +141,17 @@ pub async fn new_client(
         .await
         .map_err(|e| ApiError::internal(format!("hashing task: {e}")))?
         .map_err(ApiError::internal)?;
-    Ok(ClientRecord {
+    Ok(client_record(name, scopes, secret_hash))
+}
+
+fn client_record(name: String, scopes: Vec<String>, secret_hash: String) -> ClientRecord {
+    ClientRecord {
         client_id: generate_client_id(),
         name,
         secret_hash,
         scopes,
         created_at: now_timestamp(),
-    })
+    }
 }
 
 /// Reads a client (never its secret); needs `admin`.

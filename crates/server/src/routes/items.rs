@@ -14,7 +14,7 @@ use crate::request::access::{
     Creating, Located, MergePatch, Read, TheCollection, TheItem, WithBody, Write,
 };
 use crate::request::body;
-use crate::request::conditional::{check_if_match, etag, has_if_match, not_modified};
+use crate::request::conditional::{check_preconditions, etag, is_conditional, not_modified};
 use crate::request::idempotency;
 use crate::request::lookup::store_error;
 use crate::request::paging::{ListKind, next_cursor, parse_query_in};
@@ -82,7 +82,9 @@ fn checked_item(
         state.schemas.validate(schema, &instance)?;
     }
     // to_string writes straight into a buffer; `Display` would go through fmt's adapter.
-    serde_json::to_string(&instance).map_err(|e| ApiError::internal(e.to_string()))
+    let data = serde_json::to_string(&instance).map_err(|e| ApiError::internal(e.to_string()))?;
+    body::check_item_size(data.len(), state.config.body_limit)?;
+    Ok(data)
 }
 
 async fn collection(state: &AppState, p: &str, c: &str) -> ApiResult<Collection> {
@@ -193,8 +195,8 @@ pub async fn replace(
     let target = collection(&state, &p, &c).await?;
     let value = body::parse(&bytes, state.config.max_json_depth)?;
     let data = checked_item(&state, &target, value, Some(&id))?;
-    check_if_match(&headers, existing.version)?;
-    let expected = has_if_match(&headers).then_some(existing.version);
+    check_preconditions(&headers, existing.version)?;
+    let expected = is_conditional(&headers).then_some(existing.version);
     match state.store.replace_item(&p, &c, &id, data, expected).await {
         Ok(item) => Ok(respond::item(StatusCode::OK, &item)),
         Err(e) => Err(store_error(&state, e, &p, Some(&c), "item").await),
@@ -240,7 +242,7 @@ pub async fn patch(
             .map_err(|e| ApiError::internal(format!("stored item {id} is not JSON: {e}")))?;
         body::merge_patch(&mut target, &patch);
         let data = checked_item(&state, &target_collection, target, Some(&id))?;
-        check_if_match(&headers, existing.version)?;
+        check_preconditions(&headers, existing.version)?;
         match state
             .store
             .replace_item(&p, &c, &id, data, Some(existing.version))
@@ -249,7 +251,7 @@ pub async fn patch(
             Ok(item) => return Ok(respond::item(StatusCode::OK, &item)),
             // Someone else wrote in between: with If-Match that is a 412, without it
             // the patch is applied again to the newer version.
-            Err(StoreError::PreconditionFailed) if !has_if_match(&headers) => {
+            Err(StoreError::PreconditionFailed) if !is_conditional(&headers) => {
                 existing = current(&state, &p, &c, &id).await?;
             }
             Err(e) => return Err(store_error(&state, e, &p, Some(&c), "item").await),
@@ -279,9 +281,9 @@ pub async fn delete(
         ..
     }: Located<Write, TheItem>,
 ) -> ApiResult<Response> {
-    let expected = if has_if_match(&headers) {
+    let expected = if is_conditional(&headers) {
         let existing = current(&state, &p, &c, &id).await?;
-        check_if_match(&headers, existing.version)?;
+        check_preconditions(&headers, existing.version)?;
         Some(existing.version)
     } else {
         None

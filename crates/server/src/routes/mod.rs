@@ -64,6 +64,10 @@ pub fn routes() -> Router<AppState> {
     let public = Router::new()
         .route("/oauth/token", post(oauth::token))
         .route("/oauth/revoke", post(oauth::revoke))
+        .route(
+            "/.well-known/oauth-authorization-server",
+            get(oauth::metadata),
+        )
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
@@ -108,7 +112,7 @@ async fn method_not_allowed() -> ApiError {
         clients::list, clients::create, clients::get,
         clients::delete,
         admin::get, admin::put,
-        oauth::token, oauth::revoke,
+        oauth::token, oauth::revoke, oauth::metadata,
         health::healthz, health::readyz, health::metrics,
         meta::openapi_json, meta::docs,
     ),

@@ -2,9 +2,10 @@
 //! (RFC 7009). Errors carry both RFC 6749's `error`/`error_description` and the
 //! contract's `code`/`message`, with the status RFC 6749 gives.
 
+use crate::auth::client_auth::Refused;
 use crate::auth::scopes::Scopes;
-use crate::auth::secrets::verify_secret;
 use crate::error::{ApiError, ApiResult};
+use crate::http::logsafe::Clean;
 use crate::openapi::responses::{
     Deleted, OAuthBadRequest, OAuthPayloadTooLarge, OAuthUnauthorized,
 };
@@ -18,14 +19,8 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use depot_api::ErrorKind;
 use depot_api::types::TokenResponse;
-use depot_store::{ClientRecord, StoreError};
+use depot_store::ClientRecord;
 use std::collections::HashMap;
-use std::sync::LazyLock;
-
-/// Verified against when the client id is unknown, so that an unknown id costs as much
-/// time as a wrong secret and ids can't be probed by timing.
-static DUMMY_HASH: LazyLock<String> =
-    LazyLock::new(|| crate::auth::secrets::hash_secret("dummy").unwrap_or_default());
 
 fn oauth_error(error: &'static str, message: &str) -> ApiError {
     let kind = match error {
@@ -34,17 +29,13 @@ fn oauth_error(error: &'static str, message: &str) -> ApiError {
     };
     let mut err = ApiError::new(kind, message).with_oauth_error(error);
     if kind == ErrorKind::Unauthenticated {
-        // RFC 6749 §5.2 asks for the scheme the client used (Basic); the contract asks
-        // every 401 for the Bearer challenge. Both are sent.
-        err = err
-            .with_header(
-                header::WWW_AUTHENTICATE,
-                HeaderValue::from_static("Bearer realm=\"depot\""),
-            )
-            .with_header(
-                header::WWW_AUTHENTICATE,
-                HeaderValue::from_static("Basic realm=\"depot\""),
-            );
+        // RFC 6749 §5.2: the challenge of the scheme clients authenticate with here,
+        // Basic. (A Bearer challenge would ask for a token at the endpoint that gives
+        // them out.)
+        err = err.with_header(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Basic realm=\"depot\""),
+        );
     }
     err
 }
@@ -91,11 +82,15 @@ async fn form(
     Ok(out)
 }
 
-/// Client id and secret from HTTP Basic (RFC 6749 §2.3.1, form-encoded inside) or the body.
+/// Client id and secret from HTTP Basic or the body. RFC 6749 §2.3.1 asks for id and
+/// secret form-encoded inside Basic, but most clients (curl -u, requests, Authlib)
+/// send them raw; a secret with `+` or `%` then decodes to something else. So Basic
+/// yields both readings when they differ, the form-decoded one first, and the first
+/// that verifies wins.
 fn client_credentials(
     headers: &HeaderMap,
     params: &HashMap<String, String>,
-) -> ApiResult<(String, String)> {
+) -> ApiResult<Vec<(String, String)>> {
     let basic = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -115,10 +110,10 @@ fn client_credentials(
             );
             oauth_error("invalid_client", "the Basic credentials can't be decoded")
         }),
-        (None, (Some(id), Some(secret))) => Ok((id.clone(), secret.clone())),
+        (None, (Some(id), Some(secret))) => Ok(vec![(id.clone(), secret.clone())]),
         (None, (id, _)) => {
             tracing::info!(
-                client_id = id.map_or("", String::as_str),
+                client_id = %Clean(id.map_or("", String::as_str)),
                 reason = "no client credentials",
                 "authentication failed"
             );
@@ -130,7 +125,7 @@ fn client_credentials(
     }
 }
 
-fn decode_basic(encoded: &str) -> Option<(String, String)> {
+fn decode_basic(encoded: &str) -> Option<Vec<(String, String)>> {
     let text = String::from_utf8(STANDARD.decode(encoded).ok()?).ok()?;
     let (id, secret) = text.split_once(':')?;
     let unescape = |s: &str| {
@@ -139,31 +134,55 @@ fn decode_basic(encoded: &str) -> Option<(String, String)> {
             .and_then(|mut v| v.pop())
             .map(|(_, v)| v)
     };
-    Some((unescape(id)?, unescape(secret)?))
+    let raw = (id.to_owned(), secret.to_owned());
+    let mut readings = Vec::new();
+    if let (Some(id), Some(secret)) = (unescape(id), unescape(secret)) {
+        readings.push((id, secret));
+    }
+    if !readings.contains(&raw) {
+        readings.push(raw);
+    }
+    Some(readings)
 }
 
-/// The client these credentials belong to, or `invalid_client`.
-async fn authenticate(state: &AppState, id: String, secret: String) -> ApiResult<ClientRecord> {
-    let found = match state.store.get_client(&id).await {
-        Ok(c) => Some(c),
-        Err(StoreError::NotFound) => None,
-        Err(e) => return Err(ApiError::from_store(e, "client")),
-    };
-    let hash = found
-        .as_ref()
-        .map_or_else(|| DUMMY_HASH.clone(), |c| c.secret_hash.clone());
-    let valid = tokio::task::spawn_blocking(move || verify_secret(&secret, &hash))
+/// The client these credentials belong to, or `invalid_client` (401), a lockout after
+/// repeated failures (429), or no hashing slot in time (503); see `auth::client_auth`.
+async fn authenticate(
+    state: &AppState,
+    candidates: Vec<(String, String)>,
+) -> ApiResult<ClientRecord> {
+    let refused = match state
+        .client_auth
+        .authenticate(state.store.as_ref(), &candidates)
         .await
-        .map_err(|e| ApiError::internal(format!("verify task: {e}")))?;
-    match found {
-        Some(client) if valid => Ok(client),
-        _ => {
-            tracing::info!(client_id = %id, reason = "bad client credentials", "authentication failed");
+    {
+        Ok(client) => return Ok(client),
+        Err(refused) => refused,
+    };
+    let id = candidates.first().map_or("", |c| c.0.as_str());
+    match refused {
+        Refused::Invalid => {
+            tracing::info!(client_id = %Clean(id), reason = "bad client credentials", "authentication failed");
             Err(oauth_error(
                 "invalid_client",
                 "client authentication failed",
             ))
         }
+        Refused::LockedOut(wait) => {
+            tracing::info!(client_id = %Clean(id), reason = "locked out after repeated failures", "authentication failed");
+            let secs = wait.as_secs() + 1;
+            Err(ApiError::new(
+                ErrorKind::RateLimited,
+                format!("too many failed attempts for this client; retry in {secs} s"),
+            )
+            .with_oauth_error("temporarily_unavailable")
+            .with_header(header::RETRY_AFTER, HeaderValue::from(secs)))
+        }
+        Refused::Busy => Err(ApiError::unavailable(
+            "the server is checking too many secrets at once; nothing was done, retry later",
+            1,
+        )),
+        Refused::Store(e) => Err(ApiError::from_store(e, "client")),
     }
 }
 
@@ -211,8 +230,8 @@ async fn issue(state: &AppState, headers: &HeaderMap, raw: Body) -> ApiResult<Re
             ));
         }
     }
-    let (id, secret) = client_credentials(headers, &params)?;
-    let client = authenticate(state, id, secret).await?;
+    let candidates = client_credentials(headers, &params)?;
+    let client = authenticate(state, candidates).await?;
     let allowed = Scopes::parse(client.scopes.iter().map(String::as_str))
         .map_err(|bad| ApiError::internal(format!("stored scope {bad:?} is invalid")))?;
     let granted = match params
@@ -266,8 +285,8 @@ pub async fn revoke(State(state): State<AppState>, headers: HeaderMap, raw: Body
 
 async fn revoke_token(state: &AppState, headers: &HeaderMap, raw: Body) -> ApiResult<Response> {
     let params = form(state, headers, raw).await?;
-    let (id, secret) = client_credentials(headers, &params)?;
-    let client = authenticate(state, id, secret).await?;
+    let candidates = client_credentials(headers, &params)?;
+    let client = authenticate(state, candidates).await?;
     let Some(token) = params.get("token") else {
         return Err(oauth_error("invalid_request", "token is required"));
     };
@@ -284,4 +303,32 @@ async fn revoke_token(state: &AppState, headers: &HeaderMap, raw: Body) -> ApiRe
             .map_err(|e| ApiError::from_store(e, "token"))?;
     }
     Ok(no_store(crate::respond::deleted("token revoked")))
+}
+
+/// RFC 8414 authorization server metadata, so OAuth libraries can discover the
+/// endpoints. The issuer is this server as the request reached it (its `Host`).
+#[utoipa::path(
+    get, path = "/.well-known/oauth-authorization-server", tag = "oauth", operation_id = "oauthMetadata",
+    responses((status = 200, description = "RFC 8414 metadata: issuer, endpoints, grant types and client authentication methods.", body = Object)),
+)]
+pub async fn metadata(headers: HeaderMap) -> Response {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| !h.is_empty() && h.bytes().all(|b| b.is_ascii_graphic()))
+        .unwrap_or("localhost");
+    let issuer = format!("http://{host}");
+    let auth_methods = ["client_secret_basic", "client_secret_post"];
+    let body = serde_json::json!({
+        "issuer": issuer,
+        "token_endpoint": format!("{issuer}/oauth/token"),
+        "revocation_endpoint": format!("{issuer}/oauth/revoke"),
+        "grant_types_supported": ["client_credentials"],
+        "response_types_supported": [],
+        "token_endpoint_auth_methods_supported": auth_methods,
+        "revocation_endpoint_auth_methods_supported": auth_methods,
+        "scopes_supported": ["admin", "project:{name}:read", "project:{name}:write"],
+        "service_documentation": format!("{issuer}/docs"),
+    });
+    crate::json::answer(StatusCode::OK, &body)
 }

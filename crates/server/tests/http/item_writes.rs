@@ -496,3 +496,60 @@ async fn delete_unknown_item_is_404_even_with_if_match() {
         .await;
     assert_eq!(r.message(), "collection not found");
 }
+
+#[tokio::test]
+async fn a_write_with_if_none_match_star_never_overwrites_an_existing_item() {
+    let app = TestApp::new().await;
+    let (admin, item) = with_item(&app, Value::Null, json!({"a": 1})).await;
+    let path = demo_item(&id_of(&item));
+    for method in [Method::PUT, Method::PATCH] {
+        let r = app
+            .req(method, &path)
+            .actor(&admin)
+            .header("if-none-match", "*")
+            .json(&json!({"a": 2}))
+            .send()
+            .await;
+        r.assert_error(412);
+    }
+    let r = app
+        .req(Method::PUT, &path)
+        .actor(&admin)
+        .header("if-none-match", "\"7\"")
+        .json(&json!({"a": 3}))
+        .send()
+        .await;
+    assert_eq!(
+        r.status.as_u16(),
+        200,
+        "another version's tag doesn't match"
+    );
+    let now = app.send(&admin, Method::GET, &path).await.json();
+    assert_eq!(now["a"], 3);
+}
+
+#[tokio::test]
+async fn a_patch_that_would_grow_the_item_past_the_body_limit_is_413_and_changes_nothing() {
+    let app = TestApp::with_config(|c| c.body_limit = 4096).await;
+    let admin = app.demo().await;
+    let item = app
+        .item(PROJECT, COLLECTION, json!({"a": "x".repeat(1500)}))
+        .await;
+    let path = demo_item(&id_of(&item));
+    let grow = |key: &str| json!({ key: "y".repeat(1500) });
+    let r = app
+        .send_json(&admin, Method::PATCH, &path, &grow("b"))
+        .await;
+    assert_eq!(r.status.as_u16(), 200, "{}", r.text());
+    let r = app
+        .send_json(&admin, Method::PATCH, &path, &grow("c"))
+        .await;
+    r.assert_error(413);
+    assert_eq!(r.json()["details"]["limit"], 4096);
+    // What GET shows can always be PUT back.
+    let now = app.send(&admin, Method::GET, &path).await;
+    assert!(now.bytes.len() <= 4096);
+    assert_eq!(now.json()["version"], 2);
+    let back = app.send_json(&admin, Method::PUT, &path, &now.json()).await;
+    assert_eq!(back.status.as_u16(), 200, "{}", back.text());
+}

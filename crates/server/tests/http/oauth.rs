@@ -17,15 +17,8 @@ fn assert_oauth_error(r: &Resp, status: u16, error: &str) {
     assert_eq!(body["error"], error, "{body}");
     assert_eq!(body["error_description"], body["message"], "{body}");
     if status == 401 {
-        let challenges = r.header_all("www-authenticate");
-        assert!(
-            challenges.iter().any(|c| c == r#"Bearer realm="depot""#),
-            "{challenges:?}"
-        );
-        assert!(
-            challenges.iter().any(|c| c == r#"Basic realm="depot""#),
-            "{challenges:?}"
-        );
+        // RFC 6749 §5.2: the scheme clients authenticate with here, and only it.
+        assert_eq!(r.header_all("www-authenticate"), [r#"Basic realm="depot""#]);
     }
 }
 
@@ -112,7 +105,7 @@ async fn client_credentials_in_http_basic_get_a_token() {
 }
 
 #[tokio::test]
-async fn basic_credentials_are_form_urlencoded_inside_the_base64() {
+async fn basic_credentials_work_form_urlencoded_or_raw_inside_the_base64() {
     use base64::Engine;
     let app = TestApp::new().await;
     // RFC 6749 §2.3.1: id and secret are form-urlencoded before they go into Basic, so
@@ -130,8 +123,8 @@ async fn basic_credentials_are_form_urlencoded_inside_the_base64() {
             .await;
         assert_eq!(r.status, 200, "{scheme_case}: {}", r.text());
     }
-    // Sent without the form-encoding, '+' reads as a space and '%' as an escape: the
-    // secret does not match.
+    // Sent without the form-encoding, as curl -u, requests and Authlib do, the same
+    // credentials work too ('+' and '%' are tried both ways).
     let raw = format!(
         "Basic {}",
         base64::engine::general_purpose::STANDARD.encode(format!("{id}:{secret}"))
@@ -139,6 +132,17 @@ async fn basic_credentials_are_form_urlencoded_inside_the_base64() {
     let r = app
         .form("/oauth/token", &[grant()])
         .header("authorization", &raw)
+        .send()
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    // A wrong secret still fails, read either way.
+    let wrong = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{id}:p@ss+%2B"))
+    );
+    let r = app
+        .form("/oauth/token", &[grant()])
+        .header("authorization", &wrong)
         .send()
         .await;
     assert_oauth_error(&r, 401, "invalid_client");
@@ -601,4 +605,76 @@ async fn tokens_are_unique_and_secrets_and_tokens_are_stored_only_as_hashes() {
             "{needle} is stored in the clear"
         );
     }
+}
+
+#[tokio::test]
+async fn a_client_id_that_keeps_failing_is_locked_out_with_429_without_hashing() {
+    let app = TestApp::new().await;
+    let (id, secret) = app.client_with_secret(&["admin"]).await;
+    // A legitimate fetch first: its secret is remembered (as a digest).
+    token_with(&app, &id, &secret, &[]).await.assert_json(200);
+    for _ in 0..depot_server::auth::client_auth::FREE_FAILURES {
+        let r = token_with(&app, &id, "dps_wrong", &[]).await;
+        assert_oauth_error(&r, 401, "invalid_client");
+    }
+    let r = token_with(&app, &id, "dps_wrong", &[]).await;
+    r.assert_error(429);
+    assert_eq!(r.json()["error"], "temporarily_unavailable");
+    let wait: u64 = r.header("retry-after").unwrap().parse().unwrap();
+    assert!((1..=2).contains(&wait), "{wait}");
+    // The client that knows its secret isn't locked out by someone else's guesses.
+    token_with(&app, &id, &secret, &[]).await.assert_json(200);
+    // Unknown ids lock out the same way, so guessing ids costs no hashing either.
+    for _ in 0..depot_server::auth::client_auth::FREE_FAILURES {
+        token_with(&app, "nobody", "dps_x", &[])
+            .await
+            .assert_error(401);
+    }
+    token_with(&app, "nobody", "dps_x", &[])
+        .await
+        .assert_error(429);
+}
+
+#[tokio::test]
+async fn two_authorization_headers_are_refused_not_first_wins() {
+    let app = TestApp::new().await;
+    let admin = app.admin().await;
+    let token = admin.token.clone().unwrap();
+    let r = app
+        .req(Method::GET, "/v1/projects")
+        .header("authorization", &format!("Bearer {token}"))
+        .header("authorization", "Bearer dpt_other")
+        .send()
+        .await;
+    r.assert_error(400);
+    assert!(
+        r.message().contains("one Authorization header"),
+        "{}",
+        r.message()
+    );
+}
+
+#[tokio::test]
+async fn the_authorization_server_metadata_names_the_endpoints() {
+    let app = TestApp::new().await;
+    let r = app
+        .req(Method::GET, "/.well-known/oauth-authorization-server")
+        .header("host", "depot.example:8080")
+        .send()
+        .await;
+    let meta = r.assert_json(200);
+    assert_eq!(meta["issuer"], "http://depot.example:8080");
+    assert_eq!(
+        meta["token_endpoint"],
+        "http://depot.example:8080/oauth/token"
+    );
+    assert_eq!(
+        meta["revocation_endpoint"],
+        "http://depot.example:8080/oauth/revoke"
+    );
+    assert_eq!(meta["grant_types_supported"], json!(["client_credentials"]));
+    assert_eq!(
+        meta["token_endpoint_auth_methods_supported"],
+        json!(["client_secret_basic", "client_secret_post"])
+    );
 }

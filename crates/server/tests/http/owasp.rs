@@ -252,6 +252,7 @@ async fn api9_the_openapi_inventory_lists_every_served_route_and_nothing_else() 
     let mut documented: Vec<String> = doc["paths"].as_object().unwrap().keys().cloned().collect();
     documented.sort();
     let mut served = vec![
+        "/.well-known/oauth-authorization-server",
         "/healthz",
         "/metrics",
         "/oauth/revoke",

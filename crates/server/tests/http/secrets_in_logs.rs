@@ -338,3 +338,45 @@ async fn open_sqlite(config: depot_server::Config) {
         .await
         .unwrap();
 }
+
+#[tokio::test]
+async fn request_supplied_text_is_logged_escaped_cut_short_and_never_as_a_secret() {
+    capture_logs();
+    let app = TestApp::new().await;
+    let (id, secret) = app.client_with_secret(&["admin"]).await;
+    let token = |client_id: &str, client_secret: &str| {
+        app.form(
+            "/oauth/token",
+            &[
+                ("grant_type", "client_credentials"),
+                ("client_id", client_id),
+                ("client_secret", client_secret),
+            ],
+        )
+    };
+    // Id and secret swapped: the secret arrives as the client id.
+    token(&secret, &id).send().await.assert_error(401);
+    // A newline would forge a log line; an escape sequence would reach a terminal.
+    let forged = "x\nINFO depot: admin logged in\u{1b}[2J";
+    token(forged, "dps_nope").send().await.assert_error(401);
+    // Half a megabyte of client id.
+    let huge = "q".repeat(500_000);
+    token(&huge, "dps_nope").send().await.assert_error(401);
+
+    let log = log_text();
+    assert!(!log.contains(&secret), "the secret reached the log");
+    assert!(
+        !log.contains("\nINFO depot: admin logged in"),
+        "a forged line"
+    );
+    assert!(
+        !log.contains('\u{1b}'),
+        "an escape sequence reached the log"
+    );
+    assert!(
+        log.contains("x\\nINFO depot: admin logged in"),
+        "escaped, still readable"
+    );
+    assert!(!log.contains(&"q".repeat(1000)), "an uncut value");
+    assert!(log.contains("more bytes]"), "the cut is said");
+}

@@ -1,6 +1,9 @@
 //! `depot api METHOD PATH [--data JSON|@file]`: the raw call, with depot-client's
-//! backoff (docs/contract.md §6). Prints the answer's body on stdout, each retry on stderr, and
-//! exits non-zero with the envelope's message when the answer is not a success.
+//! backoff (docs/contract.md §6): a 503 or a 429 is retried for every method, no sooner than
+//! its `Retry-After`, and a lost connection when the request is safe to repeat (a POST
+//! carries an automatic `Idempotency-Key`). Prints the answer's body on stdout, each
+//! retry on stderr (`429, retrying in 1.3 s (2/5)`), and exits non-zero with the
+//! envelope's message when the answer is not a success.
 
 use anyhow::{Context, bail};
 use clap::Args;
@@ -19,7 +22,7 @@ pub struct ApiArgs {
     /// JSON body, or @FILE to read it from a file (@- for stdin).
     #[arg(long)]
     data: Option<String>,
-    /// How often a 503 or a lost connection is retried (with backoff).
+    /// How often a 503, a 429 or a lost connection is retried (with backoff).
     #[arg(long, default_value_t = 5)]
     max_retries: u32,
     /// The server.

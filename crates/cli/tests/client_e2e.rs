@@ -6,6 +6,8 @@ mod common;
 use common::{ADMIN_ID, ADMIN_SECRET, Server};
 use depot_client::{Client, ClientError, types::Maintenance};
 use serde_json::json;
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
 use std::process::{Command, Output};
 
 fn client(server: &Server) -> Client {
@@ -105,8 +107,12 @@ async fn depot_client_drives_every_kind_of_resource_on_a_real_server() {
 }
 
 fn depot_api(server: &Server, args: &[&str], env: &[(&str, &str)]) -> Output {
+    depot_api_at(&server.base, args, env)
+}
+
+fn depot_api_at(base: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_depot"));
-    cmd.arg("api").args(args).args(["--url", &server.base]);
+    cmd.arg("api").args(args).args(["--url", base]);
     cmd.env_remove("DEPOT_ADMIN_CLIENT_ID")
         .env_remove("DEPOT_ADMIN_CLIENT_SECRET")
         .env_remove("DEPOT_TOKEN");
@@ -216,4 +222,80 @@ async fn depot_api_reports_retries_and_exits_non_zero_with_the_message() {
         stderr.contains("404 project not found") && !stderr.contains("retrying"),
         "{stderr}"
     );
+}
+
+const SLOW_DOWN: &str = r#"{"code":429,"message":"slow down"}"#;
+
+/// Answers each of `answers` (a status line with headers, and a JSON body) to one
+/// connection, and returns the request lines it saw. The server has no rate limits
+/// yet (contract §10), so a 429 has to come from a stand-in.
+fn answer_in_turn(listener: TcpListener, answers: &[(&str, &str)]) -> Vec<String> {
+    let mut lines = Vec::new();
+    for (head, body) in answers {
+        let (stream, _) = listener.accept().unwrap();
+        let mut reader = BufReader::new(stream);
+        let mut line = String::new();
+        reader.read_line(&mut line).unwrap();
+        lines.push(line.trim_end().to_owned());
+        // A GET has no body: the request ends at the blank line.
+        while line != "\r\n" {
+            line.clear();
+            reader.read_line(&mut line).unwrap();
+        }
+        let answer = format!(
+            "{head}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        reader.get_mut().write_all(answer.as_bytes()).unwrap();
+    }
+    lines
+}
+
+#[test]
+fn depot_api_retries_a_429_after_its_retry_after_and_reports_it() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let server = std::thread::spawn(move || {
+        let limited = (
+            "HTTP/1.1 429 Too Many Requests\r\nretry-after: 1",
+            SLOW_DOWN,
+        );
+        let ok = ("HTTP/1.1 200 OK", r#"{"data":[],"next_cursor":null}"#);
+        answer_in_turn(listener, &[limited, limited, ok])
+    });
+    let out = depot_api_at(
+        &base,
+        &["GET", "/v1/projects", "--token", "t", "--max-retries", "3"],
+        &[],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("429, retrying in 1.0 s (1/3)")
+            && stderr.contains("429, retrying in 1.0 s (2/3)"),
+        "{stderr}"
+    );
+    assert_eq!(server.join().unwrap(), ["GET /v1/projects HTTP/1.1"; 3]);
+
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let server = std::thread::spawn(move || {
+        let limited = (
+            "HTTP/1.1 429 Too Many Requests\r\nretry-after: 0",
+            SLOW_DOWN,
+        );
+        answer_in_turn(listener, &[limited, limited])
+    });
+    let out = depot_api_at(
+        &base,
+        &["GET", "/v1/projects", "--token", "t", "--max-retries", "1"],
+        &[],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("(1/1)") && stderr.contains("429 slow down"),
+        "{stderr}"
+    );
+    assert_eq!(server.join().unwrap().len(), 2);
 }

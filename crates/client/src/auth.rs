@@ -7,6 +7,7 @@
 //! behind an async mutex so that concurrent requests wait for one token fetch instead
 //! of each starting their own.
 
+use crate::clock::Clock;
 use depot_api::types::TokenResponse;
 use secrecy::{ExposeSecret, SecretString};
 use std::future::Future;
@@ -63,22 +64,27 @@ pub(crate) struct TokenCache {
 }
 
 impl TokenCache {
-    /// The cached token if it is still fresh, otherwise the one `fetch` gets (which is
-    /// then cached). Holding the lock across the fetch is what makes it single-flight.
-    pub(crate) async fn get_or_fetch<E, F, Fut>(&self, fetch: F) -> Result<SecretString, E>
+    /// The cached token if it is still fresh on `clock`, otherwise the one `fetch` gets
+    /// (which is then cached). Holding the lock across the fetch is what makes it
+    /// single-flight.
+    pub(crate) async fn get_or_fetch<E, F, Fut>(
+        &self,
+        clock: &dyn Clock,
+        fetch: F,
+    ) -> Result<SecretString, E>
     where
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<TokenResponse, E>>,
     {
         let mut slot = self.slot.lock().await;
-        if let Some(cached) = slot.as_ref().filter(|c| Instant::now() < c.refresh_at) {
+        if let Some(cached) = slot.as_ref().filter(|c| clock.now() < c.refresh_at) {
             return Ok(cached.token.clone());
         }
         let answer = fetch().await?;
         let token = SecretString::from(answer.access_token);
         *slot = Some(Cached {
             token: token.clone(),
-            refresh_at: Instant::now() + refresh_after(answer.expires_in),
+            refresh_at: clock.now() + refresh_after(answer.expires_in),
         });
         Ok(token)
     }
@@ -126,6 +132,7 @@ pub(crate) fn form_encode(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::{TokenCache, form_encode, refresh_after};
+    use crate::clock::TokioClock;
     use depot_api::types::TokenResponse;
     use secrecy::ExposeSecret;
     use std::convert::Infallible;
@@ -149,22 +156,52 @@ mod tests {
             let n = fetches.fetch_add(1, Ordering::SeqCst);
             answer(&format!("t{n}"))
         };
-        assert_eq!(cache.get_or_fetch(get).await.unwrap().expose_secret(), "t0");
+        assert_eq!(
+            cache
+                .get_or_fetch(&TokioClock, get)
+                .await
+                .unwrap()
+                .expose_secret(),
+            "t0"
+        );
         tokio::time::advance(Duration::from_secs(3569)).await;
-        assert_eq!(cache.get_or_fetch(get).await.unwrap().expose_secret(), "t0");
+        assert_eq!(
+            cache
+                .get_or_fetch(&TokioClock, get)
+                .await
+                .unwrap()
+                .expose_secret(),
+            "t0"
+        );
         tokio::time::advance(Duration::from_secs(1)).await;
-        assert_eq!(cache.get_or_fetch(get).await.unwrap().expose_secret(), "t1");
+        assert_eq!(
+            cache
+                .get_or_fetch(&TokioClock, get)
+                .await
+                .unwrap()
+                .expose_secret(),
+            "t1"
+        );
     }
 
     #[tokio::test]
     async fn invalidate_forgets_only_the_refused_token() {
         let cache = TokenCache::default();
-        let t0 = cache.get_or_fetch(|| async { answer("t0") }).await.unwrap();
+        let t0 = cache
+            .get_or_fetch(&TokioClock, || async { answer("t0") })
+            .await
+            .unwrap();
         cache.invalidate(&"other".to_owned().into()).await;
-        let again = cache.get_or_fetch(|| async { answer("t1") }).await.unwrap();
+        let again = cache
+            .get_or_fetch(&TokioClock, || async { answer("t1") })
+            .await
+            .unwrap();
         assert_eq!(again.expose_secret(), "t0");
         cache.invalidate(&t0).await;
-        let fresh = cache.get_or_fetch(|| async { answer("t1") }).await.unwrap();
+        let fresh = cache
+            .get_or_fetch(&TokioClock, || async { answer("t1") })
+            .await
+            .unwrap();
         assert_eq!(fresh.expose_secret(), "t1");
     }
 

@@ -11,11 +11,14 @@
 //! - every retry withdraws one token, and is not made when less than one is left;
 //! - the bucket holds at most `max_tokens`, so a quiet hour can't bank a retry storm.
 //!
-//! The bucket starts full. Time is `tokio::time::Instant`, so tests with paused time
-//! see refills exactly. One budget is shared by all clones of a `Client` (it lives in
-//! an `Arc`), and can be shared across clients with `ClientBuilder::retry_budget`.
+//! The bucket starts full; [`RetryBudget::with_initial_tokens`] starts it elsewhere
+//! (mostly for tests). Time is a [`Clock`], tokio's by default, so tests with paused
+//! time see refills exactly, and [`RetryBudget::with_clock`] puts the budget on a
+//! client's virtual clock. One budget is shared by all clones of a `Client` (it lives
+//! in an `Arc`), and can be shared across clients with `ClientBuilder::retry_budget`.
 
-use std::sync::Mutex;
+use crate::clock::{Clock, TokioClock};
+use std::sync::{Arc, Mutex};
 use tokio::time::Instant;
 
 /// A retry token bucket; see the module docs.
@@ -24,6 +27,7 @@ pub struct RetryBudget {
     ratio: f64,
     min_per_sec: f64,
     max_tokens: f64,
+    clock: Arc<dyn Clock>,
     state: Mutex<Bucket>,
 }
 
@@ -43,17 +47,37 @@ impl Default for RetryBudget {
 impl RetryBudget {
     /// A full bucket. Negative or NaN knobs count as zero.
     pub fn new(ratio: f64, min_per_sec: f64, max_tokens: f64) -> Self {
-        let clean = |x: f64| if x.is_nan() { 0.0 } else { x.max(0.0) };
         let max_tokens = clean(max_tokens);
+        let clock: Arc<dyn Clock> = Arc::new(TokioClock);
         RetryBudget {
             ratio: clean(ratio),
             min_per_sec: clean(min_per_sec),
             max_tokens,
             state: Mutex::new(Bucket {
                 tokens: max_tokens,
-                refilled_at: Instant::now(),
+                refilled_at: clock.now(),
             }),
+            clock,
         }
+    }
+
+    /// The same bucket holding `tokens` retries now instead of being full (clamped to
+    /// `0..=max_tokens`; NaN counts as zero). A bucket that starts empty makes a client
+    /// earn its first retries.
+    pub fn with_initial_tokens(mut self, tokens: f64) -> Self {
+        let tokens = clean(tokens).min(self.max_tokens);
+        self.state_mut().tokens = tokens;
+        self
+    }
+
+    /// The same bucket refilling on `clock` (see [`crate::clock`]); its refill starts
+    /// counting now, on that clock. A budget given to `ClientBuilder::retry_budget` is
+    /// not moved to the client's clock: give it the same one.
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        let now = clock.now();
+        self.state_mut().refilled_at = now;
+        self.clock = clock;
+        self
     }
 
     /// A budget that never runs dry, for a single interactive caller (or a test) that
@@ -91,8 +115,11 @@ impl RetryBudget {
     }
 
     fn refill(&self, bucket: &mut Bucket) {
-        let now = Instant::now();
-        let earned = now.duration_since(bucket.refilled_at).as_secs_f64() * self.min_per_sec;
+        let now = self.clock.now();
+        let earned = now
+            .saturating_duration_since(bucket.refilled_at)
+            .as_secs_f64()
+            * self.min_per_sec;
         bucket.tokens = (bucket.tokens + earned).min(self.max_tokens);
         bucket.refilled_at = now;
     }
@@ -104,12 +131,41 @@ impl RetryBudget {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
+
+    fn state_mut(&mut self) -> &mut Bucket {
+        self.state
+            .get_mut()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// Negative or NaN knobs count as zero.
+fn clean(x: f64) -> f64 {
+    if x.is_nan() { 0.0 } else { x.max(0.0) }
 }
 
 #[cfg(test)]
 mod tests {
     use super::RetryBudget;
+    use crate::clock::{Clock, Sleep};
+    use std::sync::{Arc, Mutex};
     use std::time::Duration;
+    use tokio::time::Instant;
+
+    /// A clock that moves only when told to.
+    #[derive(Debug)]
+    struct Manual(Mutex<Instant>);
+
+    impl Clock for Manual {
+        fn now(&self) -> Instant {
+            *self.0.lock().unwrap()
+        }
+
+        fn sleep(&self, duration: Duration) -> Sleep {
+            *self.0.lock().unwrap() += duration;
+            Box::pin(std::future::ready(()))
+        }
+    }
 
     #[tokio::test(start_paused = true)]
     async fn retries_are_capped_by_deposits_and_the_floor() {
@@ -133,6 +189,34 @@ mod tests {
             budget.deposit();
         }
         assert!((budget.available() - 3.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_bucket_can_start_empty_part_full_or_at_most_full() {
+        let empty = RetryBudget::new(0.0, 0.0, 10.0).with_initial_tokens(0.0);
+        assert!(!empty.try_withdraw());
+        let two = RetryBudget::new(0.0, 0.0, 10.0).with_initial_tokens(2.0);
+        assert!(two.try_withdraw() && two.try_withdraw());
+        assert!(!two.try_withdraw());
+        let over = RetryBudget::new(0.0, 0.0, 3.0).with_initial_tokens(50.0);
+        assert!((over.available() - 3.0).abs() < 1e-9);
+        let nan = RetryBudget::new(0.0, 0.0, 3.0).with_initial_tokens(f64::NAN);
+        assert!(nan.available().abs() < 1e-9);
+    }
+
+    #[tokio::test]
+    async fn the_refill_follows_the_budgets_clock_not_tokios() {
+        let clock = Arc::new(Manual(Mutex::new(Instant::now())));
+        let budget = RetryBudget::new(0.0, 2.0, 10.0)
+            .with_initial_tokens(0.0)
+            .with_clock(clock.clone());
+        assert!(!budget.try_withdraw());
+        clock.sleep(Duration::from_millis(500)).await;
+        assert!(
+            budget.try_withdraw(),
+            "half a second at 2 per second is one retry"
+        );
+        assert!(!budget.try_withdraw());
     }
 
     #[test]

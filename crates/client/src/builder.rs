@@ -1,9 +1,10 @@
-//! [`ClientBuilder`]: base URL, credentials, retry policy and budget, retry hook and
-//! timeouts, checked once in [`ClientBuilder::build`].
+//! [`ClientBuilder`]: base URL, credentials, retry policy and budget, retry hook,
+//! timeouts and (for tests) the clock, checked once in [`ClientBuilder::build`].
 
 use crate::auth::{Credentials, TokenCache};
 use crate::budget::RetryBudget;
 use crate::client::{Client, Shared};
+use crate::clock::{Clock, TokioClock};
 use crate::engine::{OnRetry, RetryEvent};
 use crate::error::{ClientError, describe};
 use crate::retry::RetryPolicy;
@@ -21,6 +22,7 @@ pub struct ClientBuilder {
     on_retry: Option<OnRetry>,
     timeout: Duration,
     connect_timeout: Duration,
+    clock: Arc<dyn Clock>,
 }
 
 impl ClientBuilder {
@@ -33,6 +35,7 @@ impl ClientBuilder {
             on_retry: None,
             timeout: Duration::from_secs(30),
             connect_timeout: Duration::from_secs(10),
+            clock: Arc::new(TokioClock),
         }
     }
 
@@ -63,7 +66,7 @@ impl ClientBuilder {
     }
 
     /// Shares a budget between several clients; by default each client (and its
-    /// clones) has its own `RetryBudget::default()`.
+    /// clones) has its own `RetryBudget::default()`, on the client's clock.
     pub fn retry_budget(mut self, budget: Arc<RetryBudget>) -> Self {
         self.budget = Some(budget);
         self
@@ -84,6 +87,15 @@ impl ClientBuilder {
     /// The limit on establishing a connection (default 10 s).
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
+        self
+    }
+
+    /// A testing hook: the clock the retry delays are slept on and the deadline, the
+    /// default retry budget and the token cache read (default: tokio's). A virtual
+    /// clock makes retries take no real time against a real server; see
+    /// [`crate::clock`]. The per-attempt timeouts stay on real time.
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
         self
     }
 
@@ -111,8 +123,11 @@ impl ClientBuilder {
             base,
             credentials: self.credentials,
             tokens: TokenCache::default(),
-            budget: self.budget.unwrap_or_default(),
+            budget: self.budget.unwrap_or_else(|| {
+                Arc::new(RetryBudget::default().with_clock(Arc::clone(&self.clock)))
+            }),
             on_retry: self.on_retry,
+            clock: self.clock,
         };
         Ok(Client::from_shared(shared, self.policy))
     }

@@ -1,27 +1,53 @@
 //! [`Client`]: the raw request path every typed method goes through.
 //!
-//! One request is: add an `Idempotency-Key` to a POST that has none, get a bearer token
-//! (cached, or fetched), run the attempts through the retry engine, and if the server
-//! answers 401 to a cached client-credentials token, fetch a new token and run once more.
+//! One request is: settle its `Idempotency-Key` ([`IdempotencyKey`]: a POST gets one
+//! unless the caller switched it off), get a bearer token (cached, or fetched), run the
+//! attempts through the retry engine, and if the server answers 401 to a cached
+//! client-credentials token, fetch a new token and run once more.
 
 use crate::auth::{Credentials, TokenCache, form_encode};
 use crate::budget::RetryBudget;
 use crate::builder::ClientBuilder;
+use crate::clock::Clock;
 use crate::engine::{Attempt, OnRetry, RetryContext, run_with_retries};
 use crate::error::{ClientError, describe};
 use crate::response::RawResponse;
-use crate::retry::{RetryPolicy, parse_retry_after};
+use crate::retry::RetryPolicy;
 use depot_api::types::TokenResponse;
-use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
+use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
 use reqwest::{Method, Url};
 use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use std::sync::Arc;
-use std::time::SystemTime;
 
 /// The header that makes a POST safe to repeat (contract §5).
 pub use depot_api::headers::IDEMPOTENCY_KEY;
+
+/// Whether a request carries an `Idempotency-Key` (contract §5), kept the same on every
+/// retry and on the resend after a token refresh, so the server replays instead of
+/// repeating.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum IdempotencyKey {
+    /// A POST gets a fresh random key, unless its headers already carry one; other
+    /// methods carry none (they are idempotent by themselves).
+    #[default]
+    Auto,
+    /// This key, on a request of any method (it replaces one in the headers).
+    Given(String),
+    /// No key, even on a POST (one in the headers is removed). A POST that gets no
+    /// answer is then not retried, since the server could not tell the retry from a
+    /// second request; a 503 or 429 still is, since neither did anything.
+    Off,
+}
+
+/// The per-request extras of [`Client::request_with`].
+#[derive(Debug, Clone, Default)]
+pub struct RequestOptions {
+    /// Sent on every attempt (`If-Match`, ...).
+    pub headers: HeaderMap,
+    pub idempotency_key: IdempotencyKey,
+}
 
 /// A depot client. Cheap to clone; clones share the connection pool, the token cache
 /// and the retry budget.
@@ -50,6 +76,7 @@ pub(crate) struct Shared {
     pub(crate) tokens: TokenCache,
     pub(crate) budget: Arc<RetryBudget>,
     pub(crate) on_retry: Option<OnRetry>,
+    pub(crate) clock: Arc<dyn Clock>,
 }
 
 /// How a request authenticates.
@@ -71,6 +98,7 @@ pub(crate) struct Spec {
     pub headers: HeaderMap,
     pub body: Option<(&'static str, Vec<u8>)>,
     pub auth: AuthMode,
+    pub idempotency_key: IdempotencyKey,
 }
 
 impl Spec {
@@ -81,6 +109,7 @@ impl Spec {
             headers: HeaderMap::new(),
             body: None,
             auth: AuthMode::Bearer,
+            idempotency_key: IdempotencyKey::Auto,
         }
     }
 
@@ -164,8 +193,25 @@ impl Client {
         body: Option<&Value>,
         headers: HeaderMap,
     ) -> Result<RawResponse, ClientError> {
+        let options = RequestOptions {
+            headers,
+            ..RequestOptions::default()
+        };
+        self.request_with(method, path, body, options).await
+    }
+
+    /// Like [`Client::request`], with extra headers and a choice of idempotency key
+    /// (say, [`IdempotencyKey::Off`]).
+    pub async fn request_with(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        options: RequestOptions,
+    ) -> Result<RawResponse, ClientError> {
         let mut spec = Spec::new(method, path);
-        spec.headers = headers;
+        spec.headers = options.headers;
+        spec.idempotency_key = options.idempotency_key;
         if let Some(body) = body {
             spec = spec.json(body);
         }
@@ -200,17 +246,7 @@ impl Client {
     }
 
     pub(crate) async fn execute(&self, mut spec: Spec) -> Result<RawResponse, ClientError> {
-        // One key per logical request, kept on every retry and on the resend after a
-        // token refresh: the server replays rather than repeats.
-        if spec.method == Method::POST
-            && spec.auth == AuthMode::Bearer
-            && !spec.headers.contains_key(IDEMPOTENCY_KEY)
-        {
-            let key = HeaderValue::try_from(uuid::Uuid::new_v4().to_string())
-                .map_err(|e| ClientError::Config(e.to_string()))?;
-            spec.headers
-                .insert(HeaderName::from_static(IDEMPOTENCY_KEY), key);
-        }
+        settle_idempotency_key(&mut spec)?;
         let url = self.url(&spec.path)?;
         let token = self.bearer(spec.auth).await?;
         let first = self.send(&spec, &url, token.as_ref()).await?;
@@ -250,7 +286,7 @@ impl Client {
                 let token = self
                     .shared
                     .tokens
-                    .get_or_fetch(|| self.fetch_token())
+                    .get_or_fetch(self.shared.clock.as_ref(), || self.fetch_token())
                     .await?;
                 Ok(Some(token))
             }
@@ -290,6 +326,7 @@ impl Client {
             path: &spec.path,
             retry_transport: spec.transport_retry_safe(),
             on_retry: self.shared.on_retry.as_ref(),
+            clock: self.shared.clock.as_ref(),
         };
         let outcome = run_with_retries(&self.policy, &self.shared.budget, &ctx, |_| {
             self.attempt(spec, url, token)
@@ -346,21 +383,45 @@ impl Client {
         };
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
-        let retry_after = headers
-            .get(RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| parse_retry_after(v, SystemTime::now()));
         match resp.bytes().await {
-            Ok(body) => Attempt::Response {
-                status,
-                retry_after,
-                response: RawResponse {
+            Ok(body) => {
+                let response = RawResponse {
                     status,
                     headers,
                     body: body.to_vec(),
-                },
-            },
+                };
+                Attempt::Response {
+                    status,
+                    retry_after: response.retry_after(),
+                    response,
+                }
+            }
             Err(e) => Attempt::Transport(describe(&e)),
         }
     }
+}
+
+/// Gives the request the key its [`IdempotencyKey`] asks for: one key per logical
+/// request, so it must be settled before the first attempt.
+fn settle_idempotency_key(spec: &mut Spec) -> Result<(), ClientError> {
+    let name = HeaderName::from_static(IDEMPOTENCY_KEY);
+    let key = match &spec.idempotency_key {
+        IdempotencyKey::Auto
+            if spec.method == Method::POST
+                && spec.auth == AuthMode::Bearer
+                && !spec.headers.contains_key(&name) =>
+        {
+            uuid::Uuid::new_v4().to_string()
+        }
+        IdempotencyKey::Auto => return Ok(()),
+        IdempotencyKey::Given(key) => key.clone(),
+        IdempotencyKey::Off => {
+            spec.headers.remove(&name);
+            return Ok(());
+        }
+    };
+    let value = HeaderValue::try_from(key.as_str())
+        .map_err(|_| ClientError::Config(format!("Idempotency-Key {key:?}")))?;
+    spec.headers.insert(name, value);
+    Ok(())
 }

@@ -1,24 +1,31 @@
 //! The retry loop, independent of HTTP so it can be tested with a scripted closure and
 //! paused time.
 //!
-//! What is retried (contract §4–§6):
-//! - a 503, for every method: the server promises a 503 had no effect;
+//! What is retried (contract §3–§6):
+//! - a 503 or a 429 ([`RETRYABLE_STATUSES`]), for every method: the server answers both
+//!   before doing any work, so the request had no effect. The server's `Retry-After`
+//!   is the floor of the delay (clamped to the policy's cap);
 //! - a transport failure (no answer at all), when the caller says the request is safe
 //!   to repeat: idempotent methods, and POSTs carrying an `Idempotency-Key`;
 //! - nothing else: no other 4xx (the request itself is wrong), no 500 (a bug that a
-//!   retry would only repeat).
+//!   retry would only repeat), no other 5xx.
 //!
 //! It stops at `max_retries`, when the next delay would cross the overall deadline, or
 //! when the [`RetryBudget`] is empty, and then hands back the last outcome unchanged.
+//! Time is read and waited on through the context's [`Clock`].
 
 use crate::budget::RetryBudget;
+use crate::clock::Clock;
 use crate::retry::RetryPolicy;
 use reqwest::Method;
 use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::time::Instant;
+
+/// The statuses retried for every method: a 429 (the client is over its rate limit) and
+/// a 503 (the server can't serve now). Both come with a `Retry-After`.
+pub const RETRYABLE_STATUSES: [u16; 2] = [429, 503];
 
 /// What one attempt came to.
 #[derive(Debug)]
@@ -37,7 +44,7 @@ pub enum Attempt<R> {
 /// Why a retry is made.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RetryReason {
-    /// The server answered with this status (503).
+    /// The server answered with this status: one of [`RETRYABLE_STATUSES`].
     Status(u16),
     /// The request got no answer.
     Transport(String),
@@ -91,6 +98,8 @@ pub struct RetryContext<'a> {
     /// with an `Idempotency-Key`.
     pub retry_transport: bool,
     pub on_retry: Option<&'a OnRetry>,
+    /// What the deadline is measured on and the delays are slept on.
+    pub clock: &'a dyn Clock,
 }
 
 /// Runs `attempt` (given the 0-based attempt number) until its outcome is not
@@ -106,24 +115,27 @@ where
     F: FnMut(u32) -> Fut,
     Fut: Future<Output = Attempt<R>>,
 {
-    let started = Instant::now();
+    let started = ctx.clock.now();
     budget.deposit();
     let mut retries = 0;
     loop {
         let outcome = attempt(retries).await;
         let (reason, retry_after) = match &outcome {
             Attempt::Response {
-                status: 503,
+                status,
                 retry_after,
                 ..
-            } => (RetryReason::Status(503), *retry_after),
+            } if RETRYABLE_STATUSES.contains(status) => {
+                (RetryReason::Status(*status), *retry_after)
+            }
             Attempt::Transport(text) if ctx.retry_transport => {
                 (RetryReason::Transport(text.clone()), None)
             }
             _ => return outcome,
         };
         let delay = policy.delay(retries, retry_after);
-        if let Some(why) = stop_reason(policy, budget, retries, started.elapsed() + delay) {
+        let elapsed = ctx.clock.now().saturating_duration_since(started);
+        if let Some(why) = stop_reason(policy, budget, retries, elapsed + delay) {
             tracing::info!(method = %ctx.method, path = ctx.path, %reason, retries, "not retrying: {why}");
             return outcome;
         }
@@ -148,7 +160,7 @@ where
         if let Some(hook) = ctx.on_retry {
             hook(&event);
         }
-        tokio::time::sleep(delay).await;
+        ctx.clock.sleep(delay).await;
     }
 }
 
@@ -189,5 +201,10 @@ mod tests {
             path: "/v1/projects".into(),
         };
         assert_eq!(event.to_string(), "503, retrying in 1.3 s (2/5)");
+        let limited = RetryEvent {
+            reason: RetryReason::Status(429),
+            ..event
+        };
+        assert_eq!(limited.to_string(), "429, retrying in 1.3 s (2/5)");
     }
 }

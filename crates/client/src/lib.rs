@@ -2,7 +2,8 @@
 //!
 //! - [`builder`]: [`ClientBuilder`], from [`Client::builder`].
 //! - [`client`]: [`Client`]; the raw [`Client::request`] (any
-//!   method, path and JSON body, any status back as a [`RawResponse`]) and
+//!   method, path and JSON body, any status back as a [`RawResponse`]; with headers
+//!   and an [`IdempotencyKey`] choice, [`Client::request_with`]) and
 //!   [`Client::send_json`]. Every call authenticates and retries.
 //! - [`routes`]: one typed method per route (projects, collections, items, OAuth
 //!   clients, maintenance, token revocation, health).
@@ -12,9 +13,14 @@
 //!   parsing (seconds or HTTP-date).
 //! - [`budget`]: [`RetryBudget`], the token bucket that keeps retries a small share
 //!   of requests.
-//! - [`engine`]: the retry loop, free of HTTP: what is retried, when it stops, and the
-//!   [`RetryEvent`] every retry reports (a `tracing` event and the `on_retry` hook).
-//! - [`error`]: [`ClientError`] (`Api`, `Transport`, `Decode`, `Config`).
+//! - [`engine`]: the retry loop, free of HTTP: what is retried (a 503 or a 429 for
+//!   every method, a lost connection when the request is safe to repeat), when it
+//!   stops, and the [`RetryEvent`] every retry reports (a `tracing` event and the
+//!   `on_retry` hook).
+//! - [`clock`]: [`Clock`], the time the retries sleep on and measure with: tokio's, or
+//!   a test's virtual one.
+//! - [`error`]: [`ClientError`] (`Api`, `Transport`, `Decode`, `Config`); an `Api`
+//!   error carries the server's `Retry-After`.
 //! - [`response`]: [`RawResponse`], an answer of any status, fully read.
 //!
 //! ```no_run
@@ -36,6 +42,7 @@ pub mod auth;
 pub mod budget;
 pub mod builder;
 pub mod client;
+pub mod clock;
 pub mod engine;
 pub mod error;
 pub mod response;
@@ -45,7 +52,8 @@ pub mod routes;
 pub use auth::Credentials;
 pub use budget::RetryBudget;
 pub use builder::ClientBuilder;
-pub use client::{Client, IDEMPOTENCY_KEY};
+pub use client::{Client, IDEMPOTENCY_KEY, IdempotencyKey, RequestOptions};
+pub use clock::{Clock, TokioClock};
 pub use depot_api::types;
 pub use engine::{OnRetry, RetryEvent, RetryReason};
 pub use error::ClientError;

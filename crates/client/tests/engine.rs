@@ -1,6 +1,7 @@
 //! The retry engine against a scripted attempt closure, with paused time: every delay
 //! is measured on tokio's virtual clock, so these tests take no real time.
 
+use depot_client::TokioClock;
 use depot_client::engine::{
     Attempt, OnRetry, RetryContext, RetryEvent, RetryReason, run_with_retries,
 };
@@ -58,6 +59,7 @@ async fn run(
         path: "/v1/projects",
         retry_transport,
         on_retry: Some(&hook),
+        clock: &TokioClock,
     };
     let mut steps: VecDeque<Step> = script.iter().cloned().collect();
     let starts = Arc::new(Mutex::new(Vec::new()));
@@ -185,8 +187,8 @@ async fn a_retry_after_beyond_the_cap_is_clamped_to_it() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn a_400_or_any_other_4xx_is_never_retried() {
-    for status in [400, 401, 403, 404, 405, 406, 409, 412, 413, 415, 422, 429] {
+async fn a_400_or_any_other_4xx_but_429_is_never_retried() {
+    for status in [400, 401, 403, 404, 405, 406, 409, 410, 412, 413, 415, 422] {
         let run = run(
             &RetryPolicy::default(),
             &RetryBudget::default(),
@@ -205,16 +207,69 @@ async fn a_400_or_any_other_4xx_is_never_retried() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn a_500_is_not_retried() {
+async fn a_429_is_retried_like_a_503_with_its_retry_after_as_the_floor() {
+    let script = [
+        Step::Status(429, secs(2)),
+        Step::Status(429, None),
+        Step::Status(200, None),
+    ];
     let run = run(
         &RetryPolicy::default(),
         &RetryBudget::default(),
         Method::GET,
         true,
-        &[Step::Status(500, None)],
+        &script,
     )
     .await;
-    assert_eq!((run.attempts(), run.last_status()), (1, Some(500)));
+    assert_eq!((run.attempts(), run.last_status()), (3, Some(200)));
+    let reasons: Vec<_> = run.events.iter().map(|e| e.reason.clone()).collect();
+    assert_eq!(
+        reasons,
+        [RetryReason::Status(429), RetryReason::Status(429)]
+    );
+    // 2 s is above the first jitter window (100 ms), so the floor is the delay.
+    assert_eq!(run.events[0].delay, Duration::from_secs(2));
+    assert_slept(run.gaps()[0], Duration::from_secs(2));
+    assert!(run.events[1].delay <= Duration::from_millis(200));
+    assert_eq!(
+        run.events[0].to_string(),
+        "429, retrying in 2.0 s (1/5)",
+        "the line `depot api` prints"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_429_is_retried_even_for_an_unsafe_request_until_max_retries() {
+    let policy = RetryPolicy::default().with_max_retries(2);
+    let run = run(
+        &policy,
+        &RetryBudget::unlimited(),
+        Method::POST,
+        false,
+        &[Step::Status(429, secs(1))],
+    )
+    .await;
+    assert_eq!((run.attempts(), run.last_status()), (3, Some(429)));
+    assert!(run.events.iter().all(|e| e.delay == Duration::from_secs(1)));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_500_or_any_other_5xx_but_503_is_not_retried() {
+    for status in [500, 501, 502, 504] {
+        let run = run(
+            &RetryPolicy::default(),
+            &RetryBudget::default(),
+            Method::GET,
+            true,
+            &[Step::Status(status, secs(1))],
+        )
+        .await;
+        assert_eq!(
+            (run.attempts(), run.last_status()),
+            (1, Some(status)),
+            "{status}"
+        );
+    }
 }
 
 #[tokio::test(start_paused = true)]
@@ -366,8 +421,7 @@ async fn an_empty_budget_stops_retrying_and_returns_the_503() {
 #[tokio::test(start_paused = true)]
 async fn the_budget_lets_retries_be_a_share_of_requests_plus_a_floor() {
     // 10% of requests, one retry per second, nothing banked at the start.
-    let budget = RetryBudget::new(0.1, 1.0, 10.0);
-    while budget.try_withdraw() {}
+    let budget = RetryBudget::new(0.1, 1.0, 10.0).with_initial_tokens(0.0);
     let policy = RetryPolicy::default().with_max_retries(1);
     let mut retried = 0;
     for _ in 0..100 {

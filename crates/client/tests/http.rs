@@ -159,6 +159,7 @@ async fn a_400_is_a_typed_api_error_and_is_never_retried() {
             code: 400,
             message: "bad JSON".into(),
             details: Some(json!({"line": 1, "column": 2})),
+            retry_after: Some(std::time::Duration::ZERO),
         }
     );
     assert_eq!(server.seen().len(), 1);

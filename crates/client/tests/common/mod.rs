@@ -1,8 +1,14 @@
 //! A scripted depot stand-in on `127.0.0.1:0`: `/oauth/token` hands out `tok-1`,
 //! `tok-2`, ...; every other request is recorded and answered with the next scripted
 //! reply (500 once the script runs out).
+//!
+//! - [`wire`]: the same in raw HTTP/1.1, which can also drop a connection unanswered.
+//! - [`clock`]: a virtual clock, so retries against a real socket take no real time.
 
 #![allow(dead_code)] // Each test binary uses a different part of this module.
+
+pub mod clock;
+pub mod wire;
 
 use axum::Router;
 use axum::body::Bytes;

@@ -28,8 +28,7 @@ impl fmt::Display for Clean<'_> {
         if SECRET_PREFIXES.iter().any(|p| text.contains(p)) {
             return write!(f, "[redacted: looks like a secret, {} bytes]", text.len());
         }
-        let mut shown = 0;
-        for c in text.chars() {
+        for (shown, c) in text.chars().enumerate() {
             if shown == MAX_CHARS {
                 let rest = text.len() - text.char_indices().nth(MAX_CHARS).map_or(0, |(i, _)| i);
                 return write!(f, "…[{rest} more bytes]");
@@ -39,7 +38,6 @@ impl fmt::Display for Clean<'_> {
             } else {
                 f.write_fmt(format_args!("{c}"))?;
             }
-            shown += 1;
         }
         Ok(())
     }

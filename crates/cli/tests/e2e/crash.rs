@@ -1,9 +1,7 @@
 //! Crash safety: a `depot serve` under a stream of creates is killed with SIGKILL and
 //! restarted; every item whose create was answered 201 must be there, intact.
 
-mod common;
-
-use common::{Server, admin_token};
+use crate::common::{Server, admin_token};
 use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

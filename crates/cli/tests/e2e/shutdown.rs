@@ -1,9 +1,7 @@
 //! Graceful shutdown: SIGTERM under load stops the server promptly and cleanly; every
 //! request it answered got a 2xx or a 503, and every 201 is on disk afterwards.
 
-mod common;
-
-use common::{Server, admin_token};
+use crate::common::{Server, admin_token};
 use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

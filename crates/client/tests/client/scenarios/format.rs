@@ -2,7 +2,7 @@
 //! parts become for depot-client. Unknown keys are refused, so a new kind of check in
 //! the file fails here loudly instead of being silently skipped.
 
-use super::common::wire::Answer;
+use crate::common::wire::Answer;
 use depot_client::{IdempotencyKey, Method, RetryBudget, RetryPolicy};
 use serde::Deserialize;
 use serde_json::{Map, Value};

@@ -1,9 +1,7 @@
 //! The 503 promise under a flood: with `--max-in-flight 1`, 64 concurrent writers get
 //! many 503s, and the number of stored items equals the number of 201 answers exactly.
 
-mod common;
-
-use common::{Server, admin_token};
+use crate::common::{Server, admin_token};
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};

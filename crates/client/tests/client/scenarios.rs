@@ -18,15 +18,12 @@
 //! each, and fails naming every failed scenario (`-- --nocapture` shows the table
 //! when all pass).
 
-#[path = "scenarios/check.rs"]
 mod check;
-mod common;
-#[path = "scenarios/format.rs"]
 mod format;
 
+use crate::common::clock::VirtualClock;
+use crate::common::wire::Wire;
 use check::{Run, STATIC_TOKEN};
-use common::clock::VirtualClock;
-use common::wire::Wire;
 use depot_client::{Client, RequestOptions, RetryEvent};
 use format::{Doc, Scenario};
 use std::sync::{Arc, Mutex};

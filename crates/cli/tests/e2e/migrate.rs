@@ -2,9 +2,7 @@
 //! PostgreSQL without losing anything: items keep their ids, versions, timestamps and
 //! bodies, and clients keep working credentials.
 
-mod common;
-
-use common::{ADMIN_ID, ADMIN_SECRET, Server};
+use crate::common::{ADMIN_ID, ADMIN_SECRET, Server};
 use depot_client::Client;
 use depot_store_postgres::testing::TestDatabase;
 use serde_json::{Value, json};

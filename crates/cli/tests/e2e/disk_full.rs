@@ -2,9 +2,7 @@
 //! Retry-After, loses nothing already acknowledged, and recovers by itself when space
 //! returns. Needs root (it mounts a tmpfs), as the project's machines and CI run.
 
-mod common;
-
-use common::{Server, admin_token};
+use crate::common::{Server, admin_token};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -1,9 +1,7 @@
 //! Hostile clients over raw TCP: each gets a contract error or a closed connection, and
 //! the server keeps serving everyone else.
 
-mod common;
-
-use common::{Server, admin_token};
+use crate::common::{Server, admin_token};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;

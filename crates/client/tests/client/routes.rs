@@ -1,9 +1,7 @@
 //! Every typed method sends its route's method, path, body and content type, and
 //! decodes the answer the contract promises.
 
-mod common;
-
-use common::{Reply, Scripted};
+use crate::common::{Reply, Scripted};
 use depot_client::Method;
 use depot_client::types::Maintenance;
 use secrecy::ExposeSecret;

@@ -2,9 +2,7 @@
 //! tokens as they appear on the wire. A 1 ms base delay stands in for paused time,
 //! which a real socket can't use.
 
-mod common;
-
-use common::{Reply, Scripted, recorder};
+use crate::common::{Reply, Scripted, recorder};
 use depot_client::{ClientError, HeaderMap, HeaderValue, Method, RetryBudget, RetryReason};
 use serde_json::json;
 use std::sync::Arc;
@@ -218,7 +216,7 @@ async fn malformed_and_past_retry_after_values_are_ignored() {
         .unwrap();
     assert_eq!(raw.status, 200);
     let delays: Vec<_> = events.lock().unwrap().iter().map(|e| e.delay).collect();
-    let policy = common::fast_policy();
+    let policy = crate::common::fast_policy();
     assert_eq!(delays.len(), 2);
     assert!(
         delays[0] <= policy.ceiling(0) && delays[1] <= policy.ceiling(1),
@@ -262,7 +260,7 @@ async fn a_refused_connection_is_retried_then_reported_as_a_transport_error() {
     drop(listener);
     let (hook, events) = recorder();
     let client = depot_client::Client::builder(base)
-        .retry_policy(common::fast_policy().with_max_retries(2))
+        .retry_policy(crate::common::fast_policy().with_max_retries(2))
         .on_retry(hook)
         .build()
         .unwrap();

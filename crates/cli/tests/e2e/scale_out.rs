@@ -2,9 +2,7 @@
 //! driven alternately through depot-client; and an outage of the database between an
 //! instance and PostgreSQL, through a TCP proxy the test can cut.
 
-mod common;
-
-use common::{ADMIN_ID, ADMIN_SECRET, Server};
+use crate::common::{ADMIN_ID, ADMIN_SECRET, Server};
 use depot_client::{Client, ClientError, HeaderMap, HeaderValue, Method, types::Maintenance};
 use depot_store_postgres::testing::TestDatabase;
 use serde_json::{Value, json};

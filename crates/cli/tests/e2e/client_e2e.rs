@@ -1,9 +1,7 @@
 //! depot-client and `depot api` against a real `depot serve`: proof that client and
 //! server agree on the wire.
 
-mod common;
-
-use common::{ADMIN_ID, ADMIN_SECRET, Server};
+use crate::common::{ADMIN_ID, ADMIN_SECRET, Server};
 use depot_client::{Client, ClientError, types::Maintenance};
 use serde_json::json;
 use std::io::{BufRead, BufReader, Write};

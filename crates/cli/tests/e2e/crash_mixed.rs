@@ -3,9 +3,7 @@
 //! every acknowledged write is there, nothing unacknowledged is half-visible, retried
 //! keyed POSTs never duplicate, and SQLite's integrity check passes.
 
-mod common;
-
-use common::{Server, admin_token};
+use crate::common::{Server, admin_token};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

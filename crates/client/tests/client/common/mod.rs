@@ -5,8 +5,6 @@
 //! - [`wire`]: the same in raw HTTP/1.1, which can also drop a connection unanswered.
 //! - [`clock`]: a virtual clock, so retries against a real socket take no real time.
 
-#![allow(dead_code)] // Each test binary uses a different part of this module.
-
 pub mod clock;
 pub mod wire;
 

@@ -1,7 +1,7 @@
 //! The checks of a scenario's `expect`, each an `Err` that says what differed.
 
-use super::common::Seen;
 use super::format::{Bounds, Event, Expect, Scenario};
+use crate::common::Seen;
 use depot_client::{ClientError, RawResponse, RetryEvent, RetryReason};
 use serde_json::Value;
 use std::time::Duration;

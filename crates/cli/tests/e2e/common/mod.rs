@@ -1,8 +1,7 @@
 //! End-to-end harness: the real `depot` binary as a child process on 127.0.0.1:0.
-#![allow(dead_code)]
 
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
@@ -14,7 +13,6 @@ pub const ADMIN_SECRET: &str = "e2e-admin-secret-that-is-long-enough";
 pub struct Server {
     child: Child,
     pub base: String,
-    pub data_dir: PathBuf,
 }
 
 impl Server {
@@ -47,11 +45,7 @@ impl Server {
         let base = rx
             .recv_timeout(Duration::from_secs(30))
             .expect("depot prints its address within 30 s");
-        Server {
-            child,
-            base,
-            data_dir: data_dir.to_owned(),
-        }
+        Server { child, base }
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -1,0 +1,17 @@
+//! The `depot` binary end to end: each test starts `depot serve` (and other commands)
+//! as a process on 127.0.0.1 and drives it over real HTTP, killing and restarting it
+//! where the test is about crashes, floods, hostile clients or shutdown. One test
+//! binary with a module per area, sharing the process harness in [`common`].
+
+mod common;
+
+mod bootstrap;
+mod client_e2e;
+mod crash;
+mod crash_mixed;
+mod disk_full;
+mod flood;
+mod hostile;
+mod migrate;
+mod scale_out;
+mod shutdown;

@@ -46,6 +46,23 @@ pub struct Config {
     /// Requests served at once; more wait briefly, then get 503 [default: 32 per CPU].
     #[arg(long, env = "DEPOT_MAX_IN_FLIGHT", default_value_t = default_max_in_flight(), hide_default_value = true)]
     pub max_in_flight: usize,
+    /// The share of the slots one client may hold at once, in percent; beyond it its
+    /// requests are 429 while others' are admitted. Requests without a token count as
+    /// one client, and requests with tokens not yet verified as another.
+    #[arg(long, env = "DEPOT_CLIENT_SHARE", default_value_t = 50, value_parser = clap::value_parser!(u8).range(1..=100))]
+    pub client_share: u8,
+    /// MiB of request bodies that may be in transit at once (read before a request takes
+    /// a slot); one client may use a quarter. Beyond it a new body is a 503.
+    #[arg(long, env = "DEPOT_BODY_BUFFER_MB", default_value_t = 256)]
+    pub body_buffer_mb: usize,
+    /// A rate limit for clients that have none of their own, in requests a second
+    /// (429 beyond it). Unset: no limit.
+    #[arg(long, env = "DEPOT_CLIENT_RATE")]
+    pub client_rate: Option<f64>,
+    /// The burst of `--client-rate`: requests a client may make at once after being
+    /// idle [default: twice the rate].
+    #[arg(long, env = "DEPOT_CLIENT_BURST")]
+    pub client_burst: Option<u32>,
     /// How long a request may wait for a slot before its 503, in ms (`0`: no queue).
     #[arg(id = "queue_timeout_ms", long = "queue-timeout-ms", env = "DEPOT_QUEUE_TIMEOUT_MS", default_value = "10", value_parser = millis)]
     pub queue_timeout: Duration,
@@ -163,6 +180,15 @@ impl Config {
         }
         if self.max_in_flight == 0 {
             return Err(ConfigError("max_in_flight must be at least 1".into()));
+        }
+        if self
+            .client_rate
+            .is_some_and(|r| !(r.is_finite() && r > 0.0))
+        {
+            return Err(ConfigError("client_rate must be a positive number".into()));
+        }
+        if self.client_burst == Some(0) {
+            return Err(ConfigError("client_burst must be at least 1".into()));
         }
         if self.token_ttl.is_zero() {
             return Err(ConfigError("token_ttl_secs must be at least 1".into()));

@@ -55,8 +55,9 @@ const PURGE_INTERVAL: Duration = Duration::from_secs(600);
 
 /// The whole application. Layers, outermost first: the edge (request id, headers every
 /// answer carries, metrics and 5xx logging; so even a shed or panicking answer has
-/// them), CORS (so a browser can read a 503's `Retry-After`), admission control (before
-/// any other work), panic catching, then the routes.
+/// them), CORS (so a browser can read a 503's `Retry-After`), the request's owner and
+/// its body read in (holding no slot), admission control (before any other work),
+/// panic catching, then the routes.
 pub fn router(state: AppState) -> Router {
     with_layers(routes::routes().with_state(state.clone()), state)
 }
@@ -69,6 +70,12 @@ pub fn with_layers(app: Router, state: AppState) -> Router {
         ServiceBuilder::new()
             .layer(edge::layer(state.metrics.clone()))
             .option_layer(cors)
+            .layer(http::owner::layer(state.owners.clone()))
+            .layer(http::intake::layer(http::intake::Limits {
+                body_limit: state.config.body_limit + request::body::SERVER_MEMBERS_BYTES,
+                read_timeout: state.config.body_read_timeout,
+                budget: state.config.body_buffer_mb.saturating_mul(1 << 20),
+            }))
             .layer(admission::layer(
                 state.admission.clone(),
                 state.metrics.clone(),

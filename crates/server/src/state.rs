@@ -1,10 +1,12 @@
 //! The state every handler shares.
 
 use crate::auth::client_auth::ClientAuth;
+use crate::auth::rate::{Rate, RateLimits};
 use crate::auth::tokens::TokenService;
 use crate::config::Config;
 use crate::http::admission::Admission;
 use crate::http::metrics::Metrics;
+use crate::http::owner::Owners;
 use crate::request::in_flight::InFlightKeys;
 use crate::request::maintenance::MaintenanceSwitch;
 use crate::request::schema::SchemaCache;
@@ -24,19 +26,36 @@ pub struct Shared {
     pub config: Arc<Config>,
     pub tokens: TokenService,
     pub client_auth: ClientAuth,
+    pub rates: RateLimits,
     pub schemas: SchemaCache,
     pub metrics: Arc<Metrics>,
     pub admission: Arc<Admission>,
+    /// Whose token is whose, for fair shares (`http::owner`).
+    pub owners: Arc<Owners>,
     pub maintenance: Arc<MaintenanceSwitch>,
     pub idempotency: Arc<InFlightKeys>,
 }
 
 impl AppState {
     pub fn new(store: Arc<dyn Store>, config: Config) -> Self {
+        let owners = Arc::new(Owners::default());
         AppState(Arc::new(Shared {
-            tokens: TokenService::new(store.clone(), config.token_ttl),
+            tokens: TokenService::new(store.clone(), config.token_ttl, Arc::clone(&owners)),
+            owners,
             client_auth: ClientAuth::new(),
-            admission: Arc::new(Admission::new(config.max_in_flight, config.queue_timeout)),
+            rates: RateLimits::new(config.client_rate.map(|per_second| {
+                Rate {
+                    per_second,
+                    burst: config
+                        .client_burst
+                        .unwrap_or_else(|| (per_second * 2.0).ceil().max(1.0) as u32),
+                }
+            })),
+            admission: Arc::new(Admission::new(
+                config.max_in_flight,
+                config.queue_timeout,
+                (config.max_in_flight * usize::from(config.client_share)).div_ceil(100),
+            )),
             store,
             config: Arc::new(config),
             schemas: SchemaCache::default(),

@@ -5,10 +5,12 @@
 //!   token may not see, 403 with `insufficient_scope` for too little permission.
 //! - [`tokens`]: issuing and verifying bearer tokens; [`secrets`]: hashing;
 //!   [`client_auth`]: client credentials at the OAuth endpoints, at a bounded price;
+//!   [`rate`]: per-client rate limits (429);
 //!   [`scopes`]: the scope grammar; [`bootstrap`]: the admin client at start.
 
 pub mod bootstrap;
 pub mod client_auth;
+pub mod rate;
 pub mod scopes;
 pub mod secrets;
 pub mod tokens;
@@ -73,6 +75,21 @@ impl Principal {
             Err(insufficient_scope(&Scope::Admin))
         }
     }
+}
+
+/// 429 with `Retry-After` for a client over its rate limit (checked after 401, before
+/// 403, as the contract orders them).
+fn within_rate(state: &AppState, principal: &Principal) -> ApiResult<()> {
+    let Err(wait) = state.rates.check(&principal.client_id, None) else {
+        return Ok(());
+    };
+    state.metrics.rate_limited();
+    let secs = wait.as_secs_f64().ceil().max(1.0) as u64;
+    Err(ApiError::new(
+        ErrorKind::RateLimited,
+        format!("this client is over its rate limit; nothing was done, retry in {secs} s"),
+    )
+    .with_header(header::RETRY_AFTER, HeaderValue::from(secs)))
 }
 
 fn insufficient_scope(wanted: &Scope) -> ApiError {
@@ -167,7 +184,10 @@ impl FromRequestParts<AppState> for Principal {
             }
         };
         match state.tokens.verify(token).await {
-            Ok(principal) => Ok(principal),
+            Ok(principal) => {
+                within_rate(state, &principal)?;
+                Ok(principal)
+            }
             Err(TokenRejection::Storage(e)) => Err(ApiError::from_store(e, "token")),
             Err(rejection) => {
                 state.metrics.auth_failure();

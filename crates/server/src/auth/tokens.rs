@@ -7,6 +7,7 @@
 use super::Principal;
 use super::scopes::Scopes;
 use super::secrets::{TOKEN_PREFIX, generate, token_hash};
+use crate::http::owner::Owners;
 use depot_store::{Store, StoreError, TokenRecord, now_unix};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -37,10 +38,13 @@ pub struct TokenService {
     /// a revocation can't put the revoked token back into the cache.
     revocations: Arc<AtomicU64>,
     ttl: Duration,
+    /// Told of every verified token, so admission can count its requests as its
+    /// client's (`http::owner`).
+    owners: Arc<Owners>,
 }
 
 impl TokenService {
-    pub fn new(store: Arc<dyn Store>, ttl: Duration) -> Self {
+    pub fn new(store: Arc<dyn Store>, ttl: Duration, owners: Arc<Owners>) -> Self {
         let cache = moka::sync::Cache::builder()
             .max_capacity(CACHE_CAPACITY)
             .time_to_live(CACHE_TTL)
@@ -50,6 +54,7 @@ impl TokenService {
             cache,
             revocations: Arc::new(AtomicU64::new(0)),
             ttl,
+            owners,
         }
     }
 
@@ -107,6 +112,7 @@ impl TokenService {
         }
         let scopes = Scopes::parse(record.scopes.iter().map(String::as_str))
             .map_err(|_| TokenRejection::Unknown)?;
+        self.owners.learn(hash, &record.client_id);
         Ok(Principal {
             client_id: record.client_id.clone(),
             scopes,

@@ -15,15 +15,26 @@
 //! in the run queue) before doing any work; measured with 512 connections flooding
 //! creates, that doubled the latency of the successes (p99 2.1× the 503s' vs 1.6×
 //! without the queue). A burst the queue can absorb never sheds, so it still queues.
+//!
+//! Fair share (docs/contract.md §10): one owner (`http::owner`: a client, or all
+//! unverified tokens together, or all requests without a token together) may have at
+//! most `max_share` requests admitted or queued at once, half the slots by default.
+//! Beyond it its requests are answered 429 with `Retry-After`, before any work, while
+//! the others' are still admitted: no single client, and no flood of unauthenticated
+//! requests, can take every slot.
 
 use crate::error::ApiError;
 use crate::http::BoxFuture;
 use crate::http::metrics::Metrics;
+use crate::http::owner::Owner;
 use axum::extract::Request;
 use axum::response::{IntoResponse, Response};
+use depot_api::ErrorKind;
+use std::collections::HashMap;
 use std::convert::Infallible;
 use std::future::Future;
 use std::sync::Arc;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
@@ -47,11 +58,39 @@ pub struct Admission {
     epoch: Instant,
     /// Until when (ms since `epoch`) a request without a free slot is shed at once.
     no_queue_until_ms: AtomicU64,
+    /// Requests admitted or queued per owner, and the most one owner may have.
+    shares: Mutex<HashMap<Owner, usize>>,
+    max_share: usize,
+}
+
+/// One request's place in its owner's share, given back when it is done.
+struct Share<'a> {
+    admission: &'a Admission,
+    owner: Owner,
+}
+
+impl Drop for Share<'_> {
+    fn drop(&mut self) {
+        let mut shares = self
+            .admission
+            .shares
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = shares.get_mut(&self.owner) {
+            *n -= 1;
+            if *n == 0 {
+                shares.remove(&self.owner);
+            }
+        }
+    }
 }
 
 impl Admission {
-    pub fn new(max_in_flight: usize, queue_timeout: Duration) -> Self {
+    /// `max_in_flight` slots, at most `max_share` of them (at least one) for one owner.
+    pub fn new(max_in_flight: usize, queue_timeout: Duration, max_share: usize) -> Self {
         Admission {
+            shares: Mutex::default(),
+            max_share: max_share.clamp(1, max_in_flight.max(1)),
             slots: Arc::new(Semaphore::new(max_in_flight)),
             max_waiting: max_in_flight,
             waiting: AtomicUsize::new(0),
@@ -81,6 +120,20 @@ impl Admission {
         if until > self.no_queue_until_ms.load(Ordering::Relaxed) {
             self.no_queue_until_ms.fetch_max(until, Ordering::Relaxed);
         }
+    }
+
+    /// A place in `owner`'s share, or `None` when it has its share already.
+    fn take_share(&self, owner: &Owner) -> Option<Share<'_>> {
+        let mut shares = self.shares.lock().unwrap_or_else(|e| e.into_inner());
+        let n = shares.entry(owner.clone()).or_insert(0);
+        if *n >= self.max_share {
+            return None;
+        }
+        *n += 1;
+        Some(Share {
+            admission: self,
+            owner: owner.clone(),
+        })
     }
 
     /// From now on every new request is answered 503.
@@ -157,22 +210,44 @@ where
                 "the server is shutting down; retry on another instance or later",
             ))));
         }
-        // The common case: a free slot, taken without waiting.
-        if let Ok(permit) = state.admission.slots.clone().try_acquire_owned() {
-            return Box::pin(serve(state, permit, self.inner.call(request)));
-        }
-        if !state.admission.may_queue() {
-            return Box::pin(std::future::ready(Ok(shed_at_capacity(&state))));
-        }
-        // Clone the inner service for the later call; this instance stays ready.
+        let owner = request
+            .extensions()
+            .get::<Owner>()
+            .cloned()
+            .unwrap_or(Owner::Anonymous);
         let mut inner = self.inner.clone();
         Box::pin(async move {
-            match state.admission.wait().await {
-                Some(permit) => serve(state, permit, inner.call(request)).await,
-                None => Ok(shed_at_capacity(&state)),
-            }
+            let admission = Arc::clone(&state.admission);
+            let Some(_share) = admission.take_share(&owner) else {
+                return Ok(over_share(&state));
+            };
+            // The common case: a free slot, taken without waiting.
+            let permit = match admission.slots.clone().try_acquire_owned() {
+                Ok(permit) => permit,
+                Err(_) if !admission.may_queue() => return Ok(shed_at_capacity(&state)),
+                Err(_) => match admission.wait().await {
+                    Some(permit) => permit,
+                    None => return Ok(shed_at_capacity(&state)),
+                },
+            };
+            serve(state, permit, inner.call(request)).await
         })
     }
+}
+
+/// The 429 of an owner that has its whole share: nothing was done.
+fn over_share(state: &Gate) -> Response {
+    state.metrics.over_share();
+    ApiError::new(
+        ErrorKind::RateLimited,
+        "this client has its whole share of the server's slots in use; nothing was done, \
+         retry later",
+    )
+    .with_header(
+        axum::http::header::RETRY_AFTER,
+        axum::http::HeaderValue::from(SHED_RETRY_AFTER_SECS),
+    )
+    .into_response()
 }
 
 /// Runs an admitted request, holding its slot until the answer is ready.
@@ -210,7 +285,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_request_waits_in_the_queue_for_a_slot_while_nothing_was_shed() {
-        let admission = Arc::new(Admission::new(1, Duration::from_secs(5)));
+        let admission = Arc::new(Admission::new(1, Duration::from_secs(5), 1));
         let held = admission.slots.clone().try_acquire_owned().unwrap();
         let waiter = tokio::spawn({
             let admission = Arc::clone(&admission);
@@ -227,7 +302,7 @@ mod tests {
 
     #[tokio::test]
     async fn after_a_shed_nobody_queues_until_the_retry_after_has_passed() {
-        let admission = Admission::new(1, Duration::from_secs(5));
+        let admission = Admission::new(1, Duration::from_secs(5), 1);
         assert!(admission.may_queue());
         admission.note_shed();
         assert!(
@@ -240,16 +315,16 @@ mod tests {
 
     #[test]
     fn a_zero_queue_timeout_means_no_queue() {
-        assert!(!Admission::new(1, Duration::ZERO).may_queue());
-        assert!(Admission::new(1, Duration::from_millis(1)).may_queue());
+        assert!(!Admission::new(1, Duration::ZERO, 1).may_queue());
+        assert!(Admission::new(1, Duration::from_millis(1), 1).may_queue());
     }
 
     #[tokio::test]
     async fn a_full_queue_or_a_timeout_sheds() {
-        let admission = Admission::new(1, Duration::from_millis(20));
+        let admission = Admission::new(1, Duration::from_millis(20), 1);
         let _held = admission.slots.clone().try_acquire_owned().unwrap();
         assert!(admission.wait().await.is_none(), "timed out in the queue");
-        let full = Admission::new(1, Duration::from_secs(5));
+        let full = Admission::new(1, Duration::from_secs(5), 1);
         let _held = full.slots.clone().try_acquire_owned().unwrap();
         full.waiting.store(1, Ordering::SeqCst);
         assert!(full.wait().await.is_none(), "the queue is full");

@@ -33,6 +33,8 @@ pub struct Metrics {
     in_flight: Gauge,
     admitted: Counter,
     shed: Counter,
+    over_share: Counter,
+    rate_limited: Counter,
     replays: Counter,
     auth_failures: Counter,
     commits: Counter,
@@ -50,6 +52,8 @@ impl Default for Metrics {
             in_flight: Gauge::default(),
             admitted: Counter::default(),
             shed: Counter::default(),
+            over_share: Counter::default(),
+            rate_limited: Counter::default(),
             replays: Counter::default(),
             auth_failures: Counter::default(),
             commits: Counter::default(),
@@ -77,6 +81,16 @@ impl Default for Metrics {
             "depot_shed",
             "Requests answered 503 by admission control",
             m.shed.clone(),
+        );
+        r.register(
+            "depot_over_share",
+            "Requests answered 429 because their client (or unauthenticated traffic) had its share of the slots",
+            m.over_share.clone(),
+        );
+        r.register(
+            "depot_rate_limited",
+            "Requests answered 429 because their client was over its rate limit",
+            m.rate_limited.clone(),
         );
         r.register(
             "depot_idempotent_replays",
@@ -122,6 +136,14 @@ impl Metrics {
 
     pub fn shed(&self) {
         self.shed.inc();
+    }
+
+    pub fn over_share(&self) {
+        self.over_share.inc();
+    }
+
+    pub fn rate_limited(&self) {
+        self.rate_limited.inc();
     }
 
     pub fn replay(&self) {

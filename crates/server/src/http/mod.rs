@@ -5,7 +5,10 @@
 //!   connection limit, graceful shutdown; [`repoll`]: a connection that woke itself.
 //! - [`edge`]: the outermost layer (request ids, the headers every answer carries,
 //!   metrics and the 5xx log line); [`headers`]: `nosniff`, `no-store`, CORS.
-//! - [`admission`]: the concurrency limit that sheds load with 503 before any work.
+//! - [`owner`]: whose request it is (a client, or unauthenticated traffic), for fair
+//!   shares; [`intake`]: bodies read before a request takes a slot, within a memory
+//!   budget and a minimum rate; [`admission`]: the concurrency limit that sheds load
+//!   with 503 (or 429 past an owner's share) before any work.
 //! - [`middleware`]: route tags for the metrics, and panics as 500s;
 //!   [`metrics`]: the `/metrics` registry; [`logsafe`]: request-supplied text made
 //!   safe to log (escaped, cut short, secrets never shown).
@@ -15,10 +18,12 @@
 pub mod admission;
 pub mod edge;
 pub mod headers;
+pub mod intake;
 pub mod listener;
 pub mod logsafe;
 pub mod metrics;
 pub mod middleware;
+pub mod owner;
 pub mod repoll;
 
 use axum::response::Response;

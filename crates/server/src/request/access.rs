@@ -249,15 +249,7 @@ impl<T: Target, M: Media> FromRequest<AppState> for WithBody<T, M> {
     async fn from_request(request: Request, state: &AppState) -> ApiResult<Self> {
         let (mut parts, raw) = request.into_parts();
         let (principal, project, params) = project_access::<Write>(&mut parts, state).await?;
-        let bytes = body_in_project(
-            state,
-            &project,
-            &parts.headers,
-            raw,
-            M::ACCEPT,
-            T::BODY_SLACK,
-        )
-        .await?;
+        let bytes = body_in_project(state, &project, &parts, raw, M::ACCEPT, T::BODY_SLACK).await?;
         let target = T::locate(state, &project, &params).await?;
         Ok(WithBody {
             principal,
@@ -290,7 +282,7 @@ impl<T: Target> FromRequest<AppState> for Creating<T> {
             let bytes = body_in_project(
                 state,
                 &project,
-                &parts.headers,
+                &parts,
                 raw,
                 MediaTypes::Json,
                 T::BODY_SLACK,
@@ -378,7 +370,7 @@ impl<L: Level> FromRequest<AppState> for AdminBody<L> {
     async fn from_request(request: Request, state: &AppState) -> ApiResult<Self> {
         let (mut parts, raw) = request.into_parts();
         let principal = admin_access::<L>(&mut parts, state).await?;
-        let bytes = body::read(&parts.headers, raw, &state.config, MediaTypes::Json).await?;
+        let bytes = body::read(&parts, raw, &state.config, MediaTypes::Json, 0).await?;
         Ok(AdminBody {
             principal,
             bytes,
@@ -401,7 +393,7 @@ impl FromRequest<AppState> for AdminCreating {
         let (mut parts, raw) = request.into_parts();
         let checked = async {
             let principal = admin_access::<Write>(&mut parts, state).await?;
-            let bytes = body::read(&parts.headers, raw, &state.config, MediaTypes::Json).await?;
+            let bytes = body::read(&parts, raw, &state.config, MediaTypes::Json, 0).await?;
             Ok::<_, ApiError>((principal, bytes))
         };
         let (principal, bytes) = checked.await.map_err(IntoResponse::into_response)?;

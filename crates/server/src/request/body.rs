@@ -3,7 +3,9 @@
 
 use crate::config::Config;
 use crate::error::{ApiError, ApiResult};
+use crate::http::intake::Intake;
 use axum::body::{Body, Bytes};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
 use depot_api::ErrorKind;
 use serde_json::{Map, Value, json};
@@ -21,25 +23,19 @@ pub enum MediaTypes {
     JsonOrMergePatch,
 }
 
-/// Checks the media type and reads the body within the configured size and time.
+/// Checks the body's size and media type and reads it, allowing `slack` bytes over the
+/// limit (see [`SERVER_MEMBERS_BYTES`]). What `http::intake` found while reading it
+/// before admission is answered here, in the contract's order: 413, 408, or 400.
 pub async fn read(
-    headers: &HeaderMap,
-    body: Body,
-    config: &Config,
-    accept: MediaTypes,
-) -> ApiResult<Bytes> {
-    read_with_slack(headers, body, config, accept, 0).await
-}
-
-/// [`read`], allowing `slack` bytes over the limit (see [`SERVER_MEMBERS_BYTES`]).
-pub async fn read_with_slack(
-    headers: &HeaderMap,
+    parts: &Parts,
     body: Body,
     config: &Config,
     accept: MediaTypes,
     slack: usize,
 ) -> ApiResult<Bytes> {
     let (limit, allowed) = (config.body_limit, config.body_limit + slack);
+    taken_in(parts.extensions.get::<Intake>(), limit)?;
+    let headers = &parts.headers;
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
@@ -55,6 +51,28 @@ pub async fn read_with_slack(
             ErrorKind::PayloadTooLarge => too_large(limit),
             _ => e,
         })
+}
+
+/// The answer to what happened to the body before admission, if it wasn't read whole:
+/// 413 with the limit that applied (the smaller of the body limit and the one for
+/// requests without a token), 408, or 400.
+pub fn taken_in(intake: Option<&Intake>, limit: usize) -> ApiResult<()> {
+    match intake {
+        None | Some(Intake::Read) => Ok(()),
+        Some(Intake::TooLarge { limit: applied }) => Err(too_large((*applied).min(limit))),
+        Some(Intake::TooSlow { after }) => Err(ApiError::new(
+            ErrorKind::RequestTimeout,
+            format!(
+                "the request body arrived too slowly (less than {} bytes a second, or not \
+                 within the body read timeout); gave up after {} s",
+                crate::http::intake::MIN_RATE,
+                after.as_secs()
+            ),
+        )),
+        Some(Intake::Broken) => Err(ApiError::bad_request(
+            "the request body could not be read completely",
+        )),
+    }
 }
 
 /// Reads at most `limit` bytes, for at most `timeout`: a body that trickles in slower

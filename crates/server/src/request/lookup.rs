@@ -8,7 +8,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::request::body::{self, MediaTypes};
 use crate::state::AppState;
 use axum::body::{Body, Bytes};
-use axum::http::HeaderMap;
+use axum::http::request::Parts;
 use depot_store::StoreError;
 
 /// The 404 for the outermost missing level: project, then collection, else `inner`.
@@ -51,12 +51,12 @@ pub async fn store_error(
 pub async fn body_in_project(
     state: &AppState,
     project: &str,
-    headers: &HeaderMap,
+    parts: &Parts,
     raw: Body,
     accept: MediaTypes,
     slack: usize,
 ) -> ApiResult<Bytes> {
-    match body::read_with_slack(headers, raw, &state.config, accept, slack).await {
+    match body::read(parts, raw, &state.config, accept, slack).await {
         Ok(bytes) => Ok(bytes),
         Err(e) => match state.store.get_project(project).await {
             Err(StoreError::NotFound) => Err(ApiError::not_found("project")),

@@ -5,6 +5,7 @@
 use crate::auth::client_auth::Refused;
 use crate::auth::scopes::Scopes;
 use crate::error::{ApiError, ApiResult};
+use crate::http::intake::Intake;
 use crate::http::logsafe::Clean;
 use crate::openapi::responses::{
     Deleted, OAuthBadRequest, OAuthPayloadTooLarge, OAuthUnauthorized,
@@ -12,7 +13,8 @@ use crate::openapi::responses::{
 use crate::openapi::schemas::{RevokeRequest, TokenRequest};
 use crate::state::AppState;
 use axum::body::Body;
-use axum::extract::State;
+use axum::extract::{Request, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
@@ -42,12 +44,10 @@ fn oauth_error(error: &'static str, message: &str) -> ApiError {
 
 /// Reads the form body: `application/x-www-form-urlencoded`, each parameter at most once
 /// (RFC 6749 §3.2). A parameter without a value counts as omitted (§3.1).
-async fn form(
-    state: &AppState,
-    headers: &HeaderMap,
-    raw: Body,
-) -> ApiResult<HashMap<String, String>> {
-    let essence = headers
+async fn form(state: &AppState, parts: &Parts, raw: Body) -> ApiResult<HashMap<String, String>> {
+    let intake = parts.extensions.get::<Intake>();
+    let essence = parts
+        .headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(';').next())
@@ -60,13 +60,18 @@ async fn form(
             "the request body must be application/x-www-form-urlencoded",
         ));
     }
-    let bytes = crate::request::body::read_limited(
-        raw,
-        state.config.body_limit,
-        state.config.body_read_timeout,
-    )
-    .await
-    .map_err(|e| e.with_oauth_error("invalid_request"))?;
+    let read = async {
+        crate::request::body::taken_in(intake, state.config.body_limit)?;
+        crate::request::body::read_limited(
+            raw,
+            state.config.body_limit,
+            state.config.body_read_timeout,
+        )
+        .await
+    };
+    let bytes = read
+        .await
+        .map_err(|e| e.with_oauth_error("invalid_request"))?;
     let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&bytes)
         .map_err(|_| oauth_error("invalid_request", "the form body can't be parsed"))?;
     let mut out = HashMap::new();
@@ -211,15 +216,16 @@ fn no_store(mut response: Response) -> Response {
         (status = 413, response = OAuthPayloadTooLarge),
     ),
 )]
-pub async fn token(State(state): State<AppState>, headers: HeaderMap, raw: Body) -> Response {
-    match issue(&state, &headers, raw).await {
+pub async fn token(State(state): State<AppState>, request: Request) -> Response {
+    let (parts, raw) = request.into_parts();
+    match issue(&state, &parts, raw).await {
         Ok(r) => no_store(r),
         Err(e) => counted(&state, e.into_response()),
     }
 }
 
-async fn issue(state: &AppState, headers: &HeaderMap, raw: Body) -> ApiResult<Response> {
-    let params = form(state, headers, raw).await?;
+async fn issue(state: &AppState, parts: &Parts, raw: Body) -> ApiResult<Response> {
+    let params = form(state, parts, raw).await?;
     match params.get("grant_type").map(String::as_str) {
         None => return Err(oauth_error("invalid_request", "grant_type is required")),
         Some("client_credentials") => {}
@@ -230,7 +236,7 @@ async fn issue(state: &AppState, headers: &HeaderMap, raw: Body) -> ApiResult<Re
             ));
         }
     }
-    let candidates = client_credentials(headers, &params)?;
+    let candidates = client_credentials(&parts.headers, &params)?;
     let client = authenticate(state, candidates).await?;
     let allowed = Scopes::parse(client.scopes.iter().map(String::as_str))
         .map_err(|bad| ApiError::internal(format!("stored scope {bad:?} is invalid")))?;
@@ -276,16 +282,17 @@ async fn issue(state: &AppState, headers: &HeaderMap, raw: Body) -> ApiResult<Re
         (status = 413, response = OAuthPayloadTooLarge),
     ),
 )]
-pub async fn revoke(State(state): State<AppState>, headers: HeaderMap, raw: Body) -> Response {
-    match revoke_token(&state, &headers, raw).await {
+pub async fn revoke(State(state): State<AppState>, request: Request) -> Response {
+    let (parts, raw) = request.into_parts();
+    match revoke_token(&state, &parts, raw).await {
         Ok(r) => r,
         Err(e) => counted(&state, e.into_response()),
     }
 }
 
-async fn revoke_token(state: &AppState, headers: &HeaderMap, raw: Body) -> ApiResult<Response> {
-    let params = form(state, headers, raw).await?;
-    let candidates = client_credentials(headers, &params)?;
+async fn revoke_token(state: &AppState, parts: &Parts, raw: Body) -> ApiResult<Response> {
+    let params = form(state, parts, raw).await?;
+    let candidates = client_credentials(&parts.headers, &params)?;
     let client = authenticate(state, candidates).await?;
     let Some(token) = params.get("token") else {
         return Err(oauth_error("invalid_request", "token is required"));

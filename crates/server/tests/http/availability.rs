@@ -401,3 +401,65 @@ async fn concurrent_retries_of_one_key_create_one_item_and_answer_201_or_409() {
     );
     assert_eq!(item_count(&app).await, 1);
 }
+
+#[tokio::test]
+async fn a_client_over_its_rate_limit_gets_429_with_retry_after_and_others_do_not() {
+    let app = TestApp::with_config(|c| {
+        c.client_rate = Some(0.5);
+        c.client_burst = Some(2);
+    })
+    .await;
+    let fast = app.admin().await;
+    let other = app.admin().await;
+    let list = |actor| app.send(actor, Method::GET, "/v1/projects");
+    assert_eq!(list(&fast).await.status.as_u16(), 200);
+    assert_eq!(list(&fast).await.status.as_u16(), 200);
+    let r = list(&fast).await;
+    r.assert_error(429);
+    assert_eq!(r.header("retry-after"), Some("2"));
+    assert_eq!(
+        list(&other).await.status.as_u16(),
+        200,
+        "buckets are per client"
+    );
+    // The 429 comes after 401 and before 403 (docs/contract.md §3.3).
+    let bogus = crate::common::Actor::bearer("dpt_nope");
+    list(&bogus).await.assert_error(401);
+    assert!(app.metric("depot_rate_limited_total").await >= 1);
+}
+
+#[tokio::test]
+async fn one_client_gets_429_past_its_share_of_the_slots_while_another_is_admitted() {
+    let app = TestApp::with_config(|c| {
+        c.max_in_flight = 2;
+        c.client_share = 50;
+        c.queue_timeout = std::time::Duration::ZERO;
+    })
+    .await;
+    app.demo().await;
+    let hog = app.admin().await;
+    // Learned as its client's once verified, so admission counts it by client.
+    app.send(&hog, Method::GET, "/v1/projects").await;
+    // A body without a length passes the intake and is read inside the handler, so
+    // this request holds the hog's one slot until it is dropped.
+    let stuck = futures_util::stream::pending::<Result<axum::body::Bytes, std::io::Error>>();
+    let held = app
+        .req(Method::POST, &crate::common::resources::demo_items())
+        .actor(&hog)
+        .header("content-type", "application/json")
+        .raw(axum::body::Body::from_stream(stuck));
+    let held = tokio::spawn(held.send());
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    let r = app.send(&hog, Method::GET, "/v1/projects").await;
+    r.assert_error(429);
+    assert_eq!(r.header("retry-after"), Some("1"));
+    let other = app.admin().await;
+    assert_eq!(
+        app.send(&other, Method::GET, "/v1/projects")
+            .await
+            .status
+            .as_u16(),
+        200
+    );
+    held.abort();
+}

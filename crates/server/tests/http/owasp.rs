@@ -130,18 +130,19 @@ async fn api4_resource_consumption_is_bounded_in_size_depth_page_and_concurrency
     app.send(&admin, Method::GET, &format!("{items}?limit=1001"))
         .await
         .assert_error(400);
-    // A request whose body never arrives holds the only slot; the next is shed at once.
+    // A body that never arrives holds no slot (bodies are read before admission), so
+    // the only slot still serves the next request.
     let stuck = futures_util::stream::pending::<Result<axum::body::Bytes, std::io::Error>>();
     let held = app
         .req(Method::POST, items)
         .actor(&admin)
         .header("content-type", "application/json")
+        .header("content-length", "100")
         .raw(axum::body::Body::from_stream(stuck));
     let held = tokio::spawn(held.send());
     tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     let r = app.send(&admin, Method::GET, items).await;
-    r.assert_error(503);
-    assert_eq!(r.header("retry-after"), Some("1"));
+    assert_eq!(r.status.as_u16(), 200, "{}", r.text());
     held.abort();
 }
 

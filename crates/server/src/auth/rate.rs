@@ -1,0 +1,124 @@
+//! Per-client rate limits (docs/contract.md §10): a token bucket per client, checked
+//! right after its token is verified, so an over-limit request is a 429 with
+//! `Retry-After` before any work (and before the 403 of a scope it lacks: the
+//! contract's order is 401 → 429 → 403).
+//!
+//! A client's limit is its own (`rate_limit` on the client) or the server's default
+//! (`--client-rate`, `--client-burst`); without either it has none. Buckets live in
+//! memory, per instance: with several instances behind a balancer a client gets up to
+//! the limit at each (documented in docs/contract.md §10).
+
+use moka::sync::Cache;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// Requests a second, and how many may come at once after a quiet time.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Rate {
+    pub per_second: f64,
+    pub burst: u32,
+}
+
+#[derive(Debug)]
+struct Bucket {
+    rate: Rate,
+    tokens: f64,
+    last: Instant,
+}
+
+impl Bucket {
+    fn new(rate: Rate) -> Bucket {
+        Bucket {
+            rate,
+            tokens: f64::from(rate.burst),
+            last: Instant::now(),
+        }
+    }
+
+    /// Takes one token, or says how long until one is there.
+    fn take(&mut self, now: Instant) -> Result<(), Duration> {
+        let refill = now.duration_since(self.last).as_secs_f64() * self.rate.per_second;
+        self.tokens = (self.tokens + refill).min(f64::from(self.rate.burst));
+        self.last = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            return Ok(());
+        }
+        Err(Duration::from_secs_f64(
+            (1.0 - self.tokens) / self.rate.per_second,
+        ))
+    }
+}
+
+/// Every client's bucket, and the default rate.
+pub struct RateLimits {
+    default: Option<Rate>,
+    buckets: Cache<Arc<str>, Arc<Mutex<Bucket>>>,
+}
+
+impl RateLimits {
+    pub fn new(default: Option<Rate>) -> RateLimits {
+        RateLimits {
+            default,
+            // An idle client's bucket is full again after burst / rate seconds; forgetting
+            // it after a minute of quiet loses nothing for any sensible rate.
+            buckets: Cache::builder()
+                .max_capacity(100_000)
+                .time_to_idle(Duration::from_secs(60))
+                .build(),
+        }
+    }
+
+    /// One request of `client` under its own rate, or the default: `Err` with how long
+    /// until the next would be allowed.
+    pub fn check(&self, client: &str, own: Option<Rate>) -> Result<(), Duration> {
+        let Some(rate) = own.or(self.default) else {
+            return Ok(());
+        };
+        let bucket = self.buckets.get_with(Arc::from(client), || {
+            Arc::new(Mutex::new(Bucket::new(rate)))
+        });
+        let mut bucket = bucket.lock().unwrap_or_else(|e| e.into_inner());
+        if bucket.rate != rate {
+            *bucket = Bucket::new(rate);
+        }
+        bucket.take(Instant::now())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bucket_allows_its_burst_then_its_rate() {
+        let rate = Rate {
+            per_second: 10.0,
+            burst: 3,
+        };
+        let mut b = Bucket::new(rate);
+        let t0 = b.last;
+        for _ in 0..3 {
+            assert!(b.take(t0).is_ok());
+        }
+        let wait = b.take(t0).unwrap_err();
+        assert!(wait <= Duration::from_millis(100), "{wait:?}");
+        assert!(b.take(t0 + Duration::from_millis(100)).is_ok());
+        assert!(b.take(t0 + Duration::from_millis(100)).is_err());
+    }
+
+    #[test]
+    fn without_a_rate_nothing_is_limited() {
+        let limits = RateLimits::new(None);
+        for _ in 0..1000 {
+            assert!(limits.check("c", None).is_ok());
+        }
+        let limited = RateLimits::new(Some(Rate {
+            per_second: 1.0,
+            burst: 1,
+        }));
+        assert!(limited.check("c", None).is_ok());
+        assert!(limited.check("c", None).is_err());
+        assert!(limited.check("d", None).is_ok(), "buckets are per client");
+    }
+}

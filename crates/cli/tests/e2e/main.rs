@@ -11,6 +11,7 @@ mod crash;
 mod crash_mixed;
 mod disk_full;
 mod flood;
+mod hardening;
 mod hostile;
 mod migrate;
 mod scale_out;

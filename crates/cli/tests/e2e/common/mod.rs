@@ -9,6 +9,12 @@ use std::time::Duration;
 pub const ADMIN_ID: &str = "e2e-admin";
 pub const ADMIN_SECRET: &str = "e2e-admin-secret-that-is-long-enough";
 
+/// The binary under test: this build's, or another given in `DEPOT_E2E_BIN` (to show
+/// that a test fails on a build from before its fix).
+pub fn depot_bin() -> String {
+    std::env::var("DEPOT_E2E_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_depot").to_owned())
+}
+
 /// A running `depot serve`; killed (SIGKILL) when dropped.
 pub struct Server {
     child: Child,
@@ -23,7 +29,7 @@ impl Server {
             .append(true)
             .open(data_dir.with_extension("log"))
             .unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_depot"))
+        let mut child = Command::new(depot_bin())
             .args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])
             .arg(data_dir)
             .args(extra_args)

@@ -47,9 +47,14 @@ pub fn count_statement(
     });
     let recheck = d.recheck().filter(|_| has_contains);
     let mut conditions = vec![format!("collection_id = {collection_id}")];
-    for c in narrowing(filter, indexes) {
+    let narrowing = narrowing(filter, indexes);
+    for c in &narrowing {
         conditions.push(sql::comparison(d, c, &mut p));
     }
+    let index = narrowing
+        .iter()
+        .find(|c| indexes.iter().any(|i| i == c.path.as_str()))
+        .map(|c| sql::index_name(collection_id, c.path.as_str()));
     let budget = i64::try_from(max_scan).unwrap_or(i64::MAX - 1);
     let within = p.bind(SqlParam::Int(budget));
     let limit = p.bind(SqlParam::Int(budget + 1));
@@ -67,7 +72,8 @@ pub fn count_statement(
         "SELECT count(*) AS examined, \
          coalesce(sum(CASE WHEN n <= {within} AND {counted} THEN 1 ELSE 0 END), 0) AS matched{extra} \
          FROM (SELECT s.*, row_number() OVER () AS n FROM \
-         (SELECT {matched} AS m{inner_extra} FROM items WHERE {} LIMIT {limit}) AS s) AS w",
+         (SELECT {matched} AS m{inner_extra} FROM {} WHERE {} LIMIT {limit}) AS s) AS w",
+        d.items(index.as_deref()),
         conditions.join(" AND ")
     );
     CountStatement {

@@ -12,7 +12,7 @@
 //! - [`sql`]: filters and sort keys as parameterized SQL, for SQLite and PostgreSQL,
 //!   and the index definitions that serve them.
 //! - [`scan`]: one page as a sequence of statements ([`Pager`]), bounded in the rows
-//!   it examines; [`count`]: counting within a budget.
+//!   it examines, each statement a seek (`walk`); [`count`]: counting within a budget.
 //!
 //! **Numbers are IEEE-754 doubles** everywhere: the evaluator compares serde_json's
 //! `f64` view of a value (the workspace parses with `float_roundtrip`, so that view is
@@ -33,6 +33,7 @@ pub mod position;
 pub mod scan;
 pub mod sort;
 pub mod sql;
+mod walk;
 
 pub use ast::{Comparison, Expr, Literal, Member, Op, Path};
 pub use count::{Count, CountStatement, count_statement};

@@ -21,11 +21,12 @@
 //! each group of equal first keys is sorted whole, so that order costs as much per page
 //! as the groups it touches. (So does a sort on a member that has no index.)
 
-use crate::ast::{Comparison, Expr, Member, Op, Path};
+use crate::ast::{Comparison, Expr, Literal, Member, Op, Path};
 use crate::eval::eval;
 use crate::position::Position;
 use crate::sort::{SortKey, SortValue};
 use crate::sql::{self, Dialect, OrderColumn, Params, SqlParam};
+use crate::walk::Walk;
 use serde_json::{Map, Value};
 
 /// What a page asks for.
@@ -90,11 +91,11 @@ pub enum ScanError {
 const MAX_EXTRA_ROWS: usize = 1024;
 
 enum Phase {
-    /// Rows after the position in the statement's order.
+    /// Rows after the position in the query's order.
     Ordered,
     /// One key descending: the rest of this value's group, in id order.
     Within(Vec<SortValue>),
-    /// One key descending: the groups after the position, read backward.
+    /// One key descending: the groups after the last one read, backward.
     Groups,
 }
 
@@ -105,8 +106,13 @@ pub struct Pager<'q> {
     query: &'q ItemQuery,
     /// Conjuncts of the filter that narrow the index range.
     pushed: Vec<&'q Comparison>,
+    /// The declared index the statements walk, if one serves them.
+    index: Option<String>,
+    /// Sort-key expressions that the pushed comparisons hold constant.
+    fixed: Vec<String>,
     recheck: bool,
     phase: Phase,
+    walk: Walk,
     /// The last row examined (or where the page started).
     at: Option<Position>,
     taken: Vec<ScanRow>,
@@ -128,36 +134,42 @@ impl<'q> Pager<'q> {
         if query.start.as_ref().is_some_and(|p| !p.fits(&query.sort)) {
             return Err(ScanError::Position);
         }
-        let descending = query.sort.len() == 1
-            && query.sort[0].descending
-            && query.sort[0].path.member() != Some(Member::Id);
-        let (phase, at) = match (&query.start, descending) {
-            (Some(p), true) => (Phase::Within(p.keys.clone()), Some(p.clone())),
-            (None, true) => (Phase::Groups, None),
-            (start, false) => (Phase::Ordered, start.clone()),
-        };
+        let pushed = pushed(query.filter.as_ref(), &query.sort, indexes);
+        let index = walked_index(&query.sort, &pushed, indexes)
+            .map(|path| sql::index_name(collection_id, path.as_str()));
         let has_contains = query.filter.as_ref().is_some_and(|f| {
             f.comparisons()
                 .iter()
                 .any(|c| matches!(c.op, Op::Contains | Op::NotContains))
         });
-        Ok(Pager {
+        let mut pager = Pager {
             dialect,
             collection_id,
             query,
-            pushed: pushed(query.filter.as_ref(), &query.sort, indexes),
+            fixed: fixed_columns(dialect, &query.sort, &pushed),
+            pushed,
+            index,
             recheck: has_contains && dialect.recheck().is_some(),
-            phase,
-            at,
+            phase: Phase::Ordered,
+            walk: Walk::new(dialect, Vec::new(), None, Vec::new()),
+            at: query.start.clone(),
             taken: Vec::new(),
             misses: 0,
             asked: 0,
-            done: if query.limit == 0 {
-                Some(query.start.clone())
-            } else {
-                None
-            },
-        })
+            done: (query.limit == 0).then(|| query.start.clone()),
+        };
+        let descending = query.sort.len() == 1
+            && query.sort[0].descending
+            && query.sort[0].path.member() != Some(Member::Id);
+        match (descending, query.start.clone()) {
+            (true, Some(start)) => pager.enter_within(start.keys),
+            (true, None) => pager.enter_groups(None),
+            (false, start) => {
+                let after = start.map(|at| pager.ordered_values(&at));
+                pager.walk = Walk::new(dialect, pager.ordered_columns(), after, Vec::new());
+            }
+        }
+        Ok(pager)
     }
 
     /// The next statement to run, or `None` when the page is done.
@@ -179,21 +191,32 @@ impl<'q> Pager<'q> {
     /// The rows of the statement [`Pager::next_statement`] gave, in their order.
     pub fn feed(&mut self, rows: Vec<ScanRow>) {
         let full = rows.len() >= self.asked;
-        match &self.phase {
-            Phase::Ordered | Phase::Within(_) => {
-                for row in rows {
-                    if self.consume(row) {
-                        return;
-                    }
-                }
-                if !full {
-                    match self.phase {
-                        Phase::Within(_) => self.phase = Phase::Groups,
-                        _ => self.finish_with(None),
-                    }
-                }
+        if matches!(self.phase, Phase::Groups) {
+            return self.feed_groups(rows, full);
+        }
+        for row in rows {
+            if self.consume(row) {
+                return;
             }
-            Phase::Groups => self.feed_groups(rows, full),
+        }
+        if full {
+            let at = self
+                .at
+                .clone()
+                .expect("a full statement moved the position");
+            let after = match &self.phase {
+                Phase::Within(_) => vec![SqlParam::Text(self.dialect.text(&at.id))],
+                _ => self.ordered_values(&at),
+            };
+            self.walk.restart(Some(after));
+        } else if !self.walk.next_level() {
+            match &self.phase {
+                Phase::Within(group) => {
+                    let group = group.clone();
+                    self.enter_groups(Some(group));
+                }
+                _ => self.finish_with(None),
+            }
         }
     }
 
@@ -209,28 +232,107 @@ impl<'q> Pager<'q> {
         self.done = Some(next);
     }
 
-    /// Rows of the backward batch: complete groups turned to id order, the last group
-    /// of a full batch left for a forward read.
-    fn feed_groups(&mut self, rows: Vec<ScanRow>, full: bool) {
-        if rows.is_empty() {
-            return self.finish_with(None);
+    /// The order of the query, less the columns the filter holds constant.
+    fn ordered_columns(&self) -> Vec<OrderColumn> {
+        let mut order = sql::order_columns(self.dialect, &self.query.sort);
+        order.retain(|c| !self.fixed.contains(&c.expr));
+        order
+    }
+
+    /// A position's values for [`Pager::ordered_columns`].
+    fn ordered_values(&self, at: &Position) -> Vec<SqlParam> {
+        let d = self.dialect;
+        let sort = &self.query.sort;
+        let mut values: Vec<SqlParam> = sort
+            .iter()
+            .zip(&at.keys)
+            .flat_map(|(k, v)| sql::key_values(d, &k.path, v))
+            .collect();
+        if sort.last().map(|k| k.path.member()) != Some(Some(Member::Id)) {
+            values.push(SqlParam::Text(d.text(&at.id)));
         }
+        let columns = sql::order_columns(d, sort);
+        columns
+            .iter()
+            .zip(values)
+            .filter(|(c, _)| !self.fixed.contains(&c.expr))
+            .map(|(_, v)| v)
+            .collect()
+    }
+
+    /// The sort key's columns (the one key of a descending walk), less the fixed ones,
+    /// with `group`'s values.
+    fn key_columns(&self, group: &SortValue) -> Vec<(String, SqlParam)> {
+        let path = &self.query.sort[0].path;
+        sql::key_columns(self.dialect, path)
+            .into_iter()
+            .zip(sql::key_values(self.dialect, path, group))
+            .filter(|(c, _)| !self.fixed.contains(c))
+            .collect()
+    }
+
+    /// Reads the rest of `group` (from after `at`'s id) in id order.
+    fn enter_within(&mut self, group: Vec<SortValue>) {
+        let after = self.at.as_ref().map_or("", |at| at.id.as_str());
+        let after = vec![SqlParam::Text(self.dialect.text(after))];
+        let id = OrderColumn {
+            expr: "id".into(),
+            descending: false,
+        };
+        let equal = self.key_columns(&group[0]);
+        self.walk = Walk::new(self.dialect, vec![id], Some(after), equal);
+        self.phase = Phase::Within(group);
+    }
+
+    /// Reads the groups after `group` (all of them for `None`) backward.
+    fn enter_groups(&mut self, group: Option<Vec<SortValue>>) {
+        let key = match &group {
+            Some(g) => self.key_columns(&g[0]),
+            None => self.key_columns(&SortValue::Null),
+        };
+        let mut order: Vec<OrderColumn> = key
+            .iter()
+            .map(|(expr, _)| OrderColumn {
+                expr: expr.clone(),
+                descending: true,
+            })
+            .collect();
+        order.push(OrderColumn {
+            expr: "id".into(),
+            descending: true,
+        });
+        // After (group, "") in this order: every id of the group is "after" "", so the
+        // walk starts at the next group.
+        let after = group.map(|_| {
+            let mut values: Vec<SqlParam> = key.into_iter().map(|(_, v)| v).collect();
+            values.push(SqlParam::Text(String::new()));
+            values
+        });
+        let skip_ids = after.is_some();
+        self.walk = Walk::new(self.dialect, order, after, Vec::new());
+        if skip_ids {
+            // The deepest level (this group, ids before "") is always empty.
+            self.walk.next_level();
+        }
+        self.phase = Phase::Groups;
+    }
+
+    /// Rows of a backward read: complete groups turned to id order; the last group of
+    /// a full statement may be cut short, so it is read again forward.
+    fn feed_groups(&mut self, rows: Vec<ScanRow>, full: bool) {
         let values: Vec<Vec<SortValue>> = rows.iter().map(|r| self.sort_values(r)).collect();
         let mut end = rows.len();
-        let last = values[end - 1].clone();
-        if full {
-            while end > 0 && values[end - 1] == last {
+        let last = values.last().cloned();
+        if full && let Some(last) = &last {
+            while end > 0 && values[end - 1] == *last {
                 end -= 1;
             }
         }
-        let mut rows = rows;
-        rows.truncate(end);
         let mut start = 0;
-        while start < rows.len() {
-            let group = values[start].clone();
+        while start < end {
             let len = values[start..end]
                 .iter()
-                .take_while(|v| **v == group)
+                .take_while(|v| **v == values[start])
                 .count();
             for row in rows[start..start + len].iter().rev() {
                 if self.consume(row.clone()) {
@@ -239,14 +341,16 @@ impl<'q> Pager<'q> {
             }
             start += len;
         }
-        if full {
-            self.at = Some(Position {
-                keys: last.clone(),
-                id: String::new(),
-            });
-            self.phase = Phase::Within(last);
-        } else {
-            self.finish_with(None);
+        match last {
+            Some(last) if full => {
+                self.at = Some(Position {
+                    keys: last.clone(),
+                    id: String::new(),
+                });
+                self.enter_within(last);
+            }
+            _ if self.walk.next_level() => {}
+            _ => self.finish_with(None),
         }
     }
 
@@ -307,8 +411,12 @@ impl<'q> Pager<'q> {
             "updated_at".to_owned(),
             "version".to_owned(),
         ];
-        for key in &self.query.sort {
-            select.extend(sql::key_select(d, &key.path));
+        // Named, so that `ORDER BY id` never meets a second output column `id`.
+        for (n, key) in self.query.sort.iter().enumerate() {
+            let [rank, number, text] = sql::key_select(d, &key.path);
+            select.push(format!("{rank} AS k{n}_rank"));
+            select.push(format!("{number} AS k{n}_number"));
+            select.push(format!("{text} AS k{n}_text"));
         }
         let matched = match &self.query.filter {
             Some(f) => sql::filter(d, f, &mut p),
@@ -327,13 +435,14 @@ impl<'q> Pager<'q> {
         for c in &self.pushed {
             conditions.push(sql::comparison(d, c, &mut p));
         }
-        let (range, order) = self.walk(&mut p);
+        let (range, order) = self.walk.statement(&mut p);
         conditions.extend(range);
         let limit = p.bind(SqlParam::Int(i64::try_from(self.asked).unwrap_or(i64::MAX)));
         ScanStatement {
             sql: format!(
-                "SELECT {} FROM items WHERE {} ORDER BY {} LIMIT {limit}",
+                "SELECT {} FROM {} WHERE {} ORDER BY {} LIMIT {limit}",
                 select.join(", "),
+                d.items(self.index.as_deref()),
                 conditions.join(" AND "),
                 sql::order_by(&order)
             ),
@@ -341,70 +450,29 @@ impl<'q> Pager<'q> {
             keys: self.query.sort.len(),
         }
     }
-
-    /// The phase's range condition (if any) and its order.
-    fn walk(&self, p: &mut Params<'_>) -> (Option<String>, Vec<OrderColumn>) {
-        let d = self.dialect;
-        let sort = &self.query.sort;
-        match (&self.phase, &self.at) {
-            (Phase::Ordered, at) => {
-                let order = sql::order_columns(d, sort);
-                let range = at
-                    .as_ref()
-                    .map(|at| sql::after(&order, &position_values(sort, at, p)));
-                (range, order)
-            }
-            (Phase::Within(group), at) => {
-                let path = &sort[0].path;
-                let columns = sql::key_columns(d, path);
-                let values = sql::key_values(path, &group[0], p);
-                let mut parts: Vec<String> = columns
-                    .iter()
-                    .zip(&values)
-                    .map(|(c, v)| format!("{c} = {v}"))
-                    .collect();
-                let after = at.as_ref().map_or("", |at| at.id.as_str());
-                parts.push(format!("id > {}", p.text(after)));
-                let order = vec![OrderColumn {
-                    expr: "id".into(),
-                    descending: false,
-                }];
-                (Some(parts.join(" AND ")), order)
-            }
-            (Phase::Groups, at) => {
-                let path = &sort[0].path;
-                let mut order: Vec<OrderColumn> = sql::key_columns(d, path)
-                    .into_iter()
-                    .map(|expr| OrderColumn {
-                        expr,
-                        descending: true,
-                    })
-                    .collect();
-                let range = at.as_ref().map(|at| {
-                    let values = sql::key_values(path, &at.keys[0], p);
-                    sql::after(&order, &values)
-                });
-                order.push(OrderColumn {
-                    expr: "id".into(),
-                    descending: true,
-                });
-                (range, order)
-            }
-        }
-    }
 }
 
-/// The bound values of a position in the order of [`sql::order_columns`].
-fn position_values(sort: &[SortKey], at: &Position, p: &mut Params<'_>) -> Vec<String> {
-    let mut values: Vec<String> = sort
-        .iter()
-        .zip(&at.keys)
-        .flat_map(|(k, v)| sql::key_values(&k.path, v, p))
-        .collect();
-    if sort.last().map(|k| k.path.member()) != Some(Some(Member::Id)) {
-        values.push(p.text(&at.id));
+/// The key columns the pushed comparisons on the first sort key hold constant: all of
+/// them under `=`; the rank under a range (and the number, for a string range). They go
+/// out of `ORDER BY`, where they change nothing; SQLite, seeing an expression that an
+/// `=` fixes in its `ORDER BY`, would no longer see that the index delivers that order.
+fn fixed_columns(d: &dyn Dialect, sort: &[SortKey], pushed: &[&Comparison]) -> Vec<String> {
+    let Some(lead) = sort.first().filter(|k| k.path.member() != Some(Member::Id)) else {
+        return Vec::new();
+    };
+    let columns = sql::key_columns(d, &lead.path);
+    let mut fixed = Vec::new();
+    for c in pushed.iter().filter(|c| c.path == lead.path) {
+        let count = match (c.op, &c.literal, lead.path.member()) {
+            (Op::Eq, _, _) => columns.len(),
+            (_, _, Some(_)) => 0,
+            (_, Literal::Number(_), None) => 1,
+            (_, Literal::String(_), None) => 2,
+            _ => 0,
+        };
+        fixed.extend(columns.iter().take(count).cloned());
     }
-    values
+    fixed
 }
 
 /// The item as the API shows it, for the evaluator.
@@ -417,6 +485,43 @@ pub fn item_value(row: &ScanRow) -> Option<Value> {
     item.insert("version".into(), row.version.into());
     item.extend(data);
     Some(Value::Object(item))
+}
+
+/// The declared path whose index the scan walks: the first sort key when it is
+/// declared, or in id order the path of a pushed `=`.
+pub(crate) fn walked_index<'p>(
+    sort: &'p [SortKey],
+    pushed: &[&'p Comparison],
+    indexes: &[String],
+) -> Option<&'p Path> {
+    let declared = |path: &Path| indexes.iter().any(|i| i == path.as_str());
+    match sort.first() {
+        Some(k) if k.path.member() == Some(Member::Id) => None,
+        Some(k) => declared(&k.path).then_some(&k.path),
+        None => pushed
+            .iter()
+            .find(|c| c.op == Op::Eq && declared(&c.path))
+            .map(|c| &c.path),
+    }
+}
+
+/// Whether a comparison is a range (or `=`) an index seeks to: not one that holds for
+/// no item whatever its value (`s < true`, `id = 5`), which SQL would fold into a
+/// constant, leaving SQLite no `collection_id = 42` to match the partial index with.
+fn seekable(c: &Comparison) -> bool {
+    const LIMIT: f64 = 9.2e18 - 1.0;
+    if !matches!(c.op, Op::Eq | Op::Lt | Op::Le | Op::Gt | Op::Ge) {
+        return false;
+    }
+    match (c.path.member(), &c.literal) {
+        (None, Literal::Number(_) | Literal::String(_)) => true,
+        (None, _) => c.op == Op::Eq,
+        (Some(Member::Version), Literal::Number(x)) => {
+            x.abs() < LIMIT && (c.op != Op::Eq || x.fract() == 0.0)
+        }
+        (Some(Member::Version), _) => false,
+        (Some(_), literal) => matches!(literal, Literal::String(_)),
+    }
 }
 
 /// The conjuncts of `filter` that go into `WHERE`: those an index serves in the scan's
@@ -435,9 +540,7 @@ pub(crate) fn pushed<'q>(
         .conjuncts()
         .iter()
         .filter_map(|e| match e {
-            Expr::Compare(c) if matches!(c.op, Op::Eq | Op::Lt | Op::Le | Op::Gt | Op::Ge) => {
-                Some(c)
-            }
+            Expr::Compare(c) if seekable(c) => Some(c),
             _ => None,
         })
         .collect();

@@ -68,6 +68,11 @@ pub trait Dialect: Sync {
     fn select_real(&self, e: &str) -> String;
     /// A boolean column of rows whose `~` must be checked again in memory, if any.
     fn recheck(&self) -> Option<&'static str>;
+    /// The `FROM` of a statement that should walk the index named `index`.
+    fn items(&self, index: Option<&str>) -> String;
+    /// Whether an index seeks to a row comparison over its expressions (see
+    /// `crate::walk`).
+    fn row_seek(&self) -> bool;
     /// The index expressions (before `id`) for an indexed path.
     fn index_columns(&self, path: &Path) -> Vec<String> {
         key_columns(self, path)
@@ -113,9 +118,9 @@ pub(crate) fn key_columns<D: Dialect + ?Sized>(d: &D, path: &Path) -> Vec<String
     }
 }
 
-/// The values of [`key_columns`] for a sort value, bound. A member's value fits its
-/// column (see [`crate::Position::fits`]); anything else binds what compares the same.
-pub(crate) fn key_values(path: &Path, value: &SortValue, p: &mut Params<'_>) -> Vec<String> {
+/// The values of [`key_columns`] for a sort value. A member's value fits its column
+/// (see [`crate::Position::fits`]); anything else gives what compares the same.
+pub(crate) fn key_values(d: &dyn Dialect, path: &Path, value: &SortValue) -> Vec<SqlParam> {
     match (path.member(), value) {
         (None, v) => {
             let (number, text) = match v {
@@ -124,14 +129,14 @@ pub(crate) fn key_values(path: &Path, value: &SortValue, p: &mut Params<'_>) -> 
                 _ => (0.0, ""),
             };
             vec![
-                p.bind(SqlParam::Int(v.rank())),
-                p.bind(SqlParam::Real(number)),
-                p.text(text),
+                SqlParam::Int(v.rank()),
+                SqlParam::Real(number),
+                SqlParam::Text(d.text(text)),
             ]
         }
-        (Some(Member::Version), SortValue::Number(x)) => vec![p.bind(SqlParam::Int(*x as i64))],
-        (Some(_), SortValue::String(s)) => vec![p.text(s)],
-        (Some(_), _) => vec![p.text("")],
+        (Some(Member::Version), SortValue::Number(x)) => vec![SqlParam::Int(*x as i64)],
+        (Some(_), SortValue::String(s)) => vec![SqlParam::Text(d.text(s))],
+        (Some(_), _) => vec![SqlParam::Text(String::new())],
     }
 }
 
@@ -284,6 +289,7 @@ pub(crate) fn literal_value(literal: &Literal) -> SortValue {
 }
 
 /// One column of an ordering, and its direction.
+#[derive(Debug, Clone)]
 pub(crate) struct OrderColumn {
     pub expr: String,
     pub descending: bool,

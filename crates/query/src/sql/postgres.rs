@@ -208,4 +208,13 @@ impl Dialect for Postgres {
     fn recheck(&self) -> Option<&'static str> {
         Some("doc_escaped")
     }
+
+    /// PostgreSQL takes no hints; its statistics on the index expressions guide it.
+    fn items(&self, _index: Option<&str>) -> String {
+        "items".to_owned()
+    }
+
+    fn row_seek(&self) -> bool {
+        true
+    }
 }

@@ -37,6 +37,24 @@ impl TestDatabase {
         TestDatabase::create_with("").await
     }
 
+    /// A database, or `None` when PostgreSQL can't be reached and `DEPOT_TEST_POSTGRES`
+    /// is unset: the caller then skips its test, and this says so loudly on stderr.
+    /// With `DEPOT_TEST_POSTGRES` set, an unreachable server fails the test instead.
+    pub async fn try_create() -> Option<TestDatabase> {
+        if let Err(e) = admin("SELECT 1").await {
+            if std::env::var_os("DEPOT_TEST_POSTGRES").is_some() {
+                panic!("DEPOT_TEST_POSTGRES is set but PostgreSQL is unreachable: {e}");
+            }
+            // Not the URL: it may carry a password.
+            eprintln!(
+                "\n*** SKIPPED: PostgreSQL is unreachable ({e}); set \
+                 DEPOT_TEST_POSTGRES=1 to make this a failure ***\n"
+            );
+            return None;
+        }
+        Some(TestDatabase::create().await)
+    }
+
     /// A database made with extra `CREATE DATABASE` options (a locale, say).
     pub async fn create_with(options: &str) -> TestDatabase {
         static NEXT: AtomicU64 = AtomicU64::new(0);

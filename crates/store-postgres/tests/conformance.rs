@@ -11,6 +11,10 @@ async fn postgres_store_passes_the_conformance_suite() {
     // The suite makes each case's store just before running it, after the previous case
     // has finished (and dropped its store), so that is when the previous database goes.
     // Whatever is left when the run ends, or when a case panics, goes with `dbs`.
+    let Some(probe) = TestDatabase::try_create().await else {
+        return;
+    };
+    probe.remove().await;
     let dbs: Mutex<Vec<TestDatabase>> = Mutex::new(Vec::new());
     let dbs = &dbs;
     conformance::run_all(move || async move {

@@ -10,7 +10,7 @@ async fn store_with_collection(dir: &std::path::Path) -> SqliteStore {
     let store = SqliteStore::open_in(dir).unwrap();
     store.create_project("alpha", Map::new()).await.unwrap();
     store
-        .create_collection("alpha", "things", None)
+        .create_collection("alpha", "things", None, Vec::new())
         .await
         .unwrap();
     store
@@ -78,8 +78,8 @@ async fn migrations_run_once_and_reopening_is_a_no_op() {
     let version: i64 = conn
         .pragma_query_value(None, "user_version", |r| r.get(0))
         .unwrap();
-    // Each migration (V1 to V3) applied once, however often the file was opened.
-    assert_eq!(version, 3);
+    // Each migration (V1 to V4) applied once, however often the file was opened.
+    assert_eq!(version, 4);
     let mode: String = conn
         .pragma_query_value(None, "journal_mode", |r| r.get(0))
         .unwrap();

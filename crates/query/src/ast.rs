@@ -1,4 +1,4 @@
-//! The typed form of a filter: what [`crate::parse`] builds and everything else reads.
+//! The typed form of a filter: what [`crate::parse()`] builds and everything else reads.
 //!
 //! `Display` prints the canonical text of an expression: single spaces around
 //! operators, literals as compact JSON, parentheses only where the grammar needs them.

@@ -1,8 +1,8 @@
 //! depot-query: the query language of item lists (contract §8), in one place.
 //!
-//! - [`parse`] reads a filter into an [`Expr`] ([`ast`]), within the contract's bounds,
+//! - [`parse()`] reads a filter into an [`Expr`] ([`ast`]), within the contract's bounds,
 //!   or says where it went wrong ([`ParseError::position`]).
-//! - [`eval`] is the reference semantics: a filter against an item in memory. The SQL
+//! - [`eval()`] is the reference semantics: a filter against an item in memory. The SQL
 //!   translations are tested against it.
 //! - [`sort`]: the `sort` parameter ([`parse_sort`], [`validate_sort`]) and the order
 //!   across types ([`SortValue`]).
@@ -12,7 +12,8 @@
 //! - [`sql`]: filters and sort keys as parameterized SQL, for SQLite and PostgreSQL,
 //!   and the index definitions that serve them.
 //! - [`scan`]: one page as a sequence of statements ([`Pager`]), bounded in the rows
-//!   it examines, each statement a seek (`walk`); [`count`]: counting within a budget.
+//!   it examines, each statement a seek (`walk`); [`count`]: counting within a budget
+//!   ([`Counter`]).
 //!
 //! **Numbers are IEEE-754 doubles** everywhere: the evaluator compares serde_json's
 //! `f64` view of a value (the workspace parses with `float_roundtrip`, so that view is
@@ -29,6 +30,7 @@ pub mod count;
 pub mod eval;
 pub mod indexes;
 pub mod parse;
+mod plan;
 pub mod position;
 pub mod scan;
 pub mod sort;
@@ -36,7 +38,7 @@ pub mod sql;
 mod walk;
 
 pub use ast::{Comparison, Expr, Literal, Member, Op, Path};
-pub use count::{Count, CountStatement, count_statement};
+pub use count::{Count, Counter};
 pub use eval::{eval, lookup};
 pub use indexes::{IndexError, MAX_INDEXES, validate_indexes};
 pub use parse::{MAX_COMPARISONS, MAX_FILTER_BYTES, MAX_NESTING, ParseError, parse};

@@ -14,7 +14,7 @@ use deadpool_postgres::Object;
 use depot_query::sql::SqlParam;
 use depot_query::sql::postgres::Postgres;
 use depot_query::{
-    Count, Expr, ItemQuery, Pager, Position, ScanRow, ScanStatement, count_statement, eval,
+    Count, Counter, Expr, ItemQuery, Pager, Position, ScanRow, ScanStatement, eval,
     scan::item_value,
 };
 use depot_store::{Item, ItemPage, StoreError};
@@ -113,8 +113,8 @@ fn item(row: ScanRow) -> Result<Item> {
     })
 }
 
-/// Counts in one statement; the items whose `~` the database can't decide (escaped
-/// strings, see `depot_query::sql::postgres`) are read and checked here.
+/// Counts (see `depot_query::count`); the items whose `~` the database can't decide
+/// (escaped strings, see `depot_query::sql::postgres`) are read and checked here.
 pub(crate) async fn count(
     c: &Object,
     project: &str,
@@ -123,19 +123,29 @@ pub(crate) async fn count(
     max_scan: u64,
 ) -> Result<Count> {
     let (id, indexes) = collections::target(c, project, collection, false).await?;
-    let statement = count_statement(&Postgres, id, &indexes, filter, max_scan);
+    let counter = Counter::new(&Postgres, id, &indexes, filter, max_scan);
+    let statement = counter.statement();
     let rows = run(c, &statement.sql, &statement.params).await?;
     let row = rows
         .first()
         .ok_or_else(|| corrupt("a count without a row"))?;
     let (examined, mut matched): (i64, i64) = (row.try_get(0)?, row.try_get(1)?);
-    if statement.recheck
+    let last: Option<String> = row.try_get(2)?;
+    if counter.recheck()
         && let Some(filter) = filter
     {
-        let ids: Option<Vec<String>> = row.try_get(2)?;
+        let ids: Option<Vec<String>> = row.try_get(3)?;
         matched += rechecked(c, id, &ids.unwrap_or_default(), filter).await?;
     }
-    Ok(Count::new(examined, matched, max_scan))
+    let more = if counter.needs_more(examined) {
+        let more = counter.more(last.as_deref());
+        let rows = run(c, &more.sql, &more.params).await?;
+        let row = rows.first().ok_or_else(|| corrupt("no answer to exists"))?;
+        Some(row.try_get(0)?)
+    } else {
+        None
+    };
+    Ok(counter.count(examined, matched, more))
 }
 
 /// How many of the items `ids` match `filter`, by the evaluator.

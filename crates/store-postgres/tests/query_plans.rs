@@ -4,7 +4,7 @@
 
 use depot_query::sql::SqlParam;
 use depot_query::sql::postgres::Postgres;
-use depot_query::{ItemQuery, Pager, Position, SortValue, count_statement, parse, parse_sort};
+use depot_query::{Counter, ItemQuery, Pager, Position, SortValue, parse, parse_sort};
 use depot_store::Store;
 use depot_store_postgres::PostgresStore;
 use depot_store_postgres::testing::TestDatabase;
@@ -174,7 +174,7 @@ async fn several_keys_sort_only_within_groups_of_the_first() {
     assert!(plan.contains("Incremental Sort"), "{plan}");
     let indexes: Vec<String> = INDEXES.iter().map(|p| (*p).to_owned()).collect();
     let filter = parse("n = 3").unwrap();
-    let count = count_statement(&Postgres, id, &indexes, Some(&filter), 1000);
+    let count = Counter::new(&Postgres, id, &indexes, Some(&filter), 1000).statement();
     let plan = explain(&client, &count.sql, &count.params).await;
     assert!(plan.contains(&index(id, "n")), "{plan}");
     drop(client);

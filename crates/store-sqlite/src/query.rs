@@ -5,9 +5,7 @@
 use crate::{collections, errors, items};
 use depot_query::sql::SqlParam;
 use depot_query::sql::sqlite::Sqlite;
-use depot_query::{
-    Count, Expr, ItemQuery, Pager, Position, ScanRow, ScanStatement, count_statement,
-};
+use depot_query::{Count, Counter, Expr, ItemQuery, Pager, Position, ScanRow, ScanStatement};
 use depot_store::{Item, ItemPage, StoreError};
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, Row, Statement, params_from_iter};
@@ -128,11 +126,23 @@ pub(crate) fn count(
     max_scan: u64,
 ) -> Result<Count, StoreError> {
     let (id, indexes) = collections::target(conn, project, collection)?;
-    let statement = count_statement(&Sqlite, id, &indexes, filter, max_scan);
+    let counter = Counter::new(&Sqlite, id, &indexes, filter, max_scan);
+    let statement = counter.statement();
     let params = params_from_iter(statement.params.iter().map(value));
-    let (examined, matched): (i64, i64) = conn
+    let (examined, matched, last): (i64, i64, Option<String>) = conn
         .prepare(&statement.sql)
-        .and_then(|mut stmt| stmt.query_row(params, |r| Ok((r.get(0)?, r.get(1)?))))
+        .and_then(|mut stmt| stmt.query_row(params, |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))))
         .map_err(errors::map)?;
-    Ok(Count::new(examined, matched, max_scan))
+    let more = if counter.needs_more(examined) {
+        let more = counter.more(last.as_deref());
+        let params = params_from_iter(more.params.iter().map(value));
+        let exists: bool = conn
+            .prepare(&more.sql)
+            .and_then(|mut stmt| stmt.query_row(params, |r| r.get(0)))
+            .map_err(errors::map)?;
+        Some(exists)
+    } else {
+        None
+    };
+    Ok(counter.count(examined, matched, more))
 }

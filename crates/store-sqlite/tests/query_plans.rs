@@ -4,7 +4,7 @@
 
 use depot_query::sql::SqlParam;
 use depot_query::sql::sqlite::Sqlite;
-use depot_query::{ItemQuery, Pager, Position, SortValue, count_statement, parse, parse_sort};
+use depot_query::{Counter, ItemQuery, Pager, Position, SortValue, parse, parse_sort};
 use depot_store::Store;
 use depot_store_sqlite::SqliteStore;
 use rusqlite::types::Value;
@@ -224,7 +224,7 @@ async fn counting_an_indexed_equality_searches_its_index() {
     let (_store, conn, id) = setup(dir.path()).await;
     let indexes = vec!["n".to_owned(), "updated_at".to_owned()];
     let filter = parse("n = 3").unwrap();
-    let statement = count_statement(&Sqlite, id, &indexes, Some(&filter), 1000);
+    let statement = Counter::new(&Sqlite, id, &indexes, Some(&filter), 1000).statement();
     let plan = plan(&conn, &statement.sql, &statement.params);
     assert!(
         plan.contains(&format!("INDEX {} (<expr>=? AND", index(id, "n"))),

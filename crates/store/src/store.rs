@@ -89,7 +89,7 @@ pub trait Store: Send + Sync + 'static {
     /// ascending), after `query.start`: at most `query.limit` items, and at most
     /// `query.max_scan` items examined that don't match; when those run out the page
     /// ends early (it may be empty) and `next` says where to go on. The answer is the
-    /// one [`depot_query::eval`] and [`depot_query::compare_rows`] define, on every
+    /// one [`depot_query::eval()`] and [`depot_query::compare_rows`] define, on every
     /// backend. `query.start` must fit the sort ([`depot_query::Position::fits`]).
     async fn query_items(
         &self,

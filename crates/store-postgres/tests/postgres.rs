@@ -469,3 +469,53 @@ async fn a_nul_character_in_a_string_is_stored_and_escaped_in_its_jsonb() {
     drop(store);
     db.remove().await;
 }
+
+/// How many declared-path indexes the database has.
+async fn declared_indexes(client: &tokio_postgres::Client) -> i64 {
+    client
+        .query_one(
+            "SELECT count(*) FROM pg_indexes WHERE indexname LIKE 'items_ix_%'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0)
+}
+
+#[tokio::test]
+async fn declared_indexes_exist_exactly_while_declared() {
+    let Some(db) = TestDatabase::try_create().await else {
+        return;
+    };
+    let store = PostgresStore::connect(db.url()).await.unwrap();
+    let (client, connection) = tokio_postgres::connect(db.url(), NoTls).await.unwrap();
+    tokio::spawn(connection);
+    store.create_project("p", Map::new()).await.unwrap();
+    let two = vec!["a".to_owned(), "b.c".to_owned()];
+    store.create_collection("p", "c", None, two).await.unwrap();
+    store
+        .create_collection("p", "d", None, vec!["a".into()])
+        .await
+        .unwrap();
+    assert_eq!(declared_indexes(&client).await, 3);
+    let taken = store
+        .create_collection("p", "c", None, vec!["z".into()])
+        .await;
+    assert!(matches!(taken, Err(StoreError::Conflict)), "{taken:?}");
+    assert_eq!(
+        declared_indexes(&client).await,
+        3,
+        "a refused create builds nothing"
+    );
+    store
+        .update_collection("p", "c", None, vec!["b.c".into(), "x".into()])
+        .await
+        .unwrap();
+    assert_eq!(declared_indexes(&client).await, 3);
+    store.delete_collection("p", "c").await.unwrap();
+    assert_eq!(declared_indexes(&client).await, 1);
+    store.delete_project("p").await.unwrap();
+    assert_eq!(declared_indexes(&client).await, 0);
+    drop(store);
+    db.remove().await;
+}

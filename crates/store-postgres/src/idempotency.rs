@@ -94,7 +94,10 @@ async fn create_resource<C: GenericClient>(c: &C, new: &NewResource) -> Result<R
             project,
             name,
             schema,
-        } => Resource::Collection(collections::create(c, project, name, schema.as_ref()).await?),
+            indexes,
+        } => Resource::Collection(
+            collections::create(c, project, name, schema.as_ref(), indexes).await?,
+        ),
         NewResource::Item {
             project,
             collection,

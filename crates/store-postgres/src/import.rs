@@ -5,7 +5,7 @@ use crate::auth;
 use crate::errors::{Result, corrupt};
 use crate::sql::execute;
 use deadpool_postgres::GenericClient;
-use depot_store::{Resource, Schema, StoreError};
+use depot_store::{Resource, StoreError};
 
 pub(crate) async fn import<C: GenericClient>(c: &C, record: &Resource) -> Result<()> {
     let inserted = match record {
@@ -19,22 +19,21 @@ pub(crate) async fn import<C: GenericClient>(c: &C, record: &Resource) -> Result
             .await?
         }
         Resource::Collection(col) => {
-            let schema = col.schema.as_ref().map(Schema::text);
-            execute(
-                c,
-                "INSERT INTO collections (project_id, name, schema, created_at, updated_at)
-                 SELECT id, $2, $3, $4, $5 FROM projects WHERE name = $1",
-                &[&col.project, &col.name, &schema, &col.created_at, &col.updated_at],
-            )
-            .await?
+            crate::collections::insert(c, col).await?;
+            1
         }
-        Resource::Item { project, collection, item } => {
+        Resource::Item {
+            project,
+            collection,
+            item,
+        } => {
+            let doc = crate::items::doc(&item.data)?;
             execute(
                 c,
-                "INSERT INTO items (collection_id, id, created_at, updated_at, version, data)
-                 SELECT c.id, $3, $4, $5, $6, $7 FROM collections c JOIN projects p ON p.id = c.project_id
+                "INSERT INTO items (collection_id, id, created_at, updated_at, version, data, doc, doc_escaped)
+                 SELECT c.id, $3, $4, $5, $6, $7, $8::text::jsonb, $9 FROM collections c JOIN projects p ON p.id = c.project_id
                  WHERE p.name = $1 AND c.name = $2",
-                &[project, collection, &item.id, &item.created_at, &item.updated_at, &item.version, &item.data],
+                &[project, collection, &item.id, &item.created_at, &item.updated_at, &item.version, &item.data, &doc.json, &doc.escaped],
             )
             .await?
         }

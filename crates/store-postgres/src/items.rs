@@ -4,6 +4,7 @@
 use crate::errors::Result;
 use crate::sql::{execute, query, query_opt};
 use deadpool_postgres::GenericClient;
+use depot_query::sql::postgres::{self, Doc};
 use depot_store::paging::{fetch_limit, page};
 use depot_store::{Item, Page, StoreError, new_item_id, now_timestamp};
 use tokio_postgres::Row;
@@ -17,6 +18,12 @@ fn from_row(row: &Row) -> Result<Item> {
         version: row.try_get(3)?,
         data: row.try_get(4)?,
     })
+}
+
+/// The query column of an item (see `depot_query::sql::postgres`). Text serde_json can't
+/// read is refused, as the `jsonb` cast refused it before the store wrote `doc` itself.
+pub(crate) fn doc(data: &str) -> Result<Doc> {
+    postgres::doc(data).map_err(|_| StoreError::Other("item data is not JSON".into()).into())
 }
 
 /// The collection's row id, or `NotFound` if it or its project is missing.
@@ -77,14 +84,20 @@ pub(crate) async fn create_many<C: GenericClient>(
     collection: &str,
     data: &[&str],
 ) -> Result<Vec<Item>> {
+    // Made before the lock is taken, so the collection's creates don't wait on it.
+    let docs = data.iter().map(|d| doc(d)).collect::<Result<Vec<_>>>()?;
+    let (docs, escaped): (Vec<String>, Vec<bool>) =
+        docs.into_iter().map(|d| (d.json, d.escaped)).unzip();
     let collection_id = lock_collection(c, project, collection).await?;
     let now = now_timestamp();
     let ids: Vec<String> = data.iter().map(|_| new_item_id()).collect();
     execute(
         c,
-        "INSERT INTO items (collection_id, id, created_at, updated_at, version, data)
-         SELECT $1, u.id, $3, $3, 1, u.data FROM unnest($2::text[], $4::text[]) AS u(id, data)",
-        &[&collection_id, &ids, &now, &data],
+        "INSERT INTO items
+             (collection_id, id, created_at, updated_at, version, data, doc, doc_escaped)
+         SELECT $1, u.id, $3, $3, 1, u.data, u.doc::jsonb, u.escaped
+         FROM unnest($2::text[], $4::text[], $5::text[], $6::bool[]) AS u(id, data, doc, escaped)",
+        &[&collection_id, &ids, &now, &data, &docs, &escaped],
     )
     .await?;
     let items = ids.into_iter().zip(data).map(|(id, data)| Item {
@@ -140,9 +153,11 @@ pub(crate) async fn replace<C: GenericClient>(
     data: &str,
     expected_version: Option<i64>,
 ) -> Result<Item> {
+    let doc = doc(data)?;
     let row = query_opt(
         c,
-        "UPDATE items i SET data = $4, version = i.version + 1, updated_at = $5
+        "UPDATE items i SET data = $4, version = i.version + 1, updated_at = $5,
+             doc = $7::text::jsonb, doc_escaped = $8
          FROM collections c JOIN projects p ON p.id = c.project_id
          WHERE c.id = i.collection_id AND p.name = $1 AND c.name = $2 AND i.id = $3
            AND ($6::BIGINT IS NULL OR i.version = $6)
@@ -154,6 +169,8 @@ pub(crate) async fn replace<C: GenericClient>(
             &data,
             &now_timestamp(),
             &expected_version,
+            &doc.json,
+            &doc.escaped,
         ],
     )
     .await?;

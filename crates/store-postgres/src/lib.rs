@@ -13,6 +13,8 @@
 //!   can start together.
 //! - `projects`, `collections`, `items`, `auth`, `idempotency`: the SQL, as functions of
 //!   a connection or transaction; `creates`: group commit for concurrent item creates.
+//! - `query`: filtered and sorted pages and counts (contract §8), planned by
+//!   `depot_query`, over the `doc` column the store writes with every item.
 //! - `errors`: driver and pool failures to [`StoreError`]; `sql`: statement and paging
 //!   helpers.
 //! - [`own_runtime`]: the store's calls on a tokio runtime of their own, so that under
@@ -31,6 +33,7 @@ mod migrations;
 pub mod own_runtime;
 mod pool;
 mod projects;
+mod query;
 mod sql;
 mod store;
 #[cfg(feature = "testing")]

@@ -126,8 +126,30 @@ ALTER TABLE items ADD COLUMN doc JSONB GENERATED ALWAYS AS (
 ) STORED;
 "#;
 
+/// Version 5: queries (contract §8).
+/// - `doc` is no longer derived by PostgreSQL from `data` but written by the store
+///   (`depot_query::sql::postgres::doc`): every item gets one, U+0000 included (escaped),
+///   with numbers as the doubles the query evaluator compares. `doc_escaped` marks the
+///   items whose strings were escaped. Existing rows are filled in by [`fill_docs`],
+///   right after this step, in the same transaction.
+/// - `collections.indexes`: the paths each collection keeps indexed. The indexes are
+///   partial expression indexes on `items`, one per path and collection, made and
+///   dropped by the store with the collection.
+const V5: &str = r#"
+ALTER TABLE items DROP COLUMN doc;
+ALTER TABLE items ADD COLUMN doc JSONB;
+ALTER TABLE items ADD COLUMN doc_escaped BOOLEAN NOT NULL DEFAULT false;
+ALTER TABLE collections ADD COLUMN indexes TEXT[] NOT NULL DEFAULT '{}';
+"#;
+
 /// Every migration in order; version N is `MIGRATIONS[N - 1]`.
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5];
+
+/// The version after whose SQL [`fill_docs`] runs.
+const DOCS_VERSION: i32 = 5;
+
+/// Rows per statement while filling in `doc`.
+const FILL_BATCH: i64 = 1000;
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i32 = MIGRATIONS.len() as i32;
@@ -136,7 +158,7 @@ pub const SCHEMA_VERSION: i32 = MIGRATIONS.len() as i32;
 pub(crate) async fn run(client: &mut Object) -> Result<()> {
     // The server bounds each statement; this bounds a server that stops answering.
     let backstop = MIGRATION_TIMEOUT + Duration::from_secs(10);
-    match tokio::time::timeout(backstop, apply(client)).await {
+    match tokio::time::timeout(backstop, apply(client, MIGRATIONS.len())).await {
         Ok(result) => result,
         Err(_) => Err(Error::Store(StoreError::Unavailable(
             "postgres migrations did not finish in time".into(),
@@ -144,7 +166,8 @@ pub(crate) async fn run(client: &mut Object) -> Result<()> {
     }
 }
 
-async fn apply(client: &mut Object) -> Result<()> {
+/// Applies the migrations not yet applied, up to the first `upto`.
+async fn apply(client: &mut Object, upto: usize) -> Result<()> {
     let tx = client.transaction().await?;
     tx.batch_execute(&format!(
         "SET LOCAL statement_timeout = {};
@@ -173,10 +196,13 @@ async fn apply(client: &mut Object) -> Result<()> {
         );
     }
     for (version, sql) in (1..)
-        .zip(MIGRATIONS)
+        .zip(&MIGRATIONS[..upto])
         .skip(usize::try_from(current).unwrap_or(0))
     {
         tx.batch_execute(sql).await?;
+        if version == DOCS_VERSION {
+            fill_docs(&tx).await?;
+        }
         tx.execute(
             "INSERT INTO depot_schema_migrations (version) VALUES ($1)",
             &[&version],
@@ -186,4 +212,104 @@ async fn apply(client: &mut Object) -> Result<()> {
     }
     tx.commit().await?;
     Ok(())
+}
+
+/// Writes `doc` for every item that has none, a batch at a time in key order. An item
+/// whose text serde_json can't read (none can have been stored through the API) keeps
+/// none: to queries its every path is missing.
+async fn fill_docs(tx: &deadpool_postgres::Transaction<'_>) -> Result<()> {
+    let mut after: (i64, String) = (i64::MIN, String::new());
+    loop {
+        let rows = tx
+            .query(
+                "SELECT collection_id, id, data FROM items
+                 WHERE (collection_id, id) > ($1, $2) ORDER BY collection_id, id LIMIT $3",
+                &[&after.0, &after.1, &FILL_BATCH],
+            )
+            .await?;
+        let Some(last) = rows.last() else {
+            return Ok(());
+        };
+        after = (last.try_get(0)?, last.try_get(1)?);
+        let (mut collections, mut ids, mut docs, mut escaped) = (vec![], vec![], vec![], vec![]);
+        for row in &rows {
+            let Ok(doc) = depot_query::sql::postgres::doc(row.try_get::<_, &str>(2)?) else {
+                continue;
+            };
+            collections.push(row.try_get::<_, i64>(0)?);
+            ids.push(row.try_get::<_, String>(1)?);
+            docs.push(doc.json);
+            escaped.push(doc.escaped);
+        }
+        tx.execute(
+            "UPDATE items i SET doc = u.doc::jsonb, doc_escaped = u.escaped
+             FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bool[])
+                 AS u(collection_id, id, doc, escaped)
+             WHERE i.collection_id = u.collection_id AND i.id = u.id",
+            &[&collections, &ids, &docs, &escaped],
+        )
+        .await?;
+    }
+}
+
+#[cfg(all(test, feature = "testing"))]
+mod tests {
+    use super::*;
+    use crate::testing::TestDatabase;
+
+    /// Items written by a version-4 build, U+0000 included, get their `doc` when
+    /// version 5 arrives; their text stays as it was.
+    #[tokio::test]
+    async fn version_5_fills_in_the_doc_of_every_existing_item() {
+        let Some(db) = TestDatabase::create_or_skip().await else {
+            return;
+        };
+        let pool = crate::pool::build(db.url(), &crate::PostgresOptions::default()).unwrap();
+        let mut client = pool.get().await.unwrap();
+        apply(&mut client, 4).await.unwrap();
+        client
+            .batch_execute(
+                r#"INSERT INTO projects (name, metadata, created_at, updated_at)
+                       VALUES ('p', '{}', 't', 't');
+                   INSERT INTO collections (project_id, name, created_at, updated_at)
+                       SELECT id, 'c', 't', 't' FROM projects;
+                   INSERT INTO items (collection_id, id, created_at, updated_at, version, data)
+                       SELECT c.id, v.id, 't', 't', 1, v.data FROM collections c,
+                       (VALUES ('a', '{"n": 2.50}'), ('b', '{"s": "x\u0000y"}'),
+                               ('c', '{}')) AS v(id, data);"#,
+            )
+            .await
+            .unwrap();
+        run(&mut client).await.unwrap();
+        let rows = client
+            .query(
+                "SELECT id, data, doc::text, doc_escaped FROM items ORDER BY id",
+                &[],
+            )
+            .await
+            .unwrap();
+        let got: Vec<(String, String, String, bool)> = rows
+            .iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
+            .collect();
+        let row = |id: &str, data: &str, doc: &str, escaped| {
+            (id.to_owned(), data.to_owned(), doc.to_owned(), escaped)
+        };
+        assert_eq!(
+            got,
+            [
+                row("a", r#"{"n": 2.50}"#, r#"{"n": 2.5}"#, false),
+                row(
+                    "b",
+                    r#"{"s": "x\u0000y"}"#,
+                    r#"{"s": "x\u0001\u0001y"}"#,
+                    true
+                ),
+                row("c", "{}", "{}", false),
+            ]
+        );
+        drop(client);
+        drop(pool);
+        db.remove().await;
+    }
 }

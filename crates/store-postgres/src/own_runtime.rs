@@ -12,8 +12,9 @@
 //! calls already run on threads of their own and the request awaits each one once.)
 
 use async_trait::async_trait;
+use depot_store::query::{Count, Expr, ItemQuery};
 use depot_store::{
-    ClientRecord, Collection, Created, IdempotencyKey, Item, NewResource, Page, Project,
+    ClientRecord, Collection, Created, IdempotencyKey, Item, ItemPage, NewResource, Page, Project,
     ProjectFilter, Resource, Store, StoreError, StoredResponse, TokenRecord, WriteStats,
 };
 use serde_json::{Map, Value};
@@ -176,9 +177,10 @@ impl Store for OwnRuntime {
         project: &str,
         name: &str,
         schema: Option<Value>,
+        indexes: Vec<String>,
     ) -> Result<Collection, StoreError> {
         let (project, name) = (project.to_owned(), name.to_owned());
-        self.call(|s| async move { s.create_collection(&project, &name, schema).await })
+        self.call(|s| async move { s.create_collection(&project, &name, schema, indexes).await })
             .await
     }
 
@@ -193,9 +195,10 @@ impl Store for OwnRuntime {
         project: &str,
         name: &str,
         schema: Option<Value>,
+        indexes: Vec<String>,
     ) -> Result<Collection, StoreError> {
         let (project, name) = (project.to_owned(), name.to_owned());
-        self.call(|s| async move { s.update_collection(&project, &name, schema).await })
+        self.call(|s| async move { s.update_collection(&project, &name, schema, indexes).await })
             .await
     }
 
@@ -203,6 +206,34 @@ impl Store for OwnRuntime {
         let (project, name) = (project.to_owned(), name.to_owned());
         self.call(|s| async move { s.delete_collection(&project, &name).await })
             .await
+    }
+
+    async fn query_items(
+        &self,
+        project: &str,
+        collection: &str,
+        query: &ItemQuery,
+    ) -> Result<ItemPage, StoreError> {
+        let (project, collection) = (project.to_owned(), collection.to_owned());
+        let query = query.clone();
+        self.call(|s| async move { s.query_items(&project, &collection, &query).await })
+            .await
+    }
+
+    async fn count_items(
+        &self,
+        project: &str,
+        collection: &str,
+        filter: Option<&Expr>,
+        max_scan: u64,
+    ) -> Result<Count, StoreError> {
+        let (project, collection) = (project.to_owned(), collection.to_owned());
+        let filter = filter.cloned();
+        self.call(|s| async move {
+            s.count_items(&project, &collection, filter.as_ref(), max_scan)
+                .await
+        })
+        .await
     }
 
     async fn list_items(

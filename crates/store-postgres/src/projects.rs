@@ -105,10 +105,17 @@ pub(crate) async fn update<C: GenericClient>(
 }
 
 /// Deletes the project; the foreign keys cascade to its collections and their items.
+/// The foreign keys cascade to its collections and their items; the collections'
+/// indexes are dropped by name, last (see `collections::delete`).
 pub(crate) async fn delete<C: GenericClient>(c: &C, name: &str) -> Result<()> {
-    let deleted = execute(c, "DELETE FROM projects WHERE name = $1", &[&name]).await?;
-    if deleted == 0 {
-        return Err(StoreError::NotFound.into());
-    }
-    Ok(())
+    let row = query_opt(
+        c,
+        "SELECT id FROM projects WHERE name = $1 FOR UPDATE",
+        &[&name],
+    )
+    .await?;
+    let id: i64 = row.ok_or(StoreError::NotFound)?.try_get(0)?;
+    let indexes = crate::collections::project_indexes(c, id).await?;
+    execute(c, "DELETE FROM projects WHERE id = $1", &[&id]).await?;
+    crate::collections::drop_indexes(c, &indexes).await
 }

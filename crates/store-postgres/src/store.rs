@@ -1,10 +1,11 @@
 //! [`Store`] for [`PostgresStore`]: each call is a read on a pooled connection or one
 //! write transaction, around one SQL function.
 
-use crate::{PostgresStore, auth, collections, idempotency, import, items, projects, sql};
+use crate::{PostgresStore, auth, collections, idempotency, import, items, projects, query, sql};
 use async_trait::async_trait;
+use depot_store::query::{Count, Expr, ItemQuery};
 use depot_store::{
-    ClientRecord, Collection, Created, IdempotencyKey, Item, NewResource, Page, Project,
+    ClientRecord, Collection, Created, IdempotencyKey, Item, ItemPage, NewResource, Page, Project,
     ProjectFilter, Resource, Store, StoreError, StoredResponse, TokenRecord,
 };
 use serde_json::{Map, Value};
@@ -80,9 +81,18 @@ impl Store for PostgresStore {
         project: &str,
         name: &str,
         schema: Option<Value>,
+        indexes: Vec<String>,
     ) -> Result<Collection, StoreError> {
-        self.write(|tx, _| Box::pin(collections::create(tx, project, name, schema.as_ref())))
-            .await
+        self.write(|tx, _| {
+            Box::pin(collections::create(
+                tx,
+                project,
+                name,
+                schema.as_ref(),
+                &indexes,
+            ))
+        })
+        .await
     }
 
     async fn get_collection(&self, project: &str, name: &str) -> Result<Collection, StoreError> {
@@ -95,9 +105,18 @@ impl Store for PostgresStore {
         project: &str,
         name: &str,
         schema: Option<Value>,
+        indexes: Vec<String>,
     ) -> Result<Collection, StoreError> {
-        self.write(|tx, _| Box::pin(collections::update(tx, project, name, schema.as_ref())))
-            .await
+        self.write(|tx, _| {
+            Box::pin(collections::update(
+                tx,
+                project,
+                name,
+                schema.as_ref(),
+                &indexes,
+            ))
+        })
+        .await
     }
 
     async fn delete_collection(&self, project: &str, name: &str) -> Result<(), StoreError> {
@@ -113,6 +132,27 @@ impl Store for PostgresStore {
         limit: usize,
     ) -> Result<Page<Item>, StoreError> {
         self.read(|c, _| Box::pin(items::list(c, project, collection, after, limit)))
+            .await
+    }
+
+    async fn query_items(
+        &self,
+        project: &str,
+        collection: &str,
+        query: &ItemQuery,
+    ) -> Result<ItemPage, StoreError> {
+        self.read(|c, _| Box::pin(query::page(c, project, collection, query)))
+            .await
+    }
+
+    async fn count_items(
+        &self,
+        project: &str,
+        collection: &str,
+        filter: Option<&Expr>,
+        max_scan: u64,
+    ) -> Result<Count, StoreError> {
+        self.read(|c, _| Box::pin(query::count(c, project, collection, filter, max_scan)))
             .await
     }
 

@@ -13,7 +13,10 @@ use tokio_postgres::{Client, NoTls};
 async fn store_with_collection(db: &TestDatabase) -> Arc<PostgresStore> {
     let store = PostgresStore::connect(db.url()).await.unwrap();
     store.create_project("p", Map::new()).await.unwrap();
-    store.create_collection("p", "c", None).await.unwrap();
+    store
+        .create_collection("p", "c", None, Vec::new())
+        .await
+        .unwrap();
     Arc::new(store)
 }
 
@@ -138,7 +141,10 @@ async fn creates_in_a_missing_collection_are_all_not_found() {
         assert!(matches!(r, Err(StoreError::NotFound)), "{r:?}");
     }
     // The collection's queue ended with its last batch: a later create starts anew.
-    store.create_collection("p", "absent", None).await.unwrap();
+    store
+        .create_collection("p", "absent", None, Vec::new())
+        .await
+        .unwrap();
     store.create_item("p", "absent", "{}".into()).await.unwrap();
     drop(store);
     db.remove().await;

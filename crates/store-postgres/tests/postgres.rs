@@ -221,7 +221,10 @@ async fn racing_keyed_creates_with_one_key_create_exactly_once() {
     };
     let store = Arc::new(PostgresStore::connect(db.url()).await.unwrap());
     store.create_project("p", Map::new()).await.unwrap();
-    store.create_collection("p", "c", None).await.unwrap();
+    store
+        .create_collection("p", "c", None, Vec::new())
+        .await
+        .unwrap();
 
     let outcomes = race(8, |_| {
         let store = Arc::clone(&store);
@@ -259,7 +262,10 @@ async fn racing_replaces_expecting_one_version_let_exactly_one_win() {
     };
     let store = Arc::new(PostgresStore::connect(db.url()).await.unwrap());
     store.create_project("p", Map::new()).await.unwrap();
-    store.create_collection("p", "c", None).await.unwrap();
+    store
+        .create_collection("p", "c", None, Vec::new())
+        .await
+        .unwrap();
     let item = store.create_item("p", "c", "{}".into()).await.unwrap();
 
     let outcomes = race(8, |n| {
@@ -422,59 +428,119 @@ async fn items_are_also_kept_as_jsonb_for_queries_while_the_text_stays_exact() {
         .create_project("p", serde_json::Map::new())
         .await
         .unwrap();
-    store.create_collection("p", "c", None).await.unwrap();
-    let text = r#"{"z": 1,  "a": {"n": 2.50}}"#;
+    store
+        .create_collection("p", "c", None, Vec::new())
+        .await
+        .unwrap();
+    let text = r#"{"z": 1,  "a": {"n": 2.50, "tiny": 1e-400}}"#;
     let item = store.create_item("p", "c", text.into()).await.unwrap();
     assert_eq!(store.get_item("p", "c", &item.id).await.unwrap().data, text);
     let (client, connection) = tokio_postgres::connect(db.url(), tokio_postgres::NoTls)
         .await
         .unwrap();
     tokio::spawn(connection);
+    // Numbers are the doubles the query evaluator compares, so every one casts.
     let row = client
         .query_one(
-            "SELECT (doc -> 'a' ->> 'n')::numeric::text FROM items WHERE id = $1",
+            "SELECT (doc -> 'a' ->> 'n')::numeric::text, (doc -> 'a' -> 'tiny')::float8
+             FROM items WHERE id = $1",
             &[&item.id],
         )
         .await
         .unwrap();
-    assert_eq!(row.get::<_, String>(0), "2.50");
+    assert_eq!(row.get::<_, String>(0), "2.5");
+    assert_eq!(row.get::<_, f64>(1), 0.0);
 }
 
 #[tokio::test]
-async fn a_nul_character_in_a_string_is_stored_and_only_its_jsonb_is_missing() {
+async fn a_nul_character_in_a_string_is_stored_and_escaped_in_its_jsonb() {
     let Some(db) = TestDatabase::create_or_skip().await else {
         return;
     };
     let store = PostgresStore::connect(db.url()).await.unwrap();
     store.create_project("p", Map::new()).await.unwrap();
-    store.create_collection("p", "c", None).await.unwrap();
+    store
+        .create_collection("p", "c", None, Vec::new())
+        .await
+        .unwrap();
     let (client, connection) = tokio_postgres::connect(db.url(), NoTls).await.unwrap();
     tokio::spawn(connection);
-    // (body, whether PostgreSQL can also keep it as jsonb)
+    // (body, its doc as jsonb text, whether a string was escaped)
     let cases = [
-        (r#"{"a":"\u0000"}"#, false),
-        (r#"{"\u0000":1}"#, false),
-        (r#"{"a":"x\\\u0000"}"#, false),
-        (r#"{"a":"\\u0000"}"#, true),
-        (r#"{"a":"\u0001"}"#, true),
+        (r#"{"a":"\u0000"}"#, r#"{"a": "\u0001\u0001"}"#, true),
+        (r#"{"\u0000":1}"#, r#"{"\u0001\u0001": 1}"#, false),
+        (r#"{"a":"x\\\u0000"}"#, r#"{"a": "x\\\u0001\u0001"}"#, true),
+        (r#"{"a":"\\u0000"}"#, r#"{"a": "\\u0000"}"#, false),
+        (r#"{"a":"\u0001"}"#, r#"{"a": "\u0001\u0002"}"#, true),
     ];
-    for (text, has_doc) in cases {
+    for (text, doc, escaped) in cases {
         let item = store.create_item("p", "c", text.into()).await.unwrap();
         assert_eq!(store.get_item("p", "c", &item.id).await.unwrap().data, text);
         let row = client
             .query_one(
-                "SELECT doc IS NOT NULL FROM items WHERE id = $1",
+                "SELECT doc::text, doc_escaped FROM items WHERE id = $1",
                 &[&item.id],
             )
             .await
             .unwrap();
-        assert_eq!(row.get::<_, bool>(0), has_doc, "{text}");
+        assert_eq!(
+            (row.get::<_, String>(0).as_str(), row.get::<_, bool>(1)),
+            (doc, escaped),
+            "{text}"
+        );
     }
     let r = store.create_item("p", "c", "{not json".into()).await;
-    assert!(
-        r.is_err(),
-        "the database still refuses text that is not JSON: {r:?}"
+    assert!(r.is_err(), "text that is not JSON is still refused: {r:?}");
+    drop(store);
+    db.remove().await;
+}
+
+/// How many declared-path indexes the database has.
+async fn declared_indexes(client: &tokio_postgres::Client) -> i64 {
+    client
+        .query_one(
+            "SELECT count(*) FROM pg_indexes WHERE indexname LIKE 'items_ix_%'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0)
+}
+
+#[tokio::test]
+async fn declared_indexes_exist_exactly_while_declared() {
+    let Some(db) = TestDatabase::create_or_skip().await else {
+        return;
+    };
+    let store = PostgresStore::connect(db.url()).await.unwrap();
+    let (client, connection) = tokio_postgres::connect(db.url(), NoTls).await.unwrap();
+    tokio::spawn(connection);
+    store.create_project("p", Map::new()).await.unwrap();
+    let two = vec!["a".to_owned(), "b.c".to_owned()];
+    store.create_collection("p", "c", None, two).await.unwrap();
+    store
+        .create_collection("p", "d", None, vec!["a".into()])
+        .await
+        .unwrap();
+    assert_eq!(declared_indexes(&client).await, 3);
+    let taken = store
+        .create_collection("p", "c", None, vec!["z".into()])
+        .await;
+    assert!(matches!(taken, Err(StoreError::Conflict)), "{taken:?}");
+    assert_eq!(
+        declared_indexes(&client).await,
+        3,
+        "a refused create builds nothing"
     );
+    store
+        .update_collection("p", "c", None, vec!["b.c".into(), "x".into()])
+        .await
+        .unwrap();
+    assert_eq!(declared_indexes(&client).await, 3);
+    store.delete_collection("p", "c").await.unwrap();
+    assert_eq!(declared_indexes(&client).await, 1);
+    store.delete_project("p").await.unwrap();
+    assert_eq!(declared_indexes(&client).await, 0);
     drop(store);
     db.remove().await;
 }

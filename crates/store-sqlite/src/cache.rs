@@ -259,6 +259,7 @@ mod tests {
             project: "p".into(),
             name: name.into(),
             schema,
+            indexes: Vec::new(),
             created_at: "t".into(),
             updated_at: "t".into(),
         }

@@ -53,7 +53,8 @@ pub(crate) fn create(
             project,
             name,
             schema,
-        } => Resource::Collection(collections::create(conn, &project, &name, schema)?),
+            indexes,
+        } => Resource::Collection(collections::create(conn, &project, &name, schema, indexes)?),
         NewResource::Item {
             project,
             collection,

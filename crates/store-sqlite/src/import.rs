@@ -1,7 +1,7 @@
 //! Records written exactly as given, for moving a deployment between backends.
 
-use crate::{auth, collections, errors, projects};
-use depot_store::{Resource, Schema, StoreError};
+use crate::{auth, collections, errors};
+use depot_store::{Resource, StoreError};
 use rusqlite::{Connection, params};
 
 pub(crate) fn import(conn: &Connection, record: Resource) -> Result<(), StoreError> {
@@ -16,22 +16,7 @@ pub(crate) fn import(conn: &Connection, record: Resource) -> Result<(), StoreErr
             .map_err(errors::map)?;
         }
         Resource::Collection(c) => {
-            let project_id = projects::id_of(conn, &c.project)?;
-            let schema = c.schema.as_ref().map(Schema::text);
-            conn.prepare_cached(
-                "INSERT INTO collections (project_id, name, schema, created_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
-            )
-            .and_then(|mut s| {
-                s.execute(params![
-                    project_id,
-                    c.name,
-                    schema,
-                    c.created_at,
-                    c.updated_at
-                ])
-            })
-            .map_err(errors::map)?;
+            collections::insert(conn, c)?;
         }
         Resource::Item {
             project,

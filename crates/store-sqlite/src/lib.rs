@@ -10,6 +10,8 @@
 //! - `migrations`: the schema.
 //! - `projects`, `collections`, `items`, `auth`: the SQL, as plain functions of a
 //!   connection, so the same function serves a read or runs inside the writer's batch.
+//! - `query`: filtered and sorted pages and counts (contract §8), planned by
+//!   `depot_query` and run on a reader.
 //! - `errors`: SQLite failures to [`StoreError`].
 
 mod auth;
@@ -23,6 +25,7 @@ mod items;
 mod migrations;
 mod pragmas;
 mod projects;
+mod query;
 mod readers;
 mod store;
 mod writer;

@@ -114,8 +114,15 @@ DROP TABLE items;
 ALTER TABLE items_v3 RENAME TO items;
 ";
 
+/// Version 4: the paths each collection keeps indexed (contract §8), as a JSON array.
+/// The indexes themselves are partial expression indexes on `items`, one per path and
+/// collection, made and dropped by the store with the collection (`collections`).
+const V4: &str = "
+ALTER TABLE collections ADD COLUMN indexes TEXT NOT NULL DEFAULT '[]';
+";
+
 fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(V1), M::up(V2), M::up(V3)])
+    Migrations::new(vec![M::up(V1), M::up(V2), M::up(V3), M::up(V4)])
 }
 
 /// Brings the database to the latest schema; a no-op when it is already there.

@@ -101,13 +101,12 @@ pub(crate) fn update(
 }
 
 /// Deletes the project; the foreign keys cascade to its collections and their items.
+/// The collections' indexes go first: they are not tied to the rows by a foreign key.
 pub(crate) fn delete(conn: &Connection, name: &str) -> Result<(), StoreError> {
-    let deleted = conn
-        .prepare_cached("DELETE FROM projects WHERE name = ?1")
-        .and_then(|mut stmt| stmt.execute([name]))
+    let id = id_of(conn, name)?;
+    crate::collections::drop_project_indexes(conn, id)?;
+    conn.prepare_cached("DELETE FROM projects WHERE id = ?1")
+        .and_then(|mut stmt| stmt.execute([id]))
         .map_err(errors::map)?;
-    if deleted == 0 {
-        return Err(StoreError::NotFound);
-    }
     Ok(())
 }

@@ -63,6 +63,26 @@ impl Readers {
         result
     }
 
+    /// [`Readers::run`] on tokio's blocking pool, for reads that may take long (a query
+    /// examining its whole scan budget, a count): they would stall an async worker and
+    /// every request queued behind it.
+    pub(crate) async fn run_blocking<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            let conn = pool.get().map_err(errors::pool)?;
+            exec(&conn, "BEGIN")?;
+            let result = work(&conn);
+            exec(&conn, "COMMIT")?;
+            result
+        })
+        .await
+        .map_err(|_| StoreError::Other("a blocking read panicked or was cancelled".into()))?
+    }
+
     /// Runs `work`, which must be a single statement (or one whose later statements
     /// don't need the first one's snapshot), without an explicit transaction: SQLite
     /// runs each statement as its own read transaction, which ends when the statement

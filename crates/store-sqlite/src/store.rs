@@ -1,10 +1,11 @@
 //! [`Store`] for [`SqliteStore`]: each call picks the reader pool or the writer and
 //! hands owned arguments to one SQL function.
 
-use crate::{SqliteStore, auth, collections, idempotency, import, items, projects};
+use crate::{SqliteStore, auth, collections, idempotency, import, items, projects, query};
 use async_trait::async_trait;
+use depot_store::query::{Count, Expr, ItemQuery};
 use depot_store::{
-    ClientRecord, Collection, Created, IdempotencyKey, Item, NewResource, Page, Project,
+    ClientRecord, Collection, Created, IdempotencyKey, Item, ItemPage, NewResource, Page, Project,
     ProjectFilter, Resource, Store, StoreError, StoredResponse, TokenRecord,
 };
 use serde_json::{Map, Value};
@@ -84,9 +85,10 @@ impl Store for SqliteStore {
         project: &str,
         name: &str,
         schema: Option<Value>,
+        indexes: Vec<String>,
     ) -> Result<Collection, StoreError> {
         let (project, name) = (project.to_owned(), name.to_owned());
-        self.write(move |c| collections::create(c, &project, &name, schema))
+        self.write(move |c| collections::create(c, &project, &name, schema, indexes))
             .await
     }
 
@@ -108,11 +110,12 @@ impl Store for SqliteStore {
         project: &str,
         name: &str,
         schema: Option<Value>,
+        indexes: Vec<String>,
     ) -> Result<Collection, StoreError> {
         let (project, name) = (project.to_owned(), name.to_owned());
         let cache = Arc::clone(&self.cache);
         self.write(move |c| {
-            let collection = collections::update(c, &project, &name, schema)?;
+            let collection = collections::update(c, &project, &name, schema, indexes)?;
             cache.forget_collection(&project, &name);
             Ok(collection)
         })
@@ -139,6 +142,40 @@ impl Store for SqliteStore {
     ) -> Result<Page<Item>, StoreError> {
         // One statement, and a second only for an empty page (see `items::list`).
         self.read_one(|c| items::list(c, project, collection, after, limit))
+            .await
+    }
+
+    async fn query_items(
+        &self,
+        project: &str,
+        collection: &str,
+        query: &ItemQuery,
+    ) -> Result<ItemPage, StoreError> {
+        if query::is_plain(query) {
+            return self
+                .read_one(|c| query::plain(c, project, collection, query))
+                .await;
+        }
+        let (project, collection, query) =
+            (project.to_owned(), collection.to_owned(), query.clone());
+        self.readers
+            .run_blocking(move |c| query::page(c, &project, &collection, &query))
+            .await
+    }
+
+    async fn count_items(
+        &self,
+        project: &str,
+        collection: &str,
+        filter: Option<&Expr>,
+        max_scan: u64,
+    ) -> Result<Count, StoreError> {
+        let (project, collection) = (project.to_owned(), collection.to_owned());
+        let filter = filter.cloned();
+        self.readers
+            .run_blocking(move |c| {
+                query::count(c, &project, &collection, filter.as_ref(), max_scan)
+            })
             .await
     }
 

@@ -9,7 +9,10 @@ use std::sync::Arc;
 async fn store_with_collection(dir: &std::path::Path) -> Arc<SqliteStore> {
     let store = SqliteStore::open_in(dir).unwrap();
     store.create_project("p", Map::new()).await.unwrap();
-    store.create_collection("p", "c", None).await.unwrap();
+    store
+        .create_collection("p", "c", None, Vec::new())
+        .await
+        .unwrap();
     Arc::new(store)
 }
 
@@ -76,7 +79,7 @@ async fn collection_reads_never_go_back_before_an_answered_schema_change() {
     for n in 0..300 {
         let schema = serde_json::json!({"x-n": n});
         store
-            .update_collection("p", "c", Some(schema))
+            .update_collection("p", "c", Some(schema), Vec::new())
             .await
             .unwrap();
         let read = store.get_collection("p", "c").await.unwrap();
@@ -104,13 +107,19 @@ async fn a_deleted_item_collection_or_project_takes_its_cached_items_along() {
 
     let id = make(Arc::clone(&store)).await;
     store.delete_collection("p", "c").await.unwrap();
-    store.create_collection("p", "c", None).await.unwrap();
+    store
+        .create_collection("p", "c", None, Vec::new())
+        .await
+        .unwrap();
     assert!(gone(store.get_item("p", "c", &id).await));
 
     let id = make(Arc::clone(&store)).await;
     store.delete_project("p").await.unwrap();
     store.create_project("p", Map::new()).await.unwrap();
-    store.create_collection("p", "c", None).await.unwrap();
+    store
+        .create_collection("p", "c", None, Vec::new())
+        .await
+        .unwrap();
     assert!(gone(store.get_item("p", "c", &id).await));
 }
 

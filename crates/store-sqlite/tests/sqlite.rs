@@ -10,7 +10,7 @@ async fn store_with_collection(dir: &std::path::Path) -> SqliteStore {
     let store = SqliteStore::open_in(dir).unwrap();
     store.create_project("alpha", Map::new()).await.unwrap();
     store
-        .create_collection("alpha", "things", None)
+        .create_collection("alpha", "things", None, Vec::new())
         .await
         .unwrap();
     store
@@ -78,8 +78,8 @@ async fn migrations_run_once_and_reopening_is_a_no_op() {
     let version: i64 = conn
         .pragma_query_value(None, "user_version", |r| r.get(0))
         .unwrap();
-    // Each migration (V1 to V3) applied once, however often the file was opened.
-    assert_eq!(version, 3);
+    // Each migration (V1 to V4) applied once, however often the file was opened.
+    assert_eq!(version, 4);
     let mode: String = conn
         .pragma_query_value(None, "journal_mode", |r| r.get(0))
         .unwrap();
@@ -162,4 +162,48 @@ async fn a_failing_write_does_not_disturb_the_writes_batched_with_it() {
         }
     }
     assert_eq!(wins, 1);
+}
+
+/// The names of the declared-path indexes in the file.
+fn declared_indexes(path: &std::path::Path) -> Vec<String> {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    let mut stmt = conn
+        .prepare("SELECT name FROM sqlite_schema WHERE type = 'index' AND name LIKE 'items_ix_%' ORDER BY name")
+        .unwrap();
+    stmt.query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+#[tokio::test]
+async fn declared_indexes_exist_exactly_while_declared() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open_in(dir.path()).unwrap();
+    store.create_project("p", Map::new()).await.unwrap();
+    let two = vec!["a".to_owned(), "b.c".to_owned()];
+    store.create_collection("p", "c", None, two).await.unwrap();
+    store
+        .create_collection("p", "d", None, vec!["a".into()])
+        .await
+        .unwrap();
+    assert_eq!(declared_indexes(store.path()).len(), 3);
+    // A refused create builds nothing.
+    let taken = store
+        .create_collection("p", "c", None, vec!["z".into()])
+        .await;
+    assert!(matches!(taken, Err(StoreError::Conflict)), "{taken:?}");
+    assert_eq!(declared_indexes(store.path()).len(), 3);
+    let before = declared_indexes(store.path());
+    store
+        .update_collection("p", "c", None, vec!["b.c".into(), "x".into()])
+        .await
+        .unwrap();
+    let after = declared_indexes(store.path());
+    assert_eq!(after.len(), 3, "a dropped, x added: {after:?}");
+    assert_ne!(after, before);
+    store.delete_collection("p", "c").await.unwrap();
+    assert_eq!(declared_indexes(store.path()).len(), 1);
+    store.delete_project("p").await.unwrap();
+    assert!(declared_indexes(store.path()).is_empty());
 }

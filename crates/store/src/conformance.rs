@@ -11,6 +11,8 @@
 //! - [`auth`]: OAuth clients, tokens, settings and ping.
 //! - [`idempotency`]: keyed creates, replays, refusals and purging.
 //! - [`import`]: records written exactly as given.
+//! - [`query`]: filtered, sorted, budgeted pages and counts against the evaluator, on
+//!   random items and filters from [`random`].
 
 pub mod auth;
 pub mod collections;
@@ -18,6 +20,8 @@ pub mod idempotency;
 pub mod import;
 pub mod items;
 pub mod projects;
+pub mod query;
+pub mod random;
 
 use crate::{Store, StoreError};
 use serde_json::{Map, Value};
@@ -53,6 +57,8 @@ where
         collections::missing_collection_is_not_found,
         collections::list_is_keyset_paginated_by_name,
         collections::delete_cascades_to_items,
+        collections::indexes_are_stored_replaced_and_returned,
+        collections::a_bad_index_list_creates_nothing,
         items::create_assigns_id_version_and_timestamps,
         items::data_is_returned_byte_for_byte,
         items::missing_item_or_parent_is_not_found,
@@ -76,6 +82,13 @@ where
         idempotency::purge_removes_only_expired_keys,
         import::imported_records_read_back_exactly,
         import::importing_under_a_missing_parent_is_not_found,
+        query::a_query_without_filter_or_sort_pages_like_the_plain_list,
+        query::a_page_ends_early_when_its_scan_budget_is_spent,
+        query::paths_through_members_and_scalars_are_missing,
+        query::random_queries_match_the_evaluator_without_indexes,
+        query::random_queries_match_the_evaluator_with_indexes,
+        query::counts_match_the_evaluator_within_their_budget,
+        query::paging_while_items_are_added_skips_and_repeats_nothing,
     );
 }
 
@@ -99,7 +112,7 @@ async fn collection<S: Store>(s: &S, project: &str, name: &str) {
     if s.get_project(project).await.is_err() {
         self::project(s, project).await;
     }
-    s.create_collection(project, name, None)
+    s.create_collection(project, name, None, Vec::new())
         .await
         .expect("create collection");
 }

@@ -5,6 +5,8 @@
 //! - [`paging`]: the fetch-one-more keyset page helpers every backend's lists use.
 //! - [`StoreError`]: NotFound / Conflict / PreconditionFailed / Unavailable / Other.
 //! - `conformance` (feature `testing`): the suite every backend must pass.
+//! - [`query`]: depot-query, re-exported: the filter, sort and position types that
+//!   [`Store::query_items`] and [`Store::count_items`] take and give.
 //!
 //! Backends live in their own crates (`depot-store-sqlite`, later PostgreSQL).
 
@@ -16,6 +18,7 @@ mod store;
 #[cfg(feature = "testing")]
 pub mod conformance;
 
+pub use depot_query as query;
 pub use error::StoreError;
 pub use model::*;
 pub use store::Store;

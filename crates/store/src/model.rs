@@ -18,6 +18,9 @@ pub struct Collection {
     pub project: String,
     pub name: String,
     pub schema: Option<Schema>,
+    /// The paths the store keeps indexed, as declared (see
+    /// [`depot_query::validate_indexes`]), in their order.
+    pub indexes: Vec<String>,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -136,6 +139,7 @@ pub enum NewResource {
         project: String,
         name: String,
         schema: Option<Value>,
+        indexes: Vec<String>,
     },
     Item {
         project: String,
@@ -197,6 +201,14 @@ impl ProjectFilter {
             ProjectFilter::Only(names) => names.iter().any(|n| n == name),
         }
     }
+}
+
+/// One page of a query ([`crate::Store::query_items`]): the items, and where the next
+/// page starts (`None`: nothing follows; otherwise there may be more).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ItemPage {
+    pub rows: Vec<Item>,
+    pub next: Option<depot_query::Position>,
 }
 
 /// One page of a keyset-paginated list: the rows, and whether more follow the last one.

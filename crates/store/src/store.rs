@@ -1,8 +1,9 @@
 use crate::{
-    ClientRecord, Collection, Created, IdempotencyKey, Item, NewResource, Page, Project,
+    ClientRecord, Collection, Created, IdempotencyKey, Item, ItemPage, NewResource, Page, Project,
     ProjectFilter, Resource, StoreError, StoredResponse, TokenRecord,
 };
 use async_trait::async_trait;
+use depot_query::{Count, Expr, ItemQuery};
 use serde_json::{Map, Value};
 
 /// Everything the server asks of storage.
@@ -54,19 +55,26 @@ pub trait Store: Send + Sync + 'static {
         limit: usize,
     ) -> Result<Page<Collection>, StoreError>;
     /// `NotFound` if the project is missing, `Conflict` if the name is taken in it.
+    /// `indexes` must pass [`depot_query::validate_indexes`] (else `Other`: the caller
+    /// checks first); each is built in the same transaction as the collection.
     async fn create_collection(
         &self,
         project: &str,
         name: &str,
         schema: Option<Value>,
+        indexes: Vec<String>,
     ) -> Result<Collection, StoreError>;
     async fn get_collection(&self, project: &str, name: &str) -> Result<Collection, StoreError>;
+    /// Replaces the schema and the index list; indexes no longer listed are dropped and
+    /// new ones built, in the same transaction.
     async fn update_collection(
         &self,
         project: &str,
         name: &str,
         schema: Option<Value>,
+        indexes: Vec<String>,
     ) -> Result<Collection, StoreError>;
+    /// Deletes the collection, its items and its indexes.
     async fn delete_collection(&self, project: &str, name: &str) -> Result<(), StoreError>;
 
     // Items. `data` is a serialized JSON object without server-owned members.
@@ -77,6 +85,27 @@ pub trait Store: Send + Sync + 'static {
         after: Option<&str>,
         limit: usize,
     ) -> Result<Page<Item>, StoreError>;
+    /// One page of the items that match `query.filter`, in `query.sort` order (then id
+    /// ascending), after `query.start`: at most `query.limit` items, and at most
+    /// `query.max_scan` items examined that don't match; when those run out the page
+    /// ends early (it may be empty) and `next` says where to go on. The answer is the
+    /// one [`depot_query::eval()`] and [`depot_query::compare_rows`] define, on every
+    /// backend. `query.start` must fit the sort ([`depot_query::Position::fits`]).
+    async fn query_items(
+        &self,
+        project: &str,
+        collection: &str,
+        query: &ItemQuery,
+    ) -> Result<ItemPage, StoreError>;
+    /// How many items match `filter`, examining at most `max_scan` items; past that the
+    /// count so far, marked inexact.
+    async fn count_items(
+        &self,
+        project: &str,
+        collection: &str,
+        filter: Option<&Expr>,
+        max_scan: u64,
+    ) -> Result<Count, StoreError>;
     /// Creates an item with a new id (see `new_item_id`), version 1.
     async fn create_item(
         &self,

@@ -159,7 +159,12 @@ async fn create_plain(state: &AppState, new: NewResource) -> Result<Resource, St
             project,
             name,
             schema,
-        } => Resource::Collection(store.create_collection(&project, &name, schema).await?),
+            indexes,
+        } => Resource::Collection(
+            store
+                .create_collection(&project, &name, schema, indexes)
+                .await?,
+        ),
         NewResource::Item {
             project,
             collection,

@@ -98,6 +98,8 @@ pub async fn create(
         project,
         name,
         schema,
+        // Until the body takes `indexes` (contract §8).
+        indexes: Vec::new(),
     };
     let answer = idempotency::create(&state, pending, new)
         .await
@@ -188,7 +190,8 @@ pub async fn update(
     require_present(&[("schema", present)])?;
     match state
         .store
-        .update_collection(&project, &collection, schema)
+        // Until the body takes `indexes` (contract §8): a PUT replaces the list.
+        .update_collection(&project, &collection, schema, Vec::new())
         .await
     {
         Ok(c) => Ok(ok(respond::collection(c))),

@@ -5,10 +5,15 @@ use crate::{Schema, Store, StoreError};
 use serde_json::json;
 
 pub async fn create_needs_an_existing_project<S: Store>(s: S) {
-    let r = s.create_collection("absent", "things", None).await;
+    let r = s
+        .create_collection("absent", "things", None, Vec::new())
+        .await;
     assert!(matches!(r, Err(StoreError::NotFound)), "{r:?}");
     project(&s, "alpha").await;
-    let c = s.create_collection("alpha", "things", None).await.unwrap();
+    let c = s
+        .create_collection("alpha", "things", None, Vec::new())
+        .await
+        .unwrap();
     assert_eq!((c.project.as_str(), c.name.as_str()), ("alpha", "things"));
     assert_eq!(c.schema, None);
     assert!(!c.created_at.is_empty());
@@ -19,7 +24,12 @@ pub async fn create_needs_an_existing_project<S: Store>(s: S) {
 pub async fn create_with_a_taken_name_is_conflict_within_a_project<S: Store>(s: S) {
     collection(&s, "alpha", "things").await;
     let again = s
-        .create_collection("alpha", "things", Some(json!({"type": "object"})))
+        .create_collection(
+            "alpha",
+            "things",
+            Some(json!({"type": "object"})),
+            Vec::new(),
+        )
         .await;
     assert!(matches!(again, Err(StoreError::Conflict)), "{again:?}");
     assert_eq!(
@@ -28,7 +38,9 @@ pub async fn create_with_a_taken_name_is_conflict_within_a_project<S: Store>(s: 
     );
     // The same name in another project is a different collection.
     project(&s, "beta").await;
-    s.create_collection("beta", "things", None).await.unwrap();
+    s.create_collection("beta", "things", None, Vec::new())
+        .await
+        .unwrap();
 }
 
 pub async fn schema_is_stored_and_returned_exactly<S: Store>(s: S) {
@@ -40,7 +52,7 @@ pub async fn schema_is_stored_and_returned_exactly<S: Store>(s: S) {
         "additionalProperties": false
     });
     let created = s
-        .create_collection("alpha", "tasks", Some(schema.clone()))
+        .create_collection("alpha", "tasks", Some(schema.clone()), Vec::new())
         .await
         .unwrap();
     assert_eq!(created.schema.as_ref().map(Schema::value), Some(&schema));
@@ -51,7 +63,10 @@ pub async fn schema_is_stored_and_returned_exactly<S: Store>(s: S) {
     assert_eq!(got.value().to_string(), schema.to_string());
     assert_eq!(got.text(), schema.to_string());
 
-    let none = s.create_collection("alpha", "notes", None).await.unwrap();
+    let none = s
+        .create_collection("alpha", "notes", None, Vec::new())
+        .await
+        .unwrap();
     assert_eq!(none.schema, None);
     assert_eq!(
         s.get_collection("alpha", "notes").await.unwrap().schema,
@@ -65,7 +80,7 @@ pub async fn update_replaces_the_schema<S: Store>(s: S) {
     tick().await;
     let schema = json!({"type": "object", "required": ["x"]});
     let set = s
-        .update_collection("alpha", "things", Some(schema.clone()))
+        .update_collection("alpha", "things", Some(schema.clone()), Vec::new())
         .await
         .unwrap();
     assert_eq!(set.schema.as_ref().map(Schema::value), Some(&schema));
@@ -76,7 +91,10 @@ pub async fn update_replaces_the_schema<S: Store>(s: S) {
     );
     assert_eq!(s.get_collection("alpha", "things").await.unwrap(), set);
 
-    let cleared = s.update_collection("alpha", "things", None).await.unwrap();
+    let cleared = s
+        .update_collection("alpha", "things", None, Vec::new())
+        .await
+        .unwrap();
     assert_eq!(cleared.schema, None);
     assert_eq!(
         s.get_collection("alpha", "things").await.unwrap().schema,
@@ -89,10 +107,12 @@ pub async fn missing_collection_is_not_found<S: Store>(s: S) {
     assert!(not_found(s.get_collection("alpha", "absent").await));
     assert!(not_found(s.get_collection("absent", "things").await));
     assert!(not_found(
-        s.update_collection("alpha", "absent", None).await
+        s.update_collection("alpha", "absent", None, Vec::new())
+            .await
     ));
     assert!(not_found(
-        s.update_collection("absent", "things", None).await
+        s.update_collection("absent", "things", None, Vec::new())
+            .await
     ));
     assert!(not_found(s.delete_collection("alpha", "absent").await));
     assert!(not_found(s.delete_collection("absent", "things").await));
@@ -105,7 +125,9 @@ pub async fn list_is_keyset_paginated_by_name<S: Store>(s: S) {
     assert!(empty.rows.is_empty() && !empty.has_more);
 
     for name in ["c", "a", "d", "b"] {
-        s.create_collection("alpha", name, None).await.unwrap();
+        s.create_collection("alpha", name, None, Vec::new())
+            .await
+            .unwrap();
     }
     // A collection in another project never shows up here.
     collection(&s, "beta", "aa").await;
@@ -147,7 +169,7 @@ pub async fn delete_cascades_to_items<S: Store>(s: S) {
 
     // Recreated under the same name, it starts empty, with its new schema.
     let schema = json!({"type": "object"});
-    s.create_collection("alpha", "things", Some(schema.clone()))
+    s.create_collection("alpha", "things", Some(schema.clone()), Vec::new())
         .await
         .unwrap();
     assert_eq!(
@@ -157,4 +179,77 @@ pub async fn delete_cascades_to_items<S: Store>(s: S) {
     let page = s.list_items("alpha", "things", None, 10).await.unwrap();
     assert!(page.rows.is_empty() && !page.has_more);
     assert!(not_found(s.get_item("alpha", "things", &item.id).await));
+}
+
+pub async fn indexes_are_stored_replaced_and_returned<S: Store>(s: S) {
+    project(&s, "alpha").await;
+    let declared = vec!["priority".to_owned(), "address.city".to_owned()];
+    let c = s
+        .create_collection("alpha", "tasks", None, declared.clone())
+        .await
+        .unwrap();
+    assert_eq!(c.indexes, declared);
+    assert_eq!(s.get_collection("alpha", "tasks").await.unwrap(), c);
+    let listed = s.list_collections("alpha", None, 10).await.unwrap();
+    assert_eq!(listed.rows, std::slice::from_ref(&c));
+    // Items written before and after an index change read back the same.
+    let item = s
+        .create_item("alpha", "tasks", r#"{"priority":2}"#.into())
+        .await
+        .unwrap();
+    let replaced = vec![
+        "address.city".to_owned(),
+        "updated_at".to_owned(),
+        "done".to_owned(),
+    ];
+    let set = s
+        .update_collection("alpha", "tasks", None, replaced.clone())
+        .await
+        .unwrap();
+    assert_eq!(
+        set.indexes, replaced,
+        "a PUT replaces the list, in its order"
+    );
+    assert_eq!(
+        s.get_collection("alpha", "tasks").await.unwrap().indexes,
+        replaced
+    );
+    let cleared = s
+        .update_collection("alpha", "tasks", None, Vec::new())
+        .await
+        .unwrap();
+    assert!(cleared.indexes.is_empty());
+    assert_eq!(s.get_item("alpha", "tasks", &item.id).await.unwrap(), item);
+    // Deleting and recreating with the same indexes starts clean.
+    s.update_collection("alpha", "tasks", None, declared.clone())
+        .await
+        .unwrap();
+    s.delete_collection("alpha", "tasks").await.unwrap();
+    let again = s
+        .create_collection("alpha", "tasks", None, declared.clone())
+        .await
+        .unwrap();
+    assert_eq!(again.indexes, declared);
+    s.delete_project("alpha").await.unwrap();
+    project(&s, "alpha").await;
+    s.create_collection("alpha", "tasks", None, declared)
+        .await
+        .unwrap();
+}
+
+pub async fn a_bad_index_list_creates_nothing<S: Store>(s: S) {
+    project(&s, "alpha").await;
+    for bad in [vec!["id"], vec!["a", "a"], vec!["not a path"]] {
+        let bad: Vec<String> = bad.into_iter().map(str::to_owned).collect();
+        let r = s
+            .create_collection("alpha", "tasks", None, bad.clone())
+            .await;
+        assert!(matches!(r, Err(StoreError::Other(_))), "{bad:?}: {r:?}");
+        assert!(not_found(s.get_collection("alpha", "tasks").await));
+    }
+    collection(&s, "alpha", "tasks").await;
+    let r = s
+        .update_collection("alpha", "tasks", None, vec!["x".into(), "x".into()])
+        .await;
+    assert!(matches!(r, Err(StoreError::Other(_))), "{r:?}");
 }

@@ -41,7 +41,9 @@ fn new_item(data: &str) -> NewResource {
 
 async fn with_collection<S: Store>(s: &S) {
     s.create_project("p", obj(json!({}))).await.unwrap();
-    s.create_collection("p", "c", None).await.unwrap();
+    s.create_collection("p", "c", None, Vec::new())
+        .await
+        .unwrap();
 }
 
 pub async fn a_keyed_create_stores_its_answer_and_replays_it<S: Store>(s: S) {

@@ -15,6 +15,7 @@ fn records() -> (Project, Collection, Item, ClientRecord) {
         project: "moved".into(),
         name: "notes".into(),
         schema: Some(Schema::new(json!({"type": "object"}))),
+        indexes: vec!["z".into(), "a.b".into(), "updated_at".into()],
         created_at: "2020-02-02T03:04:05.006Z".into(),
         updated_at: "2020-03-02T03:04:05.006Z".into(),
     };

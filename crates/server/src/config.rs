@@ -48,7 +48,8 @@ pub struct Config {
     pub max_in_flight: usize,
     /// The share of the slots one client may hold at once, in percent; beyond it its
     /// requests are 429 while others' are admitted. Requests without a token count as
-    /// one client, and requests with tokens not yet verified as another.
+    /// one client, and requests with tokens not yet verified as another. `100` turns
+    /// shares off.
     #[arg(long, env = "DEPOT_CLIENT_SHARE", default_value_t = 50, value_parser = clap::value_parser!(u8).range(1..=100))]
     pub client_share: u8,
     /// MiB of request bodies that may be in transit at once (read before a request takes

@@ -66,31 +66,38 @@ pub struct Admission {
 /// One request's place in its owner's share, given back when it is done.
 struct Share<'a> {
     admission: &'a Admission,
-    owner: Owner,
+    /// `None` when shares are off.
+    owner: Option<Owner>,
 }
 
 impl Drop for Share<'_> {
     fn drop(&mut self) {
+        let Some(owner) = &self.owner else { return };
         let mut shares = self
             .admission
             .shares
             .lock()
             .unwrap_or_else(|e| e.into_inner());
-        if let Some(n) = shares.get_mut(&self.owner) {
+        if let Some(n) = shares.get_mut(owner) {
             *n -= 1;
             if *n == 0 {
-                shares.remove(&self.owner);
+                shares.remove(owner);
             }
         }
     }
 }
 
 impl Admission {
-    /// `max_in_flight` slots, at most `max_share` of them (at least one) for one owner.
+    /// `max_in_flight` slots, at most `max_share` of them (at least one) for one owner;
+    /// a share of every slot turns shares off (any owner may also use the queue).
     pub fn new(max_in_flight: usize, queue_timeout: Duration, max_share: usize) -> Self {
         Admission {
             shares: Mutex::default(),
-            max_share: max_share.clamp(1, max_in_flight.max(1)),
+            max_share: if max_share >= max_in_flight {
+                usize::MAX
+            } else {
+                max_share.max(1)
+            },
             slots: Arc::new(Semaphore::new(max_in_flight)),
             max_waiting: max_in_flight,
             waiting: AtomicUsize::new(0),
@@ -124,6 +131,12 @@ impl Admission {
 
     /// A place in `owner`'s share, or `None` when it has its share already.
     fn take_share(&self, owner: &Owner) -> Option<Share<'_>> {
+        if self.max_share == usize::MAX {
+            return Some(Share {
+                admission: self,
+                owner: None,
+            });
+        }
         let mut shares = self.shares.lock().unwrap_or_else(|e| e.into_inner());
         let n = shares.entry(owner.clone()).or_insert(0);
         if *n >= self.max_share {
@@ -132,7 +145,7 @@ impl Admission {
         *n += 1;
         Some(Share {
             admission: self,
-            owner: owner.clone(),
+            owner: Some(owner.clone()),
         })
     }
 

@@ -38,6 +38,10 @@ pub struct Collection {
     /// A JSON Schema (draft 2020-12) every item must satisfy, or null.
     #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::json_schema_or_null))]
     pub schema: Value,
+    /// Paths of item members that are indexed: filters and sorts on them are served
+    /// from an index (docs/contract.md §8). At most 16.
+    #[serde(default)]
+    pub indexes: Vec<String>,
     #[cfg_attr(feature = "openapi", schema(format = DateTime))]
     pub created_at: String,
     #[cfg_attr(feature = "openapi", schema(format = DateTime))]

@@ -37,7 +37,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Serve the HTTP API.
-    Serve(serve::ServeArgs),
+    Serve(Box<serve::ServeArgs>),
     /// Call the API: `depot api GET /v1/projects`, with retries and backoff.
     Api(api::ApiArgs),
     /// Copy a deployment between stores (sqlite://<data-dir>, postgres://...).
@@ -116,7 +116,7 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         match cli.command {
-            Command::Serve(args) => serve::run(args).await,
+            Command::Serve(args) => serve::run(*args).await,
             Command::Clients(cmd) => clients::run(cmd).await,
             Command::Api(args) => api::run(args).await,
             Command::MigrateStore(args) => migrate::run(args).await,

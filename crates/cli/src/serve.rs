@@ -74,11 +74,21 @@ mod tracing_subscriber_init {
 
     /// Logs go to stderr; `DEPOT_LOG` (or `RUST_LOG`) sets the filter, default `info`.
     pub fn init_logging(format: LogFormat) {
-        let filter = std::env::var("DEPOT_LOG")
+        let asked = std::env::var("DEPOT_LOG")
             .ok()
-            .and_then(|f| EnvFilter::try_new(f).ok())
-            .or_else(|| EnvFilter::try_from_default_env().ok())
-            .unwrap_or_else(|| EnvFilter::new("info"));
+            .or_else(|| std::env::var("RUST_LOG").ok())
+            .unwrap_or_default();
+        let mut filter = match asked.trim() {
+            "" => EnvFilter::new("info"),
+            _ => EnvFilter::try_new(&asked).unwrap_or_else(|_| EnvFilter::new("info")),
+        };
+        // The PostgreSQL driver logs every statement's parameters at debug level: item
+        // bodies, client ids. Not unless asked for by name.
+        if !asked.contains("tokio_postgres")
+            && let Ok(quiet) = "tokio_postgres=info".parse()
+        {
+            filter = filter.add_directive(quiet);
+        }
         // Colour codes only for a person at a terminal: in a file or a pipe they are
         // noise, and a log collector would store them.
         let builder = tracing_subscriber::fmt()

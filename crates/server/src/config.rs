@@ -80,6 +80,14 @@ pub struct Config {
         value_delimiter = ','
     )]
     pub cors_origins: Vec<String>,
+    /// Items that don't match a filter a list page may examine; past that the page ends
+    /// early (shorter, maybe empty) with a cursor to go on from.
+    #[arg(long, env = "DEPOT_MAX_SCAN", default_value_t = 10_000)]
+    pub max_scan: usize,
+    /// Items a count may examine; past that it answers the count so far with
+    /// `"exact": false`.
+    #[arg(long, env = "DEPOT_MAX_COUNT_SCAN", default_value_t = 1_000_000)]
+    pub max_count_scan: u64,
     /// Open connections at most; more are closed at once.
     #[arg(long, env = "DEPOT_MAX_CONNECTIONS", default_value_t = 10_000)]
     pub max_connections: usize,

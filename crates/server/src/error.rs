@@ -54,6 +54,10 @@ impl ApiError {
         &self.0.message
     }
 
+    pub fn details(&self) -> Option<&Value> {
+        self.0.details.as_ref()
+    }
+
     pub fn with_details(mut self, details: Value) -> Self {
         self.0.details = Some(details);
         self

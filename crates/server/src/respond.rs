@@ -8,7 +8,7 @@ use axum::response::Response;
 use depot_api::{ErrorBody, types};
 use depot_store::{ClientRecord, Item, Resource, StoredResponse};
 use serde::Serialize;
-use serde_json::Value;
+use serde_json::{Map, Value, json};
 
 pub fn ok<T: Serialize>(body: T) -> Response {
     crate::json::answer(StatusCode::OK, &body)
@@ -57,6 +57,42 @@ pub fn item_page(items: &[Item], next_cursor: Option<&str>) -> Response {
     body.push_str(&cursor);
     body.push('}');
     crate::json::text(StatusCode::OK, body)
+}
+
+/// A page of items, each holding only `fields` (those it has) plus `id`.
+pub fn projected_page(items: &[Item], fields: &[String], next_cursor: Option<&str>) -> Response {
+    let data: Vec<Value> = items.iter().map(|i| project_item(i, fields)).collect();
+    ok(json!({"data": data, "next_cursor": next_cursor}))
+}
+
+/// One item holding only `fields` (those it has) plus `id`, in its own order: the
+/// server-owned members first, then its stored members. Its `ETag` is weak: this is
+/// not the whole representation, so it can't be used in `If-Match`.
+pub fn projected_item(item: &Item, fields: &[String]) -> Response {
+    let mut response = ok(project_item(item, fields));
+    if let Ok(tag) = HeaderValue::from_str(&format!("W/\"{}\"", item.version)) {
+        response.headers_mut().insert(header::ETAG, tag);
+    }
+    response
+}
+
+fn project_item(item: &Item, fields: &[String]) -> Value {
+    let wanted = |name: &str| fields.iter().any(|f| f == name);
+    let mut out = Map::new();
+    out.insert("id".into(), Value::String(item.id.clone()));
+    if wanted("created_at") {
+        out.insert("created_at".into(), Value::String(item.created_at.clone()));
+    }
+    if wanted("updated_at") {
+        out.insert("updated_at".into(), Value::String(item.updated_at.clone()));
+    }
+    if wanted("version") {
+        out.insert("version".into(), Value::from(item.version));
+    }
+    if let Ok(Value::Object(data)) = serde_json::from_str::<Value>(&item.data) {
+        out.extend(data.into_iter().filter(|(k, _)| wanted(k)));
+    }
+    Value::Object(out)
 }
 
 pub fn set_location(response: &mut Response, location: &str) {
@@ -116,6 +152,7 @@ pub fn collection(c: depot_store::Collection) -> types::Collection {
         project: c.project,
         name: c.name,
         schema: c.schema.map_or(Value::Null, |s| s.value().clone()),
+        indexes: c.indexes,
         created_at: c.created_at,
         updated_at: c.updated_at,
     }

@@ -17,8 +17,9 @@
 //!   verified client also passes during a lockout that someone else's wrong guesses
 //!   caused.
 
-use super::secrets::{hash_secret, verify_secret};
+use super::secrets::{hash_secret, is_valid_client_id, verify_secret};
 use crate::heavy::{Busy, Heavy};
+use crate::http::logsafe::looks_secret;
 use depot_store::{ClientRecord, Store, StoreError};
 use moka::sync::Cache;
 use sha2::{Digest, Sha256};
@@ -91,7 +92,16 @@ impl ClientAuth {
         let Some((id, _)) = candidates.first() else {
             return Err(Refused::Invalid);
         };
-        let found = match store.get_client(id).await {
+        // An id that can't be one names no client: no need to ask the store. Client ids
+        // never look like secrets or tokens either; one that does is a secret sent in
+        // the id's place, which must travel no further (a store could log it).
+        let lookup = async {
+            match is_valid_client_id(id) && !looks_secret(id) {
+                false => Err(StoreError::NotFound),
+                true => store.get_client(id).await,
+            }
+        };
+        let found = match lookup.await {
             Ok(c) => Some(c),
             Err(StoreError::NotFound) => None,
             Err(e) => return Err(Refused::Store(e)),

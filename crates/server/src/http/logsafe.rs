@@ -18,6 +18,12 @@ pub const MAX_CHARS: usize = 128;
 /// Prefixes of depot's secrets and tokens (see `crate::auth::secrets`).
 const SECRET_PREFIXES: [&str; 2] = ["dps_", "dpt_"];
 
+/// Whether `text` looks like one of depot's secrets or tokens (by prefix, anywhere in
+/// it): such text is never logged, and never sent where it could be.
+pub fn looks_secret(text: &str) -> bool {
+    SECRET_PREFIXES.iter().any(|p| text.contains(p))
+}
+
 /// A request-supplied value, safe to log with `%`.
 #[derive(Clone, Copy)]
 pub struct Clean<'a>(pub &'a str);
@@ -25,7 +31,7 @@ pub struct Clean<'a>(pub &'a str);
 impl fmt::Display for Clean<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let text = self.0;
-        if SECRET_PREFIXES.iter().any(|p| text.contains(p)) {
+        if looks_secret(text) {
             return write!(f, "[redacted: looks like a secret, {} bytes]", text.len());
         }
         for (shown, c) in text.chars().enumerate() {

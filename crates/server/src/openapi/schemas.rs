@@ -6,7 +6,7 @@
 //! ignored), but never needs to. Members the server refuses are left out of bodies that
 //! set `additionalProperties: false`, so the document is never looser than the server.
 
-use depot_api::names::{NAME_PATTERN, SCOPE, SCOPE_PATTERN};
+use depot_api::names::{CLIENT_ID_PATTERN, NAME_PATTERN, SCOPE, SCOPE_PATTERN};
 use depot_api::openapi::json_schema_or_null;
 use serde_json::json;
 use std::borrow::Cow;
@@ -352,9 +352,7 @@ pub fn item_id() -> Schema {
 
 /// A client id in a path.
 pub fn client_id() -> Schema {
-    typed(Type::String)
-        .pattern(Some(r"^[A-Za-z0-9._~-]{1,128}$"))
-        .into()
+    typed(Type::String).pattern(Some(CLIENT_ID_PATTERN)).into()
 }
 
 /// The query of every list.
@@ -371,4 +369,62 @@ pub struct ListParams {
     limit: Option<u32>,
     /// The `next_cursor` of the previous page of this same list; anything else is a 400.
     cursor: Option<String>,
+}
+
+/// The query of an item list (docs/contract.md §8).
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[expect(
+    dead_code,
+    reason = "documents parameters; the handler reads the raw query"
+)]
+pub struct ItemListParams {
+    /// Matches per page, 1 to 1000 (default 50). A page may be shorter (even empty) when
+    /// the scan budget ran out; `next_cursor` then says where to go on. Any other query
+    /// parameter, or one given twice, is a 400.
+    #[param(minimum = 1, maximum = 1000)]
+    limit: Option<u32>,
+    /// The `next_cursor` of the previous page of this same list, with the same filter and
+    /// sort; anything else is a 400.
+    cursor: Option<String>,
+    /// Only items that match, e.g. `status = "open" && priority >= 2`
+    /// (docs/contract.md §8: at most 4096 bytes, 32 comparisons, 16 levels). A filter
+    /// that breaks the grammar or a bound is a 400 whose `details.position` is the byte
+    /// where it went wrong.
+    #[param(max_length = 4096)]
+    filter: Option<String>,
+    /// Up to 3 comma-separated paths, each optionally prefixed by `-` (descending); each a
+    /// server-owned member or one of the collection's `indexes`. `id` ascending breaks
+    /// ties. Default: `id`.
+    sort: Option<String>,
+    /// Comma-separated top-level member names: each item then holds only those (that it
+    /// has), plus `id`.
+    fields: Option<String>,
+}
+
+/// The query of a single item's GET.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[expect(
+    dead_code,
+    reason = "documents parameters; the handler reads the raw query"
+)]
+pub struct ItemParams {
+    /// Comma-separated top-level member names: the item then holds only those (that it
+    /// has), plus `id`, and its `ETag` is weak.
+    fields: Option<String>,
+}
+
+/// The answer of a count.
+#[derive(utoipa::ToSchema)]
+#[expect(
+    dead_code,
+    reason = "documents the answer; the handler writes it with json!"
+)]
+pub struct ItemCount {
+    /// How many items match (a lower bound when `exact` is false).
+    count: u64,
+    /// False when counting stopped at the count budget (`--max-count-scan` items
+    /// examined).
+    exact: bool,
 }

@@ -7,7 +7,8 @@
 //!   [`fields`]: member-by-member checks of the small metadata bodies (400, 406).
 //! - [`extract`]: path parameters whose rejections are the contract's 404;
 //!   [`conditional`]: `ETag`, `If-Match` (412) and `If-None-Match` (304).
-//! - [`paging`]: `limit`, `cursor` and the opaque cursor; [`schema`]: collection
+//! - [`paging`]: `limit`, `cursor` and the opaque cursor; [`item_query`]: an item
+//!   list's `filter`, `sort` and `fields` (docs/contract.md §8); [`schema`]: collection
 //!   schemas (400 and 406); [`idempotency`]: safe POST retries (docs/contract.md §5), with
 //!   [`in_flight`] the keys whose first request still runs.
 //! - [`lookup`]: which 404 applies when a store call finds nothing.
@@ -19,6 +20,7 @@ pub mod extract;
 pub mod fields;
 pub mod idempotency;
 pub mod in_flight;
+pub mod item_query;
 pub mod lookup;
 pub mod maintenance;
 pub mod paging;

@@ -84,7 +84,7 @@ pub fn parse_query_in(raw: Option<&str>, kind: ListKind, scope: &str) -> ApiResu
     Ok(query)
 }
 
-fn parse_limit(value: &str) -> ApiResult<usize> {
+pub fn parse_limit(value: &str) -> ApiResult<usize> {
     // Digits only: `parse` would also take "+5".
     let digits = !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit());
     match value.parse::<usize>().ok().filter(|_| digits) {
@@ -104,7 +104,7 @@ pub fn encode_cursor(kind: ListKind, scope: &str, key: &str) -> String {
     URL_SAFE_NO_PAD.encode(format!("{}:{scope}:{key}", kind.tag()))
 }
 
-fn decode_cursor(cursor: &str, kind: ListKind, scope: &str) -> ApiResult<String> {
+pub fn decode_cursor(cursor: &str, kind: ListKind, scope: &str) -> ApiResult<String> {
     let invalid = || bad_param("cursor", "is not a cursor from this list");
     let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| invalid())?;
     let text = String::from_utf8(bytes).map_err(|_| invalid())?;

@@ -18,7 +18,7 @@ use axum::extract::{RawQuery, State};
 use axum::response::Response;
 use depot_api::types;
 use depot_store::NewResource;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 /// A schema member: null for none, else a JSON Schema that must compile.
 fn schema_member(value: Option<Value>) -> ApiResult<Option<Value>> {
@@ -90,7 +90,11 @@ pub async fn create(
         ..
     }: Creating<TheProject>,
 ) -> ApiResult<Response> {
-    let (name, schema) = match create_body(&bytes, state.config.max_json_depth) {
+    let NewCollectionBody {
+        name,
+        schema,
+        indexes,
+    } = match create_body(&bytes, state.config.max_json_depth) {
         Ok(checked) => checked,
         Err(e) => return Err(unless_project_missing(&state, &project, e).await),
     };
@@ -98,8 +102,7 @@ pub async fn create(
         project,
         name,
         schema,
-        // Until the body takes `indexes` (contract §8).
-        indexes: Vec::new(),
+        indexes,
     };
     let answer = idempotency::create(&state, pending, new)
         .await
@@ -110,20 +113,45 @@ pub async fn create(
     Ok(answer.into_response())
 }
 
-/// The name and schema of a POST body.
-fn create_body(bytes: &[u8], max_depth: usize) -> ApiResult<(String, Option<Value>)> {
+/// A POST body's parts.
+struct NewCollectionBody {
+    name: String,
+    schema: Option<Value>,
+    indexes: Vec<String>,
+}
+
+/// The name, schema and indexes of a POST body.
+fn create_body(bytes: &[u8], max_depth: usize) -> ApiResult<NewCollectionBody> {
     let value = body::parse(bytes, max_depth)?;
     let mut fields = Fields::new(
         body::into_object(value, "a collection")?,
-        &["name", "schema"],
+        &["name", "schema", "indexes"],
     )?;
     let name = fields.string("name")?;
     let schema = schema_member(fields.take("schema"))?;
+    let indexes = indexes_member(&mut fields)?.unwrap_or_default();
     if let Some(n) = &name {
         check_name(n, "a collection")?;
     }
     require_present(&[("name", name.is_some())])?;
-    Ok((name.unwrap_or_default(), schema))
+    Ok(NewCollectionBody {
+        name: name.unwrap_or_default(),
+        schema,
+        indexes,
+    })
+}
+
+/// An `indexes` member: paths as in a filter, at most 16, none twice (400 naming the
+/// one that is wrong); `None` when it wasn't sent.
+fn indexes_member(fields: &mut Fields) -> ApiResult<Option<Vec<String>>> {
+    let Some(indexes) = fields.strings("indexes")? else {
+        return Ok(None);
+    };
+    depot_store::query::validate_indexes(&indexes).map_err(|e| {
+        ApiError::bad_request(format!("indexes: {e}"))
+            .with_details(json!({"pointer": format!("/indexes/{}", e.index)}))
+    })?;
+    Ok(Some(indexes))
 }
 
 /// Reads a collection.
@@ -169,13 +197,14 @@ pub async fn update(
         ..
     }: WithBody<TheCollection>,
 ) -> ApiResult<Response> {
-    if let Err(e) = state.store.get_collection(&project, &collection).await {
-        return Err(store_error(&state, e, &project, None, "collection").await);
-    }
+    let current = match state.store.get_collection(&project, &collection).await {
+        Ok(c) => c,
+        Err(e) => return Err(store_error(&state, e, &project, None, "collection").await),
+    };
     let value = body::parse(&bytes, state.config.max_json_depth)?;
     let mut fields = Fields::new(
         body::into_object(value, "a collection")?,
-        &["name", "schema", "project"],
+        &["name", "schema", "indexes", "project"],
     )?;
     if fields.string("name")?.is_some_and(|n| n != collection)
         || fields.string("project")?.is_some_and(|p| p != project)
@@ -187,11 +216,12 @@ pub async fn update(
     let sent = fields.take("schema");
     let present = sent.is_some();
     let schema = schema_member(sent)?;
+    // Sent, `indexes` replaces the list; left out, the list stays as it is.
+    let indexes = indexes_member(&mut fields)?.unwrap_or(current.indexes);
     require_present(&[("schema", present)])?;
     match state
         .store
-        // Until the body takes `indexes` (contract §8): a PUT replaces the list.
-        .update_collection(&project, &collection, schema, Vec::new())
+        .update_collection(&project, &collection, schema, indexes)
         .await
     {
         Ok(c) => Ok(ok(respond::collection(c))),

@@ -16,15 +16,16 @@ use crate::request::access::{
 use crate::request::body;
 use crate::request::conditional::{check_preconditions, etag, is_conditional, not_modified};
 use crate::request::idempotency;
+use crate::request::item_query::{self, After, ItemList};
 use crate::request::lookup::store_error;
-use crate::request::paging::{ListKind, next_cursor, parse_query_in};
+use crate::request::paging::{ListKind, next_cursor};
 use crate::respond::{self, deleted};
 use crate::state::AppState;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use depot_store::{Collection, Item, NewResource, StoreError};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 /// How often a PATCH without `If-Match` re-reads and re-applies after losing a race.
 const PATCH_ATTEMPTS: usize = 5;
@@ -32,7 +33,7 @@ const PATCH_ATTEMPTS: usize = 5;
 /// Lists a collection's items, a page at a time.
 #[utoipa::path(
     get, path = "/v1/projects/{project}/collections/{collection}/items", tag = "items", operation_id = "listItems",
-    params(crate::openapi::schemas::ListParams),
+    params(crate::openapi::schemas::ItemListParams),
     responses(
         (status = 200, description = "A page of the collection's items, by id.", body = ItemPage),
         (status = 400, response = BadRequest), (status = 404, response = NotFound),
@@ -48,23 +49,105 @@ pub async fn list(
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Response> {
     let scope = format!("{p}/{c}");
-    let query = match parse_query_in(raw.as_deref(), ListKind::Items, &scope) {
-        Ok(q) => q,
+    // The collection's 404 comes before any 400 about the query string.
+    let list = match item_query::parse(raw.as_deref(), &scope) {
+        Ok(list) => list,
         Err(e) => {
             collection(&state, &p, &c).await?;
             return Err(e);
         }
     };
-    let rows = match state
+    let (rows, cursor) = if list.is_plain() {
+        plain_page(&state, &p, &c, &list).await?
+    } else {
+        query_page(&state, &p, &c, &list).await?
+    };
+    Ok(match &list.fields {
+        None => respond::item_page(&rows, cursor.as_deref()),
+        Some(fields) => respond::projected_page(&rows, fields, cursor.as_deref()),
+    })
+}
+
+/// A page by id, without filter or sort: the store's fast path and the plain cursor.
+async fn plain_page(
+    state: &AppState,
+    p: &str,
+    c: &str,
+    list: &ItemList,
+) -> ApiResult<(Vec<Item>, Option<String>)> {
+    let after = match &list.after {
+        After::Id(id) => Some(id.as_str()),
+        _ => None,
+    };
+    let rows = match state.store.list_items(p, c, after, list.limit).await {
+        Ok(rows) => rows,
+        Err(e) => return Err(store_error(state, e, p, None, "collection").await),
+    };
+    let cursor = next_cursor(&rows, ListKind::Items, &format!("{p}/{c}"), |i: &Item| {
+        &i.id
+    });
+    Ok((rows.rows, cursor))
+}
+
+/// A filtered or sorted page (docs/contract.md §8): at most `limit` matches, having
+/// examined at most `--max-scan` items that don't match; a cursor whenever there may be
+/// more, even after a short (or empty) page.
+async fn query_page(
+    state: &AppState,
+    p: &str,
+    c: &str,
+    list: &ItemList,
+) -> ApiResult<(Vec<Item>, Option<String>)> {
+    if !list.sort.is_empty() {
+        list.check_sort(&collection(state, p, c).await?.indexes)?;
+    }
+    let query = list.store_query(state.config.max_scan)?;
+    let page = match state.store.query_items(p, c, &query).await {
+        Ok(page) => page,
+        Err(e) => return Err(store_error(state, e, p, None, "collection").await),
+    };
+    let scope = format!("{p}/{c}");
+    let cursor = page
+        .next
+        .map(|at| item_query::query_cursor(&scope, list, &at));
+    Ok((page.rows, cursor))
+}
+
+/// How many items match a filter (docs/contract.md §8), examining at most
+/// `--max-count-scan` items; past that the count so far, with `exact: false`.
+#[utoipa::path(
+    get, path = "/v1/projects/{project}/collections/{collection}/count", tag = "items", operation_id = "countItems",
+    params(("filter" = Option<String>, Query, description = "Only items that match this filter (docs/contract.md §8)."),),
+    responses(
+        (status = 200, description = "The count.", body = crate::openapi::schemas::ItemCount),
+        (status = 400, response = BadRequest), (status = 404, response = NotFound),
+    ),
+)]
+pub async fn count(
+    State(state): State<AppState>,
+    Located {
+        project: p,
+        target: TheCollection { collection: c },
+        ..
+    }: Located<Read, TheCollection>,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Response> {
+    let filter = match item_query::parse_count(raw.as_deref()) {
+        Ok(filter) => filter,
+        Err(e) => {
+            collection(&state, &p, &c).await?;
+            return Err(e);
+        }
+    };
+    let max_scan = state.config.max_count_scan;
+    match state
         .store
-        .list_items(&p, &c, query.after.as_deref(), query.limit)
+        .count_items(&p, &c, filter.as_ref(), max_scan)
         .await
     {
-        Ok(rows) => rows,
-        Err(e) => return Err(store_error(&state, e, &p, None, "collection").await),
-    };
-    let cursor = next_cursor(&rows, ListKind::Items, &scope, |i: &Item| &i.id);
-    Ok(respond::item_page(&rows.rows, cursor.as_deref()))
+        Ok(n) => Ok(respond::ok(json!({"count": n.count, "exact": n.exact}))),
+        Err(e) => Err(store_error(&state, e, &p, None, "collection").await),
+    }
 }
 
 /// The item body after the 404 checks: an object without server-owned members that
@@ -134,7 +217,7 @@ pub async fn create(
 /// Reads an item; `If-None-Match` with its current ETag answers 304.
 #[utoipa::path(
     get, path = "/v1/projects/{project}/collections/{collection}/items/{id}", tag = "items", operation_id = "getItem",
-    params(("If-None-Match" = Option<String>, Header, nullable = false, description = "ETags of the copy the client holds (weak comparison; `*` matches any): 304 if one is current.")),
+    params(crate::openapi::schemas::ItemParams, ("If-None-Match" = Option<String>, Header, nullable = false, description = "ETags of the copy the client holds (weak comparison; `*` matches any): 304 if one is current.")),
     responses(
         (status = 200, description = "The item.", body = crate::openapi::schemas::Item, headers(("ETag" = String, description = "The item's version, quoted: `\"3\"`."))),
         (status = 304, description = "The client's copy is current.", headers(("ETag" = String, description = "The item's version, quoted: `\"3\"`."))),
@@ -149,8 +232,10 @@ pub async fn get(
         ..
     }: Located<Read, TheItem>,
     headers: HeaderMap,
+    RawQuery(raw): RawQuery,
 ) -> ApiResult<Response> {
     let item = current(&state, &p, &c, &id).await?;
+    let fields = item_query::parse_item_fields(raw.as_deref())?;
     if not_modified(&headers, item.version) {
         return Ok((
             StatusCode::NOT_MODIFIED,
@@ -158,7 +243,10 @@ pub async fn get(
         )
             .into_response());
     }
-    Ok(respond::item(StatusCode::OK, &item))
+    Ok(match fields {
+        None => respond::item(StatusCode::OK, &item),
+        Some(fields) => respond::projected_item(&item, &fields),
+    })
 }
 
 async fn current(state: &AppState, p: &str, c: &str, id: &str) -> ApiResult<Item> {

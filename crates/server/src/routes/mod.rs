@@ -49,6 +49,10 @@ pub fn routes() -> Router<AppState> {
             get(items::list).post(items::create),
         )
         .route(
+            "/v1/projects/{project}/collections/{collection}/count",
+            get(items::count),
+        )
+        .route(
             "/v1/projects/{project}/collections/{collection}/items/{id}",
             get(items::get)
                 .put(items::replace)
@@ -107,7 +111,7 @@ async fn method_not_allowed() -> ApiError {
         projects::update, projects::delete,
         collections::list, collections::create, collections::get,
         collections::update, collections::delete,
-        items::list, items::create, items::get,
+        items::list, items::count, items::create, items::get,
         items::replace, items::patch, items::delete,
         clients::list, clients::create, clients::get,
         clients::delete,
@@ -119,7 +123,7 @@ async fn method_not_allowed() -> ApiError {
     components(
         schemas(
             ErrorBody, OAuthError, Project, Collection, Client, Item, Maintenance,
-            TokenResponse, Page<Project>, Page<Collection>, Page<Client>, ItemPage,
+            TokenResponse, Page<Project>, Page<Collection>, Page<Client>, ItemPage, ItemCount,
             NewProject, ProjectUpdate, NewCollection, CollectionUpdate, ItemBody, ItemPatch,
             NewClient, MaintenanceUpdate, TokenRequest, RevokeRequest,
         ),

@@ -48,7 +48,7 @@ async fn create_collection_is_201_with_location_and_the_collection() {
     );
     assert_eq!(
         without_timestamps(&body),
-        json!({"project": "demo", "name": "notes", "schema": null})
+        json!({"project": "demo", "name": "notes", "schema": null, "indexes": []})
     );
     assert!(
         body["created_at"].is_string() && body["created_at"] == body["updated_at"],
@@ -186,7 +186,7 @@ async fn list_collections_pages_sorted_by_name() {
     let first = &pages[0][0];
     assert_eq!(
         without_timestamps(first),
-        json!({"project": "demo", "name": "a", "schema": null})
+        json!({"project": "demo", "name": "a", "schema": null, "indexes": []})
     );
     let all = app.get_json(&admin, &collections_path(PROJECT)).await;
     assert_eq!(all["data"].as_array().unwrap().len(), 5);
@@ -266,7 +266,7 @@ async fn put_collection_replaces_the_schema_which_then_applies_to_new_writes() {
         .assert_json(200);
     assert_eq!(
         without_timestamps(&body),
-        json!({"project": "demo", "name": "notes", "schema": todo_schema()})
+        json!({"project": "demo", "name": "notes", "schema": todo_schema(), "indexes": []})
     );
     assert_eq!(body["created_at"], made["created_at"]);
     assert!(

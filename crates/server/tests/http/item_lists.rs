@@ -138,7 +138,7 @@ async fn list_items_with_an_unknown_query_parameter_is_400() {
     let admin = app.demo().await;
     for (query, parameter) in [
         ("offset=10", "offset"),
-        ("limit=5&sort=id", "sort"),
+        ("limit=5&order=id", "order"),
         ("Limit=5", "Limit"),
         ("after=x", "after"),
     ] {

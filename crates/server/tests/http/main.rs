@@ -22,6 +22,7 @@ mod order;
 mod owasp;
 mod project_bodies;
 mod projects;
+mod queries;
 mod schemathesis_regressions;
 mod secrets_in_logs;
 mod smoke;

@@ -266,6 +266,7 @@ async fn api9_the_openapi_inventory_lists_every_served_route_and_nothing_else() 
         "/v1/projects/{project}",
         "/v1/projects/{project}/collections",
         "/v1/projects/{project}/collections/{collection}",
+        "/v1/projects/{project}/collections/{collection}/count",
         "/v1/projects/{project}/collections/{collection}/items",
         "/v1/projects/{project}/collections/{collection}/items/{id}",
     ];

@@ -1,0 +1,347 @@
+//! An upper bound on what validating any instance against a schema costs, computed
+//! once when the schema is set.
+//!
+//! A *profile* says how many times each subschema applies to one instance node, in
+//! each of the ways jsonschema applies it ([`Mode`]). The root node gets one
+//! application of the root schema; applying in-place applicators closes the profile
+//! (a same-location cycle is refused: it would make the count infinite); a child's
+//! profile follows from its parent's and from which child it is (a named member, an
+//! index below `prefixItems`, any other member or item, a member name). Profiles at
+//! each depth are kept apart (so that two different properties do not add up) up to
+//! [`MAX_PROFILES_PER_DEPTH`], then merged by taking the larger count everywhere, which
+//! stays an upper bound. Counts never assume a branch stops early: `anyOf` and `oneOf`
+//! count every branch, `if` counts `then` and `else`.
+//!
+//! The cost of an instance is then the sum over its nodes of its profile's cost, which
+//! the instance's size caps: at most `max_nodes` nodes, and at each depth subtrees that
+//! together hold at most `max_bytes` bytes.
+
+use crate::error::SchemaError;
+use crate::graph::{Graph, Id, Same};
+use crate::limits::{MAX_PROFILES_PER_DEPTH, cost};
+use std::collections::{BTreeMap, HashMap};
+
+mod modes;
+pub(crate) use modes::Mode;
+
+/// Counts never grow past this, so that sums stay finite.
+const SATURATED: f64 = 1e30;
+/// A depth whose profiles hold more entries than this is merged into one profile, so
+/// that the analysis itself stays cheap.
+const MAX_ENTRIES_PER_DEPTH: usize = 400_000;
+
+/// (subschema, mode) as one index.
+pub(crate) type State = usize;
+
+#[derive(Clone, Debug, PartialEq)]
+struct Profile {
+    /// (state, applications), sorted by state.
+    entries: Vec<(State, f64)>,
+    /// How many instance nodes can carry it: finite only when reached from the root by
+    /// named members and fixed indices alone (each such path names one node).
+    count: f64,
+}
+
+/// The worst of the profiles at one depth, per instance node.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct Worst {
+    /// Fixed cost (ns) of a node reachable by any path (count unbounded).
+    pub plural_ns: f64,
+    pub string_ns: f64,
+    pub tree_ns: f64,
+    pub child_ns: f64,
+    /// Errors per node when collecting, their fixed payload, and those that carry (a
+    /// clone of) the instance.
+    pub errors: f64,
+    pub error_payload: f64,
+    pub sized_errors: f64,
+}
+
+/// What [`analyze`] finds for one starting mode.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Bound {
+    /// Index = depth of the instance node.
+    pub depths: Vec<Worst>,
+    /// Fixed cost of all nodes whose profile has a finite count, together.
+    pub finite_ns: f64,
+    /// The most applications of one subschema to one instance node, and that
+    /// subschema's pointer: what a refusal points at.
+    pub most_applied: (f64, Id),
+}
+
+/// Follows the schema from the root applied in `start` mode, `max_depth` levels down.
+pub(crate) fn analyze(
+    graph: &Graph,
+    start: Mode,
+    max_depth: usize,
+) -> Result<Bound, SchemaError> {
+    let closer = Closer::new(graph)?;
+    let root = Profile {
+        entries: closer.close(vec![(modes::state(0, start), 1.0)]),
+        count: 1.0,
+    };
+    let mut bound = Bound::default();
+    let mut level = vec![root];
+    for depth in 0..=max_depth {
+        let mut worst = Worst::default();
+        for profile in &level {
+            for &(state, weight) in &profile.entries {
+                if weight > bound.most_applied.0 {
+                    bound.most_applied = (weight, modes::split(state).0);
+                }
+            }
+            let node = closer.node_costs(&profile.entries);
+            if profile.count.is_finite() {
+                bound.finite_ns = saturate(bound.finite_ns + profile.count * node.plural_ns);
+            } else {
+                worst.plural_ns = worst.plural_ns.max(node.plural_ns);
+            }
+            worst.string_ns = worst.string_ns.max(node.string_ns);
+            worst.tree_ns = worst.tree_ns.max(node.tree_ns);
+            worst.child_ns = worst.child_ns.max(node.child_ns);
+            worst.errors = worst.errors.max(node.errors);
+            worst.error_payload = worst.error_payload.max(node.error_payload);
+            worst.sized_errors = worst.sized_errors.max(node.sized_errors);
+        }
+        bound.depths.push(worst);
+        if depth == max_depth {
+            break;
+        }
+        level = closer.children(&level);
+        if level.is_empty() {
+            break;
+        }
+    }
+    Ok(bound)
+}
+
+fn saturate(x: f64) -> f64 {
+    if x.is_nan() { SATURATED } else { x.min(SATURATED) }
+}
+
+/// Closes profiles over same-location applications, in a topological order of states.
+struct Closer<'g> {
+    graph: &'g Graph,
+    /// Position of each state in the topological order.
+    position: Vec<usize>,
+    order: Vec<State>,
+}
+
+/// Which child of a container a profile is for.
+#[derive(Clone, Copy, Debug)]
+enum Choice<'a> {
+    Named(&'a str),
+    /// Any member not named by a `properties` of the profile; every name if the profile
+    /// lists too many names to follow one by one.
+    Other,
+    AnyName,
+    Index(usize),
+    Beyond,
+    /// A member name, for `propertyNames`.
+    Key,
+}
+
+impl<'g> Closer<'g> {
+    fn new(graph: &'g Graph) -> Result<Closer<'g>, SchemaError> {
+        let order = modes::topological_order(graph)?;
+        let mut position = vec![0; order.len()];
+        for (i, &state) in order.iter().enumerate() {
+            position[state] = i;
+        }
+        Ok(Closer {
+            graph,
+            position,
+            order,
+        })
+    }
+
+    fn close(&self, start: Vec<(State, f64)>) -> Vec<(State, f64)> {
+        let mut pending: BTreeMap<usize, f64> = BTreeMap::new();
+        for (state, weight) in start {
+            *pending.entry(self.position[state]).or_default() += weight;
+        }
+        let mut closed = Vec::new();
+        while let Some((position, weight)) = pending.pop_first() {
+            let state = self.order[position];
+            let weight = saturate(weight);
+            closed.push((state, weight));
+            for next in modes::same_location(self.graph, state) {
+                *pending.entry(self.position[next]).or_default() += weight;
+            }
+        }
+        closed.sort_unstable_by_key(|&(state, _)| state);
+        closed
+    }
+
+    fn node_costs(&self, entries: &[(State, f64)]) -> Worst {
+        let mut worst = Worst::default();
+        for &(state, weight) in entries {
+            let (id, mode) = modes::split(state);
+            let costs = &self.graph.nodes[id].costs;
+            let checks = if mode.collects() { 2.0 } else { 1.0 };
+            worst.plural_ns += weight * costs.fixed_ns * checks;
+            worst.string_ns += weight * costs.string_ns * checks;
+            worst.tree_ns += weight * costs.tree_ns * checks;
+            worst.child_ns += weight * costs.child_ns;
+            if mode.collects() {
+                worst.errors += weight * costs.errors;
+                worst.error_payload += weight * costs.error_payload;
+                worst.sized_errors += weight * costs.sized_errors;
+                if mode == Mode::Context {
+                    worst.sized_errors += weight * costs.errors;
+                }
+            }
+        }
+        let errors_ns = worst.errors * cost::ERROR_NS;
+        worst.plural_ns = saturate(worst.plural_ns + errors_ns);
+        worst
+    }
+
+    /// The profiles of every kind of child of the nodes at one depth.
+    fn children(&self, level: &[Profile]) -> Vec<Profile> {
+        let mut found: HashMap<Vec<(State, u64)>, usize> = HashMap::new();
+        let mut next: Vec<Profile> = Vec::new();
+        let total_names: usize = level.iter().map(|p| self.names(p).len()).sum();
+        for profile in level {
+            let names = self.names(profile);
+            let follow_names = total_names <= 4 * MAX_PROFILES_PER_DEPTH;
+            let prefix = self.prefix_len(profile);
+            let mut choices: Vec<Choice> = vec![Choice::Beyond, Choice::Key];
+            if follow_names {
+                choices.push(Choice::Other);
+                choices.extend(names.iter().map(|n| Choice::Named(n)));
+            } else {
+                choices.push(Choice::AnyName);
+            }
+            choices.extend((0..prefix).map(Choice::Index));
+            for choice in choices {
+                let start = self.step(profile, choice);
+                if start.is_empty() {
+                    continue;
+                }
+                let entries = self.close(start);
+                let count = match choice {
+                    Choice::Named(_) | Choice::Index(_) => profile.count,
+                    _ => f64::INFINITY,
+                };
+                let key: Vec<(State, u64)> =
+                    entries.iter().map(|&(s, w)| (s, w.to_bits())).collect();
+                match found.get(&key) {
+                    Some(&i) => next[i].count = saturate(next[i].count + count),
+                    None => {
+                        found.insert(key, next.len());
+                        next.push(Profile { entries, count });
+                    }
+                }
+            }
+        }
+        let entries: usize = next.iter().map(|p| p.entries.len()).sum();
+        if next.len() > MAX_PROFILES_PER_DEPTH || entries > MAX_ENTRIES_PER_DEPTH {
+            next = vec![merge(&next)];
+        }
+        next
+    }
+
+    fn names<'p>(&'p self, profile: &Profile) -> Vec<&'g str> {
+        let mut names: Vec<&str> = profile
+            .entries
+            .iter()
+            .flat_map(|&(state, _)| &self.graph.nodes[modes::split(state).0].properties)
+            .map(|(name, _)| name.as_str())
+            .collect();
+        names.sort_unstable();
+        names.dedup();
+        names
+    }
+
+    fn prefix_len(&self, profile: &Profile) -> usize {
+        profile
+            .entries
+            .iter()
+            .map(|&(state, _)| self.graph.nodes[modes::split(state).0].prefix.len())
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// The applications `profile` makes on a child of kind `choice`, before closing.
+    fn step(&self, profile: &Profile, choice: Choice) -> Vec<(State, f64)> {
+        let mut out = Vec::new();
+        for &(state, weight) in &profile.entries {
+            let (id, mode) = modes::split(state);
+            let node = &self.graph.nodes[id];
+            let mut push = |target: Id, mode: Mode| out.push((modes::state(target, mode), weight));
+            let down = mode.descending();
+            match choice {
+                Choice::Named(_) | Choice::Other | Choice::AnyName => {
+                    if let Some(down) = down {
+                        for (name, target) in &node.properties {
+                            let applies = match choice {
+                                Choice::Named(wanted) => wanted == name,
+                                _ => matches!(choice, Choice::AnyName),
+                            };
+                            if applies {
+                                push(*target, down);
+                            }
+                        }
+                        node.patterns.iter().for_each(|&t| push(t, down));
+                        let named_here = match choice {
+                            Choice::Named(wanted) => {
+                                node.properties.iter().any(|(name, _)| name == wanted)
+                            }
+                            _ => false,
+                        };
+                        if let (Some(t), false) = (node.additional, named_here) {
+                            push(t, down);
+                        }
+                    }
+                    if let Some(t) = node.unevaluated_properties {
+                        push(t, Mode::Valid);
+                    }
+                }
+                Choice::Key => {
+                    if let (Some(t), Some(mode)) = (node.property_names, mode.names()) {
+                        push(t, mode);
+                    }
+                }
+                Choice::Index(_) | Choice::Beyond => {
+                    if let Some(down) = down {
+                        let positional = match choice {
+                            Choice::Index(i) => node.prefix.get(i).copied().or(node.items),
+                            _ => node.items,
+                        };
+                        if let Some(t) = positional {
+                            push(t, down);
+                        }
+                    }
+                    for t in [node.contains, node.unevaluated_items].into_iter().flatten() {
+                        push(t, Mode::Valid);
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
+/// One profile at least as large as each of `profiles` everywhere.
+fn merge(profiles: &[Profile]) -> Profile {
+    let mut max: BTreeMap<State, f64> = BTreeMap::new();
+    for profile in profiles {
+        for &(state, weight) in &profile.entries {
+            let slot = max.entry(state).or_default();
+            *slot = slot.max(weight);
+        }
+    }
+    Profile {
+        entries: max.into_iter().collect(),
+        count: f64::INFINITY,
+    }
+}
+
+/// Which in-place applicator kinds exist in the graph (for the error fallback).
+pub(crate) fn has_branches(graph: &Graph) -> bool {
+    graph
+        .nodes
+        .iter()
+        .any(|n| n.same.iter().any(|(kind, _)| *kind == Same::Branch))
+}

@@ -30,6 +30,10 @@ const SATURATED: f64 = 1e30;
 /// that the analysis itself stays cheap.
 const MAX_ENTRIES_PER_DEPTH: usize = 400_000;
 
+/// Named members followed one by one per depth; beyond, every name is taken to get
+/// every `properties` entry at once.
+const MAX_NAMES_PER_DEPTH: usize = 4096;
+
 /// (subschema, mode) as one index.
 pub(crate) type State = usize;
 
@@ -62,19 +66,27 @@ pub(crate) struct Worst {
 pub(crate) struct Bound {
     /// Index = depth of the instance node.
     pub depths: Vec<Worst>,
-    /// Fixed cost of all nodes whose profile has a finite count, together.
+    /// Fixed cost of all nodes whose profile has a finite count, together...
     pub finite_ns: f64,
+    /// ...and the most one of them costs: with no more nodes than the instance has,
+    /// they cannot cost more than that many times this.
+    pub finite_max_ns: f64,
+    /// Once per validation: building the patterns' automata.
+    pub setup_ns: f64,
     /// The most applications of one subschema to one instance node, and that
     /// subschema's pointer: what a refusal points at.
     pub most_applied: (f64, Id),
 }
 
+impl Bound {
+    /// The fixed cost of the nodes with a finite count, in an instance of `nodes` nodes.
+    pub(crate) fn finite_cost(&self, nodes: f64) -> f64 {
+        self.finite_ns.min(nodes * self.finite_max_ns)
+    }
+}
+
 /// Follows the schema from the root applied in `start` mode, `max_depth` levels down.
-pub(crate) fn analyze(
-    graph: &Graph,
-    start: Mode,
-    max_depth: usize,
-) -> Result<Bound, SchemaError> {
+pub(crate) fn analyze(graph: &Graph, start: Mode, max_depth: usize) -> Result<Bound, SchemaError> {
     let closer = Closer::new(graph)?;
     let root = Profile {
         entries: closer.close(vec![(modes::state(0, start), 1.0)]),
@@ -93,6 +105,7 @@ pub(crate) fn analyze(
             let node = closer.node_costs(&profile.entries);
             if profile.count.is_finite() {
                 bound.finite_ns = saturate(bound.finite_ns + profile.count * node.plural_ns);
+                bound.finite_max_ns = bound.finite_max_ns.max(node.plural_ns);
             } else {
                 worst.plural_ns = worst.plural_ns.max(node.plural_ns);
             }
@@ -116,7 +129,11 @@ pub(crate) fn analyze(
 }
 
 fn saturate(x: f64) -> f64 {
-    if x.is_nan() { SATURATED } else { x.min(SATURATED) }
+    if x.is_nan() {
+        SATURATED
+    } else {
+        x.min(SATURATED)
+    }
 }
 
 /// Closes profiles over same-location applications, in a topological order of states.
@@ -204,7 +221,7 @@ impl<'g> Closer<'g> {
         let total_names: usize = level.iter().map(|p| self.names(p).len()).sum();
         for profile in level {
             let names = self.names(profile);
-            let follow_names = total_names <= 4 * MAX_PROFILES_PER_DEPTH;
+            let follow_names = total_names <= MAX_NAMES_PER_DEPTH;
             let prefix = self.prefix_len(profile);
             let mut choices: Vec<Choice> = vec![Choice::Beyond, Choice::Key];
             if follow_names {
@@ -227,7 +244,7 @@ impl<'g> Closer<'g> {
                 let key: Vec<(State, u64)> =
                     entries.iter().map(|&(s, w)| (s, w.to_bits())).collect();
                 match found.get(&key) {
-                    Some(&i) => next[i].count = saturate(next[i].count + count),
+                    Some(&i) => next[i].count += count,
                     None => {
                         found.insert(key, next.len());
                         next.push(Profile { entries, count });
@@ -313,7 +330,10 @@ impl<'g> Closer<'g> {
                             push(t, down);
                         }
                     }
-                    for t in [node.contains, node.unevaluated_items].into_iter().flatten() {
+                    for t in [node.contains, node.unevaluated_items]
+                        .into_iter()
+                        .flatten()
+                    {
                         push(t, Mode::Valid);
                     }
                 }

@@ -52,10 +52,7 @@ pub fn compile(schema: &Value) -> Result<CompiledSchema, SchemaError> {
 /// time, rather than the default backtracking `fancy-regex`: a schema is written by any
 /// project writer, and a backtracking pattern (say `^(a|aa)*(?=b)$`) took seconds per
 /// item. The price: look-around and backreferences make the schema invalid.
-pub fn compile_with(
-    schema: &Value,
-    limits: InstanceLimits,
-) -> Result<CompiledSchema, SchemaError> {
+pub fn compile_with(schema: &Value, limits: InstanceLimits) -> Result<CompiledSchema, SchemaError> {
     let size = schema.to_string().len();
     if size > limits::MAX_SCHEMA_BYTES {
         return Err(SchemaError::limit_at(
@@ -69,7 +66,8 @@ pub fn compile_with(
     }
     let validator = build(schema)?;
     let graph = Graph::build(schema)?;
-    let valid = bound::analyze(&graph, Mode::Valid, limits.max_depth)?;
+    let mut valid = bound::analyze(&graph, Mode::Valid, limits.max_depth)?;
+    valid.setup_ns = graph.setup_ns;
     let worst_valid_ns = worst_case_ns(&valid, &limits);
     if worst_valid_ns > limits::VALID_BUDGET_NS {
         let (times, id) = valid.most_applied;
@@ -86,7 +84,8 @@ pub fn compile_with(
             ),
         ));
     }
-    let errors = bound::analyze(&graph, Mode::Collect, limits.max_depth)?;
+    let mut errors = bound::analyze(&graph, Mode::Collect, limits.max_depth)?;
+    errors.setup_ns = graph.setup_ns;
     let stripped = build(&without_required(schema, &graph))?;
     Ok(CompiledSchema {
         validator,
@@ -116,7 +115,8 @@ fn worst_case_ns(bound: &Bound, limits: &InstanceLimits) -> f64 {
     let bytes = limits.max_bytes as f64;
     let max = |f: fn(&bound::Worst) -> f64| bound.depths.iter().map(f).fold(0.0, f64::max);
     let tree: f64 = bound.depths.iter().map(|w| w.tree_ns).sum();
-    bound.finite_ns
+    bound.setup_ns
+        + bound.finite_cost(nodes)
         + nodes * (max(|w| w.plural_ns) + max(|w| w.child_ns))
         + bytes * (max(|w| w.string_ns) + tree)
 }
@@ -159,22 +159,23 @@ impl CompiledSchema {
     /// Checks `instance`: Ok, or what failed, listed within the caps.
     pub fn validate(&self, instance: &Value) -> Result<(), Invalid> {
         let metrics = Metrics::of(instance);
-        if !metrics.within(&self.limits)
-            && metrics.work_ns(&self.valid) > limits::VALID_BUDGET_NS
-        {
+        let check_ns = metrics.work_ns(&self.valid);
+        if !metrics.within(&self.limits) && check_ns > limits::VALID_BUDGET_NS {
             return Err(Invalid::TooCostly);
         }
         if self.validator.is_valid(instance) {
             return Ok(());
         }
-        Err(self.explain(instance, &metrics))
+        Err(self.explain(instance, &metrics, check_ns))
     }
 
-    /// Why `instance` (known invalid) fails: jsonschema's whole error list when its
-    /// estimate is within budget, else a first error found with bounded work.
-    fn explain(&self, instance: &Value, metrics: &Metrics) -> Invalid {
+    /// Why `instance` (known invalid) fails, within what the check (estimated at
+    /// `check_ns`) left of [`limits::TOTAL_BUDGET_NS`]: jsonschema's whole error list
+    /// when its estimate fits, else a first error found with bounded work.
+    fn explain(&self, instance: &Value, metrics: &Metrics, check_ns: f64) -> Invalid {
+        let mut left = limits::TOTAL_BUDGET_NS - check_ns.min(limits::VALID_BUDGET_NS);
         let mut collector = Collector::default();
-        if metrics.work_ns(&self.errors) <= limits::ERRORS_BUDGET_NS
+        if metrics.work_ns(&self.errors) <= left
             && metrics.error_bytes(&self.errors) <= limits::ERRORS_BUDGET_BYTES
         {
             for error in self.validator.iter_errors(instance) {
@@ -182,10 +183,12 @@ impl CompiledSchema {
             }
             return collector.finish();
         }
-        let only_required = self.stripped.is_valid(instance);
+        // Without `required`, a check costs no more than the one already made.
+        let only_required = check_ns <= left && self.stripped.is_valid(instance);
+        left -= check_ns;
         // `validate` stops at the first error; without `anyOf`/`oneOf` it builds no
         // other, and costs at most about twice `is_valid`.
-        if !self.branches && 2.0 * metrics.work_ns(&self.valid) <= limits::ERRORS_BUDGET_NS {
+        if !self.branches && 2.0 * check_ns <= left {
             let checked = if only_required {
                 &self.validator
             } else {

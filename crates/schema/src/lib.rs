@@ -22,6 +22,7 @@ pub mod error;
 mod graph;
 pub mod limits;
 mod metrics;
+mod pattern;
 pub mod report;
 mod resolve;
 mod uri;

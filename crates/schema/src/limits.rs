@@ -43,12 +43,15 @@ pub const MAX_ENUM_BYTES: usize = 16 * 1024;
 /// `pattern` and `patternProperties` keys, at most this many bytes each.
 pub const MAX_PATTERN_BYTES: usize = 1_024;
 /// The estimated CPU time of `is_valid` on the worst instance within
-/// [`InstanceLimits`], in nanoseconds of the cost model below.
-pub const VALID_BUDGET_NS: f64 = 100e6;
-/// Error collection (`iter_errors`) runs only when its estimate for the instance at hand
-/// stays within this much CPU...
-pub const ERRORS_BUDGET_NS: f64 = 100e6;
-/// ...and this much memory (bytes); else the answer lists what a bounded search finds.
+/// [`InstanceLimits`], in nanoseconds of the cost model below: a schema over it is
+/// refused.
+pub const VALID_BUDGET_NS: f64 = 50e6;
+/// The estimated CPU time of one whole `validate` (check, then explain a failure): error
+/// collection (`iter_errors`) runs only when its estimate for the instance at hand fits
+/// in what the check left...
+pub const TOTAL_BUDGET_NS: f64 = 100e6;
+/// ...and its estimated memory (bytes) within this; else the answer lists what a
+/// bounded search finds.
 pub const ERRORS_BUDGET_BYTES: f64 = 48.0 * 1024.0 * 1024.0;
 /// An answer lists at most this many errors or missing members.
 pub const MAX_LISTED: usize = 20;
@@ -63,21 +66,32 @@ pub const MAX_PROFILES_PER_DEPTH: usize = 256;
 /// `examples/worst_case.rs` on the development machine and rounded up.
 pub mod cost {
     /// Entering a subschema (dispatch, its list of keywords).
-    pub const APPLY_NS: f64 = 15.0;
+    pub const APPLY_NS: f64 = 4.0;
     /// One keyword of a subschema that is evaluated.
-    pub const KEYWORD_NS: f64 = 10.0;
+    pub const KEYWORD_NS: f64 = 2.0;
     /// One child of a container that an applicator iterates over.
-    pub const CHILD_NS: f64 = 10.0;
+    pub const CHILD_NS: f64 = 3.0;
     /// One comparison of an `enum`/`const` value, before its size counts.
-    pub const COMPARE_NS: f64 = 5.0;
+    pub const COMPARE_NS: f64 = 2.0;
     /// One byte of a string scanned (pattern, length, hashing, comparing).
     pub const STRING_BYTE_NS: f64 = 1.0;
-    /// One byte of a whole subtree walked (uniqueItems hashing, deep comparison).
-    pub const TREE_BYTE_NS: f64 = 4.0;
+    /// One NFA state per byte when `regex` simulates the NFA (`pattern` module).
+    pub const NFA_STATE_BYTE_NS: f64 = 12.0;
+    /// One byte of a whole subtree compared (`enum`, `const`).
+    pub const TREE_BYTE_NS: f64 = 8.0;
+    /// One byte of an array hashed for `uniqueItems` (each element costs ~60 ns, and
+    /// distinct elements take at least ~6 bytes).
+    pub const UNIQUE_BYTE_NS: f64 = 20.0;
+    /// One byte of a string matched by a pattern whose whole DFA is small: the lazy DFA
+    /// runs at 1 to 10 ns per byte, slower as the DFA outgrows the CPU caches.
+    pub const DFA_BYTE_NS: f64 = 12.0;
+    /// Building a pattern's lazy DFA during one validation, per byte of its full DFA
+    /// (measured: 22 ms for a 512 KiB DFA).
+    pub const DFA_SETUP_NS_PER_BYTE: f64 = 50.0;
     /// One error built by `iter_errors` (allocation, paths), before its paths count.
-    pub const ERROR_NS: f64 = 150.0;
+    pub const ERROR_NS: f64 = 500.0;
     /// Memory of one error, before its instance path and payload.
-    pub const ERROR_BYTES: f64 = 160.0;
+    pub const ERROR_BYTES: f64 = 512.0;
     /// Memory per byte of an instance cloned into an error (`anyOf`/`oneOf` context).
     pub const CLONE_BYTES_PER_BYTE: f64 = 8.0;
 }

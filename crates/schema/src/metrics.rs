@@ -35,7 +35,7 @@ impl Metrics {
         }
         let size = match value {
             Value::Null | Value::Bool(_) => 5,
-            Value::Number(_) => 8,
+            Value::Number(n) => number_size(n),
             Value::String(s) => {
                 self.string_bytes[depth] += s.len() as f64;
                 s.len() + 2
@@ -93,7 +93,7 @@ impl Metrics {
 
     /// Estimated CPU (ns) of applying `bound` to this instance.
     pub(crate) fn work_ns(&self, bound: &Bound) -> f64 {
-        let mut total = bound.finite_ns;
+        let mut total = bound.setup_ns + bound.finite_cost(self.total_nodes());
         for (depth, worst) in bound.depths.iter().enumerate() {
             total += worst.plural_ns * Self::at(&self.nodes, depth)
                 + worst.child_ns * Self::at(&self.nodes, depth + 1)
@@ -110,14 +110,23 @@ impl Metrics {
         let mut total = 0.0;
         for (depth, worst) in bound.depths.iter().enumerate() {
             let nodes = Self::at(&self.nodes, depth);
-            total += worst.errors
-                * (cost::ERROR_BYTES * nodes + Self::at(&self.path_bytes, depth))
+            total += worst.errors * (cost::ERROR_BYTES * nodes + Self::at(&self.path_bytes, depth))
                 + worst.error_payload * nodes
                 + worst.sized_errors
                     * cost::CLONE_BYTES_PER_BYTE
                     * Self::at(&self.tree_bytes, depth);
         }
         total
+    }
+}
+
+/// Serialized length of an integer; a float counts as eight bytes (a guess: rendering
+/// each one to measure it would cost more than the rest of the walk).
+fn number_size(n: &serde_json::Number) -> usize {
+    match (n.as_u64(), n.as_i64()) {
+        (Some(u), _) => digits(usize::try_from(u).unwrap_or(usize::MAX)),
+        (None, Some(i)) => 1 + digits(usize::try_from(i.unsigned_abs()).unwrap_or(usize::MAX)),
+        _ => 8,
     }
 }
 

@@ -9,7 +9,10 @@ use std::fmt::{self, Write};
 #[derive(Clone, Debug, PartialEq)]
 pub enum Invalid {
     /// Only `required` members are missing (406): pointers to them.
-    Missing { pointers: Vec<String>, truncated: bool },
+    Missing {
+        pointers: Vec<String>,
+        truncated: bool,
+    },
     /// Anything else failed (400); wins over missing members.
     Failed {
         errors: Vec<Failure>,
@@ -32,7 +35,10 @@ impl Invalid {
     /// The sentence for the error body's `message`.
     pub fn message(&self) -> String {
         match self {
-            Invalid::Missing { pointers, truncated } => {
+            Invalid::Missing {
+                pointers,
+                truncated,
+            } => {
                 let names: Vec<&str> = pointers
                     .iter()
                     .map(|p| p.rsplit('/').next().unwrap_or(p))
@@ -60,7 +66,10 @@ impl Invalid {
     /// ordinary failure answers exactly as before the caps).
     pub fn details(&self) -> Option<Value> {
         let (mut details, truncated) = match self {
-            Invalid::Missing { pointers, truncated } => (json!({"missing": pointers}), truncated),
+            Invalid::Missing {
+                pointers,
+                truncated,
+            } => (json!({"missing": pointers}), truncated),
             Invalid::Failed { errors, truncated } => {
                 let errors: Vec<Value> = errors
                     .iter()

@@ -163,7 +163,10 @@ mod tests {
         });
         assert_eq!(resolve(&schema, "", "#/$defs/a").unwrap(), ["/$defs/a"]);
         assert_eq!(resolve(&schema, "", "#here").unwrap(), ["/$defs/a"]);
-        assert_eq!(resolve(&schema, "", "b.json#deep").unwrap(), ["/$defs/b/$defs/c"]);
+        assert_eq!(
+            resolve(&schema, "", "b.json#deep").unwrap(),
+            ["/$defs/b/$defs/c"]
+        );
         assert_eq!(
             resolve(&schema, "/$defs/b", "#/$defs/c").unwrap(),
             ["/$defs/b/$defs/c"]

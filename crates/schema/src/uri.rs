@@ -31,7 +31,10 @@ pub(crate) fn join(base: &str, reference: &str) -> String {
         None if authority.is_empty() => "",
         None => "/",
     };
-    format!("{scheme}:{authority}{}", remove_dots(&format!("{dir}{reference}")))
+    format!(
+        "{scheme}:{authority}{}",
+        remove_dots(&format!("{dir}{reference}"))
+    )
 }
 
 /// Splits `uri#fragment`; the fragment is percent-decoded.
@@ -143,10 +146,7 @@ mod tests {
             "https://x.org/a/c.json"
         );
         assert_eq!(join("https://x.org/a/b.json", "/c"), "https://x.org/c");
-        assert_eq!(
-            join("https://x.org/a/b.json", "../c#/x"),
-            "https://x.org/c"
-        );
+        assert_eq!(join("https://x.org/a/b.json", "../c#/x"), "https://x.org/c");
         assert_eq!(join("https://x.org/a", "urn:x:y"), "urn:x:y");
         assert_eq!(join("https://x.org/a", "//y.org/b"), "https://y.org/b");
     }

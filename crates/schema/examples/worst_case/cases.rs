@@ -18,56 +18,94 @@ const LEVELS: &[usize] = &[21, 16, 12, 10, 8, 6, 5, 4, 3, 2, 1];
 
 pub(crate) const CASES: &[Case] = &[
     Case {
-        name: "anyof_ref_chain (audit, at root)",
+        name: "audit: anyOf/$ref chain at root",
         sizes: &[21],
-        schema: |n| chain(n, json!({"$ref": "#/$defs/l0"})),
+        schema: |n| chain(n, json!({"$ref": "#/$defs/l0"}), false),
         item: |_| json!({"a": 1}),
     },
     Case {
-        name: "anyof_ref_chain under items",
+        name: "anyOf/$ref chain, items, valid late",
         sizes: LEVELS,
-        schema: |n| chain(n, json!({"items": {"$ref": "#/$defs/l0"}})),
+        schema: |n| chain(n, json!({"items": {"$ref": "#/$defs/l0"}}), true),
+        item: |_| array_of(fitting(&json!(0)), json!(0)),
+    },
+    Case {
+        name: "anyOf/$ref chain, items, invalid",
+        sizes: LEVELS,
+        schema: |n| chain(n, json!({"items": {"$ref": "#/$defs/l0"}}), false),
         item: |_| array_of(fitting(&json!({})), json!({})),
     },
     Case {
-        name: "recursive anyOf over arrays",
+        name: "recursive $ref over arrays, branching",
         sizes: &[3, 2, 1],
         schema: |k| {
             let mut branches = vec![json!({"type": "number"})];
             for _ in 0..k {
-                branches.insert(0, json!({"type": "array", "items": {"$ref": "#/$defs/t"}}));
+                let branch = json!({"type": "array", "items": {"$ref": "#/$defs/t"}});
+                branches.insert(0, json!({"allOf": [branch, {"minItems": 0}]}));
             }
             json!({"$defs": {"t": {"anyOf": branches}}, "$ref": "#/$defs/t"})
         },
-        item: |_| nest(60, array_of(fitting(&json!(null)), json!(null))),
+        item: |_| nest(60, array_of(fitting(&json!(0)), json!(0))),
     },
     Case {
-        name: "json value schema, recursive",
+        name: "recursive $ref over objects, branching",
+        sizes: &[3, 2, 1],
+        schema: |k| {
+            let mut branches = vec![json!({"type": "number"})];
+            for i in 0..k {
+                branches.insert(
+                    0,
+                    json!({"type": "object", "minProperties": i,
+                    "additionalProperties": {"$ref": "#/$defs/t"}}),
+                );
+            }
+            json!({"$defs": {"t": {"anyOf": branches}}, "$ref": "#/$defs/t"})
+        },
+        item: |_| {
+            let leaf: Map<String, Value> =
+                (0..100_000).map(|i| (format!("{i}"), json!(0))).collect();
+            (0..50).fold(Value::Object(leaf), |v, _| json!({"a": v}))
+        },
+    },
+    Case {
+        name: "JSON-value schema, deep item",
         sizes: &[1],
         schema: |_| {
             json!({"$defs": {"v": {"anyOf": [
-                {"type": "string"}, {"type": "number"}, {"type": "boolean"},
+                {"type": "string"}, {"type": "boolean"},
                 {"type": "array", "items": {"$ref": "#/$defs/v"}},
                 {"type": "object", "additionalProperties": {"$ref": "#/$defs/v"}},
-                {"type": "null"}
+                {"type": "null"}, {"type": "number"}
             ]}}, "$ref": "#/$defs/v"})
         },
-        item: |_| nest(60, array_of(fitting(&json!(null)), json!(null))),
+        item: |_| nest(60, array_of(fitting(&json!(0)), json!(0))),
     },
     Case {
-        name: "enum of objects under items",
+        name: "enum of objects, match last",
         sizes: POWERS,
         schema: |k| {
-            let values: Vec<Value> = (0..k).map(|i| near_object(i as i64)).collect();
+            let mut values: Vec<Value> = (1..k).map(|i| near_object(i as i64)).collect();
+            values.push(near_object(0));
             json!({"items": {"enum": values}})
         },
-        item: |_| array_of(fitting(&near_object(-1)), near_object(-1)),
+        item: |_| array_of(fitting(&near_object(0)), near_object(0)),
     },
     Case {
-        name: "enum of numbers under items",
+        name: "enum of numbers, match last",
         sizes: POWERS,
-        schema: |k| json!({"items": {"enum": (0..k).collect::<Vec<_>>()}}),
-        item: |_| array_of(fitting(&json!(-1)), json!(-1)),
+        schema: |k| {
+            let mut values: Vec<Value> = (1..k).map(|i| json!(i)).collect();
+            values.push(json!(0));
+            json!({"items": {"enum": values}})
+        },
+        item: |_| array_of(fitting(&json!(0)), json!(0)),
+    },
+    Case {
+        name: "const object per item",
+        sizes: &[1],
+        schema: |_| json!({"items": {"const": near_object(0)}}),
+        item: |_| array_of(fitting(&near_object(0)), near_object(0)),
     },
     Case {
         name: "uniqueItems over 150k numbers",
@@ -85,7 +123,7 @@ pub(crate) const CASES: &[Case] = &[
         item: |_| nest(60, Value::Array((0..100_000).map(|i| json!([i])).collect())),
     },
     Case {
-        name: "contains with costly subschema",
+        name: "contains, costly subschema, match last",
         sizes: POWERS,
         schema: |k| {
             let branches: Vec<Value> = (0..k)
@@ -93,10 +131,16 @@ pub(crate) const CASES: &[Case] = &[
                 .collect();
             json!({"contains": {"anyOf": branches}})
         },
-        item: |_| array_of(fitting(&json!("zzzzzzzzzzzzzzzz")), json!("zzzzzzzzzzzzzzzz")),
+        item: |_| {
+            let mut items = array_of(fitting(&json!("zzzzzzzzzzzz")), json!("zzzzzzzzzzzz"));
+            if let Value::Array(list) = &mut items {
+                list.push(json!("x0ay"));
+            }
+            items
+        },
     },
     Case {
-        name: "if/then/else chain under items",
+        name: "if/then/else chain, items",
         sizes: LEVELS,
         schema: |n| {
             let mut defs = Map::new();
@@ -107,13 +151,13 @@ pub(crate) const CASES: &[Case] = &[
                     json!({"if": next, "then": next, "else": next}),
                 );
             }
-            defs.insert(format!("l{n}"), json!({"type": "string"}));
+            defs.insert(format!("l{n}"), json!({"type": "number"}));
             json!({"$defs": defs, "items": {"$ref": "#/$defs/l0"}})
         },
-        item: |_| array_of(fitting(&json!({})), json!({})),
+        item: |_| array_of(fitting(&json!(0)), json!(0)),
     },
     Case {
-        name: "oneOf of object shapes",
+        name: "oneOf of object shapes, one matches",
         sizes: POWERS,
         schema: |k| {
             let shapes: Vec<Value> = (0..k).map(shape).collect();
@@ -122,7 +166,7 @@ pub(crate) const CASES: &[Case] = &[
         item: |_| array_of(fitting(&shape_item()), shape_item()),
     },
     Case {
-        name: "patternProperties",
+        name: "patternProperties over 60k names",
         sizes: POWERS,
         schema: |k| {
             let patterns: Map<String, Value> = (0..k)
@@ -138,38 +182,53 @@ pub(crate) const CASES: &[Case] = &[
         },
     },
     Case {
-        name: "long pattern over a 1 MiB string",
+        name: "pattern of 100 alternatives, 1 MiB",
         sizes: &[1],
         schema: |_| {
             let alternatives: Vec<String> = (0..100).map(|i| format!("a{i:02}b")).collect();
             json!({"pattern": format!("^({})*$", alternatives.join("|"))})
         },
-        item: |_| json!("a00b".repeat(262_000) + "!"),
+        item: |_| json!("a00b".repeat(262_000)),
     },
     Case {
-        name: "unevaluatedProperties over nested allOf",
+        name: "exponential-DFA pattern, 1 MiB",
+        sizes: &[30, 20, 12, 8, 6, 4, 2, 1],
+        schema: |k| json!({"pattern": format!("(a|b)*a(a|b){{{k}}}c")}),
+        item: |_| json!(pseudo_random_ab(1 << 20)),
+    },
+    Case {
+        name: "unevaluatedProperties, nested allOf",
         sizes: LEVELS,
         schema: |n| {
             let mut inner = json!({"properties": {"a": {"type": "string"}}});
             for _ in 0..n {
                 inner = json!({"allOf": [inner.clone(), inner], "properties": {"b": true}});
             }
-            json!({"items": {"allOf": [inner], "unevaluatedProperties": {"type": "string"}}})
+            json!({"items": {"allOf": [inner], "unevaluatedProperties": {"type": "number"}}})
         },
-        item: |_| array_of(fitting(&json!({"a": "x", "c": 1})), json!({"a": "x", "c": 1})),
+        item: |_| {
+            array_of(
+                fitting(&json!({"a": "x", "c": 1})),
+                json!({"a": "x", "c": 1}),
+            )
+        },
     },
     Case {
-        name: "dependentSchemas",
+        name: "dependentSchemas, all present",
         sizes: POWERS,
         schema: |k| {
             let deps: Map<String, Value> = (0..k)
-                .map(|i| (format!("d{i}"), json!({"properties": {"x": {"type": "string"}}})))
+                .map(|i| {
+                    (
+                        format!("d{i}"),
+                        json!({"properties": {"x": {"type": "string"}}}),
+                    )
+                })
                 .collect();
             json!({"items": {"dependentSchemas": deps}})
         },
         item: |_| {
-            let object: Map<String, Value> =
-                (0..8).map(|i| (format!("d{i}"), json!(0))).collect();
+            let object: Map<String, Value> = (0..8).map(|i| (format!("d{i}"), json!(0))).collect();
             let object = Value::Object(object);
             array_of(fitting(&object), object)
         },
@@ -182,13 +241,25 @@ pub(crate) const CASES: &[Case] = &[
                    "additionalProperties": {"$dynamicRef": "#n"},
                    "items": {"$dynamicRef": "#n"}})
         },
-        item: |_| nest(60, array_of(fitting(&json!([0])), json!([0]))),
+        item: |_| nest(60, array_of(fitting(&json!(0)), json!(0))),
     },
     Case {
         name: "errors: type failure per item",
         sizes: &[1],
         schema: |_| json!({"items": {"type": "string", "minLength": 1}}),
         item: |_| array_of(fitting(&json!(0)), json!(0)),
+    },
+    Case {
+        name: "errors: 20k type failures, listed",
+        sizes: &[1],
+        schema: |_| json!({"items": {"type": "string", "minLength": 1}}),
+        item: |_| array_of(20_000, json!(0)),
+    },
+    Case {
+        name: "errors: 3k anyOf contexts, listed",
+        sizes: &[1],
+        schema: |_| json!({"items": {"anyOf": [{"type": "string"}, {"minimum": 1}, {"const": 5}]}}),
+        item: |_| array_of(3_000, json!(0)),
     },
     Case {
         name: "errors: long member name above many",
@@ -212,17 +283,20 @@ pub(crate) const CASES: &[Case] = &[
         item: |_| array_of(fitting(&json!({})), json!({})),
     },
     Case {
-        name: "ordinary: valid 1 MiB item",
+        name: "errors: one bad field in a big item",
         sizes: &[1],
-        schema: |_| {
-            json!({"type": "object", "required": ["rows"], "properties": {
-                "rows": {"type": "array", "items": {"type": "object",
-                    "required": ["id", "name"],
-                    "properties": {"id": {"type": "integer", "minimum": 0},
-                                   "name": {"type": "string", "maxLength": 64},
-                                   "tags": {"type": "array", "items": {"enum": ["a", "b", "c"]}}},
-                    "additionalProperties": false}}}})
+        schema: |_| ordinary(),
+        item: |_| {
+            let row = json!({"id": 1, "name": "some name", "tags": ["a", "b"]});
+            let mut rows = array_of(fitting(&row), row);
+            rows[7]["id"] = json!("seven");
+            json!({"rows": rows})
         },
+    },
+    Case {
+        name: "ordinary schema, valid 1 MiB item",
+        sizes: &[1],
+        schema: |_| ordinary(),
         item: |_| {
             let row = json!({"id": 1, "name": "some name", "tags": ["a", "b"]});
             json!({"rows": array_of(fitting(&row), row)})
@@ -230,14 +304,46 @@ pub(crate) const CASES: &[Case] = &[
     },
 ];
 
-/// `$defs` l0..l(n-1) where each level is anyOf of two references to the next.
-fn chain(n: usize, mut root: Value) -> Value {
+fn ordinary() -> Value {
+    json!({"type": "object", "required": ["rows"], "properties": {
+        "rows": {"type": "array", "items": {"type": "object",
+            "required": ["id", "name"],
+            "properties": {"id": {"type": "integer", "minimum": 0},
+                           "name": {"type": "string", "maxLength": 64},
+                           "tags": {"type": "array", "items": {"enum": ["a", "b", "c"]}}},
+            "additionalProperties": false}}}})
+}
+
+/// A string of `n` bytes of `a` and `b` that a DFA cannot predict.
+fn pseudo_random_ab(n: usize) -> String {
+    let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+    (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            if x & 1 == 0 { 'a' } else { 'b' }
+        })
+        .collect()
+}
+
+/// `$defs` l0..l(n-1) where each level is `anyOf` of two references to the next, and
+/// the last is `{"type": "string"}` (the audit's schema). With `late`, each level's
+/// first branch evaluates the next level whole and then fails, and the last accepts
+/// numbers: a number is valid after 2^n evaluations.
+fn chain(n: usize, mut root: Value, late: bool) -> Value {
     let mut defs = Map::new();
     for i in 0..n {
         let next = json!({"$ref": format!("#/$defs/l{}", i + 1)});
-        defs.insert(format!("l{i}"), json!({"anyOf": [next, next]}));
+        let first = if late {
+            json!({"allOf": [next, {"type": "string"}]})
+        } else {
+            next.clone()
+        };
+        defs.insert(format!("l{i}"), json!({"anyOf": [first, next]}));
     }
-    defs.insert(format!("l{n}"), json!({"type": "string"}));
+    let last = if late { "number" } else { "string" };
+    defs.insert(format!("l{n}"), json!({"type": last}));
     root["$defs"] = Value::Object(defs);
     root
 }
@@ -254,12 +360,18 @@ fn near_object(last: i64) -> Value {
 
 fn shape(i: usize) -> Value {
     let properties: Map<String, Value> = (0..10)
-        .map(|p| (format!("p{p}"), json!({"type": "string", "maxLength": 10 + i})))
+        .map(|p| {
+            (
+                format!("p{p}"),
+                json!({"type": "string", "maxLength": 10 + i}),
+            )
+        })
         .collect();
     json!({"type": "object", "properties": properties, "required": ["p0", "kind"],
-           "additionalProperties": false})
+           "additionalProperties": {"const": i}})
 }
 
+/// Matches shape 0 only (its `kind` is 0), after every shape checked every member.
 fn shape_item() -> Value {
-    json!({"p0": "x", "p1": "x", "p2": "x", "p3": "x", "p4": "x", "p5": "x", "p6": "x"})
+    json!({"p0": "x", "p1": "x", "p2": "x", "p3": "x", "p4": "x", "p5": "x", "kind": 0})
 }

@@ -102,19 +102,25 @@ fn measure_case(case: &Case, size: usize) {
     );
 }
 
-/// CPU time and peak-RSS growth (MiB) of one `validate`.
+/// CPU time (getrusage) and peak-RSS growth (MiB) of one `validate`.
+///
+/// The peak is read from `/proc/self/status` (`VmHWM`) after resetting it through
+/// `/proc/self/clear_refs`: getrusage's `ru_maxrss` survives `execve`, so a child would
+/// report its parent's peak.
 fn measure(compiled: &CompiledSchema, item: &Value) -> (Duration, f64, String) {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+    let rss_before = status_kib("VmRSS:");
     let before = getrusage(UsageWho::RUSAGE_SELF).expect("getrusage");
-    let rss_before = current_rss_kib();
     let result = compiled.validate(item);
     let after = getrusage(UsageWho::RUSAGE_SELF).expect("getrusage");
     let cpu = cpu_time(&after) - cpu_time(&before);
-    // ru_maxrss is the process's peak so far; above the RSS just before, it is what
-    // validation added (or more, if building the item had peaked higher).
-    let peak = (after.max_rss() as f64 - rss_before) / 1024.0;
+    let peak = (status_kib("VmHWM:") - rss_before) / 1024.0;
     let outcome = match &result {
         Ok(()) => "valid".to_owned(),
-        Err(Invalid::Missing { pointers, truncated }) => {
+        Err(Invalid::Missing {
+            pointers,
+            truncated,
+        }) => {
             format!("406 missing {} truncated={truncated}", pointers.len())
         }
         Err(Invalid::Failed { errors, truncated }) => {
@@ -129,17 +135,19 @@ fn cpu_time(usage: &nix::sys::resource::Usage) -> Duration {
     let user = usage.user_time();
     let system = usage.system_time();
     Duration::from_micros(
-        (user.tv_sec() * 1_000_000 + user.tv_usec() + system.tv_sec() * 1_000_000 + system.tv_usec())
-            as u64,
+        (user.tv_sec() * 1_000_000
+            + user.tv_usec()
+            + system.tv_sec() * 1_000_000
+            + system.tv_usec()) as u64,
     )
 }
 
-/// Resident set size now, in KiB (from /proc; 0 where there is none).
-fn current_rss_kib() -> f64 {
+/// A `kB` line of `/proc/self/status`, in KiB (0 where there is none).
+fn status_kib(field: &str) -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     status
         .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .find_map(|l| l.strip_prefix(field))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
         .unwrap_or(0.0)
 }

@@ -275,7 +275,10 @@ impl<'g> Closer<'g> {
         profile
             .entries
             .iter()
-            .map(|&(state, _)| self.graph.nodes[modes::split(state).0].prefix.len())
+            .map(|&(state, _)| {
+                let node = &self.graph.nodes[modes::split(state).0];
+                node.prefix.len().max(node.legacy_items.len())
+            })
             .max()
             .unwrap_or(0)
     }
@@ -322,11 +325,17 @@ impl<'g> Closer<'g> {
                 }
                 Choice::Index(_) | Choice::Beyond => {
                     if let Some(down) = down {
-                        let positional = match choice {
-                            Choice::Index(i) => node.prefix.get(i).copied().or(node.items),
-                            _ => node.items,
+                        let (positional, legacy) = match choice {
+                            Choice::Index(i) => (
+                                node.prefix.get(i).copied().or(node.items),
+                                node.legacy_items.get(i).copied(),
+                            ),
+                            _ => (node.items, None),
                         };
-                        if let Some(t) = positional {
+                        for t in [positional, legacy, node.additional_items]
+                            .into_iter()
+                            .flatten()
+                        {
                             push(t, down);
                         }
                     }
@@ -364,4 +373,86 @@ pub(crate) fn has_branches(graph: &Graph) -> bool {
         .nodes
         .iter()
         .any(|n| n.same.iter().any(|(kind, _)| *kind == Same::Branch))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{Value, json};
+
+    fn most_applied(schema: &Value, start: Mode) -> f64 {
+        let graph = Graph::build(schema).unwrap();
+        analyze(&graph, start, 64).unwrap().most_applied.0
+    }
+
+    fn chain(n: usize) -> Value {
+        let mut defs = serde_json::Map::new();
+        for i in 0..n {
+            let next = json!({"$ref": format!("#/$defs/l{}", i + 1)});
+            defs.insert(format!("l{i}"), json!({"anyOf": [next, next]}));
+        }
+        defs.insert(format!("l{n}"), json!({"type": "string"}));
+        json!({"$defs": defs, "$ref": "#/$defs/l0"})
+    }
+
+    #[test]
+    fn an_anyof_chain_doubles_at_every_level() {
+        assert_eq!(most_applied(&chain(5), Mode::Valid), 32.0);
+        assert_eq!(most_applied(&chain(10), Mode::Valid), 1024.0);
+    }
+
+    #[test]
+    fn collecting_errors_checks_each_anyof_level_again() {
+        // Each level below an `anyOf` whose errors are collected first runs `is_valid`
+        // over its whole subtree: the leaf is checked n * 2^n times.
+        assert_eq!(most_applied(&chain(3), Mode::Collect), 24.0);
+        let graph = Graph::build(&chain(3)).unwrap();
+        let bound = analyze(&graph, Mode::Collect, 0).unwrap();
+        // 2^3 leaf applications in each of the two modes.
+        let errors = bound.depths[0].errors;
+        assert!(errors >= 8.0, "{errors}");
+    }
+
+    #[test]
+    fn different_properties_are_alternatives_not_a_sum() {
+        let properties: serde_json::Map<String, Value> = (0..50)
+            .map(|i| (format!("p{i}"), json!({"$ref": "#/$defs/x"})))
+            .collect();
+        let schema = json!({"$defs": {"x": {"type": "integer"}}, "properties": properties});
+        assert_eq!(most_applied(&schema, Mode::Valid), 1.0);
+    }
+
+    #[test]
+    fn a_json_value_schema_applies_once_per_node_at_every_depth() {
+        let schema = json!({"$defs": {"v": {"anyOf": [
+            {"type": "array", "items": {"$ref": "#/$defs/v"}},
+            {"type": "object", "additionalProperties": {"$ref": "#/$defs/v"}},
+            {"type": "number"}
+        ]}}, "$ref": "#/$defs/v"});
+        assert_eq!(most_applied(&schema, Mode::Valid), 1.0);
+    }
+
+    #[test]
+    fn patterns_and_additional_properties_add_up_for_an_unlisted_member() {
+        let schema = json!({"patternProperties": {"a": {"$ref": "#/$defs/x"}, "b": {"$ref": "#/$defs/x"}},
+                            "additionalProperties": {"$ref": "#/$defs/x"},
+                            "$defs": {"x": {"type": "integer"}}});
+        assert_eq!(most_applied(&schema, Mode::Valid), 3.0);
+    }
+
+    #[test]
+    fn unevaluated_properties_marks_through_in_place_applicators_again() {
+        let schema = json!({"allOf": [{"$ref": "#/$defs/x"}], "unevaluatedProperties": false,
+                            "$defs": {"x": {"properties": {"a": true}}}});
+        // The applicator once, then `is_valid` of the branch while marking.
+        assert_eq!(most_applied(&schema, Mode::Valid), 2.0);
+    }
+
+    #[test]
+    fn a_same_location_cycle_is_refused() {
+        let schema = json!({"$defs": {"a": {"not": {"$ref": "#/$defs/a"}}}, "$ref": "#/$defs/a"});
+        let graph = Graph::build(&schema).unwrap();
+        let err = analyze(&graph, Mode::Valid, 64).unwrap_err();
+        assert_eq!(err.pointer(), "/$defs/a");
+    }
 }

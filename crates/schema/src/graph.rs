@@ -64,6 +64,10 @@ pub(crate) struct Node {
     pub unevaluated_properties: Option<Id>,
     pub property_names: Option<Id>,
     pub prefix: Vec<Id>,
+    /// `items` written as an array (the pre-2020 form, which jsonschema still applies
+    /// positionally), and `additionalItems`, which it applies past them.
+    pub legacy_items: Vec<Id>,
+    pub additional_items: Option<Id>,
     pub items: Option<Id>,
     pub contains: Option<Id>,
     pub unevaluated_items: Option<Id>,
@@ -78,7 +82,7 @@ pub(crate) struct Graph {
 const ARRAY_APPLICATORS: [&str; 3] = ["allOf", "anyOf", "oneOf"];
 const SINGLE_APPLICATORS: [&str; 4] = ["not", "if", "then", "else"];
 /// Keywords that report no error of their own when errors are collected.
-const SILENT: [&str; 23] = [
+const SILENT: [&str; 24] = [
     "$schema",
     "$id",
     "$anchor",
@@ -94,6 +98,7 @@ const SILENT: [&str; 23] = [
     "then",
     "else",
     "dependentSchemas",
+    "dependencies",
     "properties",
     "patternProperties",
     "additionalProperties",
@@ -220,14 +225,21 @@ impl Builder<'_> {
                 }
             }
         }
-        for key in map
-            .get("dependentSchemas")
-            .and_then(Value::as_object)
-            .into_iter()
-            .flat_map(Map::keys)
-        {
-            let pointer = child_pointer(&format!("{at}/dependentSchemas"), key);
-            edges.push((Same::Dependent, self.node(&pointer)?));
+        // jsonschema applies the pre-2020 `dependencies` in every draft; its array
+        // values are name lists, not schemas.
+        for keyword in ["dependentSchemas", "dependencies"] {
+            for (key, value) in map
+                .get(keyword)
+                .and_then(Value::as_object)
+                .into_iter()
+                .flatten()
+            {
+                if value.is_array() {
+                    continue;
+                }
+                let pointer = child_pointer(&format!("{at}/{keyword}"), key);
+                edges.push((Same::Dependent, self.node(&pointer)?));
+            }
         }
         let node = &mut self.nodes[id];
         node.same = edges;
@@ -269,12 +281,22 @@ impl Builder<'_> {
         for i in 0..prefix_len {
             prefix.push(self.node(&format!("{at}/prefixItems/{i}"))?);
         }
+        let mut legacy_items = Vec::new();
+        let legacy_len = map
+            .get("items")
+            .and_then(Value::as_array)
+            .map_or(0, Vec::len);
+        for i in 0..legacy_len {
+            legacy_items.push(self.node(&format!("{at}/items/{i}"))?);
+        }
         let mut single = |keyword: &str| -> Result<Option<Id>, SchemaError> {
             match map.get(keyword) {
+                Some(Value::Array(_)) => Ok(None),
                 Some(_) => self.node(&format!("{at}/{keyword}")).map(Some),
                 None => Ok(None),
             }
         };
+        let additional_items = single("additionalItems")?;
         let additional = single("additionalProperties")?;
         let unevaluated_properties = single("unevaluatedProperties")?;
         let property_names = single("propertyNames")?;
@@ -285,6 +307,8 @@ impl Builder<'_> {
         node.properties = properties;
         node.patterns = patterns;
         node.prefix = prefix;
+        node.legacy_items = legacy_items;
+        node.additional_items = additional_items;
         node.additional = additional;
         node.unevaluated_properties = unevaluated_properties;
         node.property_names = property_names;
@@ -315,7 +339,7 @@ fn keyword_costs(
             "enum" => enum_costs(&here, value, &mut costs)?,
             "const" => value_costs(&here, std::slice::from_ref(value), &mut costs)?,
             "required" => names_costs(value, &mut costs),
-            "dependentRequired" => {
+            "dependentRequired" | "dependencies" => {
                 for names in value.as_object().into_iter().flat_map(Map::values) {
                     names_costs(names, &mut costs);
                 }
@@ -339,7 +363,10 @@ fn keyword_costs(
             "minLength" | "maxLength" => costs.string_ns += cost::STRING_BYTE_NS,
             "uniqueItems" if value == &Value::Bool(true) => costs.tree_ns += cost::UNIQUE_BYTE_NS,
             "not" => costs.error_payload += value.to_string().len() as f64,
-            "additionalProperties" | "unevaluatedProperties" | "unevaluatedItems" => {
+            "additionalProperties"
+            | "unevaluatedProperties"
+            | "unevaluatedItems"
+            | "additionalItems" => {
                 // Each lists the offending names (or items) in its one error.
                 costs.sized_errors += 1.0;
             }
@@ -358,6 +385,8 @@ fn keyword_costs(
                 | "unevaluatedItems"
                 | "dependentRequired"
                 | "dependentSchemas"
+                | "dependencies"
+                | "additionalItems"
         ) {
             costs.child_ns += cost::CHILD_NS;
         }

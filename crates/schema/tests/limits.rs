@@ -1,7 +1,9 @@
 //! Each limit refuses a schema beyond it, and the refusal names it.
 
 use depot_schema::limits::{
-    MAX_ENUM_BYTES, MAX_ENUM_VALUES, MAX_PATTERN_BYTES, MAX_SCHEMA_BYTES, MAX_SUBSCHEMAS,
+    ERRORS_BUDGET_BYTES, MAX_ENUM_BYTES, MAX_ENUM_VALUES, MAX_LISTED, MAX_MESSAGE_BYTES,
+    MAX_PATTERN_BYTES, MAX_POINTER_BYTES, MAX_SCHEMA_BYTES, MAX_SUBSCHEMAS, TOTAL_BUDGET_NS,
+    VALID_BUDGET_NS,
 };
 use depot_schema::{SchemaError, compile};
 use serde_json::{Map, Value, json};
@@ -97,4 +99,58 @@ pub fn anyof_chain(n: usize) -> Value {
     }
     defs.insert(format!("l{n}"), json!({"type": "string"}));
     json!({"$defs": defs, "$ref": "#/$defs/l0"})
+}
+
+#[test]
+fn the_limits_table_states_the_numbers_in_force() {
+    let table = include_str!("../LIMITS.md");
+    let row = |name: &str| {
+        table
+            .lines()
+            .find(|line| line.starts_with(&format!("| {name} |")))
+            .unwrap_or_else(|| panic!("no row for {name}"))
+    };
+    let stated = [
+        ("`max_schema_bytes`", MAX_SCHEMA_BYTES.to_string()),
+        ("`max_subschemas`", MAX_SUBSCHEMAS.to_string()),
+        ("`max_enum_values`", MAX_ENUM_VALUES.to_string()),
+        ("`max_enum_bytes`", MAX_ENUM_BYTES.to_string()),
+        ("`max_pattern_bytes`", MAX_PATTERN_BYTES.to_string()),
+        (
+            "`max_validation_cost`",
+            format!("{} ms", VALID_BUDGET_NS / 1e6),
+        ),
+        ("whole validation", format!("{} ms", TOTAL_BUDGET_NS / 1e6)),
+        ("error collection memory", ERRORS_BUDGET_BYTES.to_string()),
+        ("listed errors / missing members", MAX_LISTED.to_string()),
+        ("message length", MAX_MESSAGE_BYTES.to_string()),
+        ("pointer length", MAX_POINTER_BYTES.to_string()),
+    ];
+    for (name, value) in stated {
+        assert!(
+            row(name).contains(&value),
+            "{name}: {value} not in {}",
+            row(name)
+        );
+    }
+}
+
+#[test]
+fn applicators_of_earlier_drafts_that_jsonschema_still_applies_are_counted() {
+    // The audit's chain, reached through `dependencies` under `items`.
+    let hidden = json!({
+        "$defs": anyof_chain(12)["$defs"],
+        "items": {"dependencies": {"a": {"$ref": "#/$defs/l0"}}}
+    });
+    let err = refusal(&hidden);
+    assert_eq!(err.limit(), Some("max_validation_cost"));
+    // Through `additionalItems`, and array-form `items` (refused either way).
+    let hidden = json!({"$defs": anyof_chain(12)["$defs"],
+                        "items": {"additionalItems": {"$ref": "#/$defs/l0"}}});
+    assert_eq!(refusal(&hidden).limit(), Some("max_validation_cost"));
+    assert!(
+        compile(&json!({"$defs": anyof_chain(12)["$defs"],
+                            "items": {"items": [{"$ref": "#/$defs/l0"}]}}))
+        .is_err()
+    );
 }

@@ -17,7 +17,7 @@
 //! together hold at most `max_bytes` bytes.
 
 use crate::error::SchemaError;
-use crate::graph::{Graph, Id, Same};
+use crate::graph::{Graph, Id, Node, Same};
 use crate::limits::{MAX_PROFILES_PER_DEPTH, cost};
 use std::collections::{BTreeMap, HashMap};
 
@@ -289,67 +289,67 @@ impl<'g> Closer<'g> {
         for &(state, weight) in &profile.entries {
             let (id, mode) = modes::split(state);
             let node = &self.graph.nodes[id];
-            let mut push = |target: Id, mode: Mode| out.push((modes::state(target, mode), weight));
-            let down = mode.descending();
-            match choice {
-                Choice::Named(_) | Choice::Other | Choice::AnyName => {
-                    if let Some(down) = down {
-                        for (name, target) in &node.properties {
-                            let applies = match choice {
-                                Choice::Named(wanted) => wanted == name,
-                                _ => matches!(choice, Choice::AnyName),
-                            };
-                            if applies {
-                                push(*target, down);
-                            }
-                        }
-                        node.patterns.iter().for_each(|&t| push(t, down));
-                        let named_here = match choice {
-                            Choice::Named(wanted) => {
-                                node.properties.iter().any(|(name, _)| name == wanted)
-                            }
-                            _ => false,
-                        };
-                        if let (Some(t), false) = (node.additional, named_here) {
-                            push(t, down);
-                        }
-                    }
-                    if let Some(t) = node.unevaluated_properties {
-                        push(t, Mode::Valid);
-                    }
-                }
-                Choice::Key => {
-                    if let (Some(t), Some(mode)) = (node.property_names, mode.names()) {
-                        push(t, mode);
-                    }
-                }
-                Choice::Index(_) | Choice::Beyond => {
-                    if let Some(down) = down {
-                        let (positional, legacy) = match choice {
-                            Choice::Index(i) => (
-                                node.prefix.get(i).copied().or(node.items),
-                                node.legacy_items.get(i).copied(),
-                            ),
-                            _ => (node.items, None),
-                        };
-                        for t in [positional, legacy, node.additional_items]
-                            .into_iter()
-                            .flatten()
-                        {
-                            push(t, down);
-                        }
-                    }
-                    for t in [node.contains, node.unevaluated_items]
-                        .into_iter()
-                        .flatten()
-                    {
-                        push(t, Mode::Valid);
-                    }
-                }
-            }
+            let targets = match choice {
+                Choice::Key => node.property_names.zip(mode.names()).into_iter().collect(),
+                Choice::Index(_) | Choice::Beyond => item_targets(node, mode, choice),
+                _ => member_targets(node, mode, choice),
+            };
+            out.extend(
+                targets
+                    .into_iter()
+                    .map(|(target, mode)| (modes::state(target, mode), weight)),
+            );
         }
         out
     }
+}
+
+/// What `node`, applied in `mode`, applies to a member of kind `choice`.
+fn member_targets(node: &Node, mode: Mode, choice: Choice) -> Vec<(Id, Mode)> {
+    let mut out = Vec::new();
+    if let Some(down) = mode.descending() {
+        let named = |name: &str| match choice {
+            Choice::Named(wanted) => wanted == name,
+            _ => matches!(choice, Choice::AnyName),
+        };
+        out.extend(
+            node.properties
+                .iter()
+                .filter(|(name, _)| named(name))
+                .map(|&(_, t)| (t, down)),
+        );
+        out.extend(node.patterns.iter().map(|&t| (t, down)));
+        // `additionalProperties` skips a member `properties` names.
+        let listed = matches!(choice, Choice::Named(wanted)
+            if node.properties.iter().any(|(name, _)| name == wanted));
+        if let (Some(t), false) = (node.additional, listed) {
+            out.push((t, down));
+        }
+    }
+    if let Some(t) = node.unevaluated_properties {
+        out.push((t, Mode::Valid));
+    }
+    out
+}
+
+/// What `node`, applied in `mode`, applies to an item of kind `choice`.
+fn item_targets(node: &Node, mode: Mode, choice: Choice) -> Vec<(Id, Mode)> {
+    let mut out = Vec::new();
+    if let Some(down) = mode.descending() {
+        let (positional, legacy) = match choice {
+            Choice::Index(i) => (
+                node.prefix.get(i).copied().or(node.items),
+                node.legacy_items.get(i).copied(),
+            ),
+            _ => (node.items, None),
+        };
+        let applied = [positional, legacy, node.additional_items];
+        out.extend(applied.into_iter().flatten().map(|t| (t, down)));
+    }
+    // Both only ever run `is_valid` on their items.
+    let checked = [node.contains, node.unevaluated_items];
+    out.extend(checked.into_iter().flatten().map(|t| (t, Mode::Valid)));
+    out
 }
 
 /// One profile at least as large as each of `profiles` everywhere.

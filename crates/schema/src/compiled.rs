@@ -173,11 +173,9 @@ impl CompiledSchema {
     /// `check_ns`) left of [`limits::TOTAL_BUDGET_NS`]: jsonschema's whole error list
     /// when its estimate fits, else a first error found with bounded work.
     fn explain(&self, instance: &Value, metrics: &Metrics, check_ns: f64) -> Invalid {
-        let mut left = limits::TOTAL_BUDGET_NS - check_ns.min(limits::VALID_BUDGET_NS);
+        let mut left = Self::left_after(check_ns);
         let mut collector = Collector::default();
-        if metrics.work_ns(&self.errors) <= left
-            && metrics.error_bytes(&self.errors) <= limits::ERRORS_BUDGET_BYTES
-        {
+        if self.collects_all(metrics, left) {
             for error in self.validator.iter_errors(instance) {
                 collector.add(&error);
             }
@@ -199,5 +197,23 @@ impl CompiledSchema {
             }
         }
         collector.finish_truncated(only_required)
+    }
+
+    /// What a check estimated at `check_ns` leaves of the whole budget.
+    fn left_after(check_ns: f64) -> f64 {
+        limits::TOTAL_BUDGET_NS - check_ns.min(limits::VALID_BUDGET_NS)
+    }
+
+    fn collects_all(&self, metrics: &Metrics, left: f64) -> bool {
+        metrics.work_ns(&self.errors) <= left
+            && metrics.error_bytes(&self.errors) <= limits::ERRORS_BUDGET_BYTES
+    }
+
+    /// Whether [`CompiledSchema::validate`] lists jsonschema's errors for `instance` in
+    /// full (up to the caps) when it is invalid, rather than a first error.
+    pub fn collects_every_error(&self, instance: &Value) -> bool {
+        let metrics = Metrics::of(instance);
+        let left = Self::left_after(metrics.work_ns(&self.valid));
+        self.collects_all(&metrics, left)
     }
 }

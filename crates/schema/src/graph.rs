@@ -225,27 +225,57 @@ impl Builder<'_> {
                 }
             }
         }
-        // jsonschema applies the pre-2020 `dependencies` in every draft; its array
-        // values are name lists, not schemas.
-        for keyword in ["dependentSchemas", "dependencies"] {
-            for (key, value) in map
-                .get(keyword)
-                .and_then(Value::as_object)
-                .into_iter()
-                .flatten()
-            {
-                if value.is_array() {
-                    continue;
-                }
-                let pointer = child_pointer(&format!("{at}/{keyword}"), key);
-                edges.push((Same::Dependent, self.node(&pointer)?));
-            }
-        }
+        self.dependent_edges(at, map, &mut edges)?;
         let node = &mut self.nodes[id];
         node.same = edges;
         node.marks =
             map.contains_key("unevaluatedProperties") || map.contains_key("unevaluatedItems");
         Ok(())
+    }
+
+    /// `dependentSchemas`, and the pre-2020 `dependencies` jsonschema applies in every
+    /// draft (its array values are name lists, not schemas).
+    fn dependent_edges(
+        &mut self,
+        at: &str,
+        map: &Map<String, Value>,
+        edges: &mut Vec<(Same, Id)>,
+    ) -> Result<(), SchemaError> {
+        for keyword in ["dependentSchemas", "dependencies"] {
+            let members = map.get(keyword).and_then(Value::as_object);
+            for (key, value) in members.into_iter().flatten() {
+                if !value.is_array() {
+                    let pointer = child_pointer(&format!("{at}/{keyword}"), key);
+                    edges.push((Same::Dependent, self.node(&pointer)?));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The nodes of a schema-valued member of `map`; of each element if it is an array.
+    fn members(
+        &mut self,
+        at: &str,
+        map: &Map<String, Value>,
+        keyword: &str,
+    ) -> Result<Vec<(String, Id)>, SchemaError> {
+        let here = format!("{at}/{keyword}");
+        let mut out = Vec::new();
+        match map.get(keyword) {
+            Some(Value::Object(members)) => {
+                for key in members.keys() {
+                    out.push((key.clone(), self.node(&child_pointer(&here, key))?));
+                }
+            }
+            Some(Value::Array(items)) => {
+                for i in 0..items.len() {
+                    out.push((i.to_string(), self.node(&format!("{here}/{i}"))?));
+                }
+            }
+            _ => {}
+        }
+        Ok(out)
     }
 
     fn descending(
@@ -254,70 +284,55 @@ impl Builder<'_> {
         at: &str,
         map: &Map<String, Value>,
     ) -> Result<(), SchemaError> {
-        let mut properties = Vec::new();
-        for key in map
-            .get("properties")
-            .and_then(Value::as_object)
-            .into_iter()
-            .flat_map(Map::keys)
-        {
-            let target = self.node(&child_pointer(&format!("{at}/properties"), key))?;
-            properties.push((key.clone(), target));
-        }
-        let mut patterns = Vec::new();
-        for key in map
-            .get("patternProperties")
-            .and_then(Value::as_object)
-            .into_iter()
-            .flat_map(Map::keys)
-        {
-            patterns.push(self.node(&child_pointer(&format!("{at}/patternProperties"), key))?);
-        }
-        let mut prefix = Vec::new();
-        let prefix_len = map
-            .get("prefixItems")
-            .and_then(Value::as_array)
-            .map_or(0, Vec::len);
-        for i in 0..prefix_len {
-            prefix.push(self.node(&format!("{at}/prefixItems/{i}"))?);
-        }
-        let mut legacy_items = Vec::new();
-        let legacy_len = map
-            .get("items")
-            .and_then(Value::as_array)
-            .map_or(0, Vec::len);
-        for i in 0..legacy_len {
-            legacy_items.push(self.node(&format!("{at}/items/{i}"))?);
-        }
+        let properties = self.members(at, map, "properties")?;
+        let patterns = self.members(at, map, "patternProperties")?;
+        let prefix = self.members(at, map, "prefixItems")?;
+        // `items` as an array is the pre-2020 positional form.
+        let legacy_items = match map.get("items") {
+            Some(Value::Array(_)) => self.members(at, map, "items")?,
+            _ => Vec::new(),
+        };
         let mut single = |keyword: &str| -> Result<Option<Id>, SchemaError> {
             match map.get(keyword) {
-                Some(Value::Array(_)) => Ok(None),
+                Some(Value::Array(_)) | None => Ok(None),
                 Some(_) => self.node(&format!("{at}/{keyword}")).map(Some),
-                None => Ok(None),
             }
         };
-        let additional_items = single("additionalItems")?;
-        let additional = single("additionalProperties")?;
-        let unevaluated_properties = single("unevaluatedProperties")?;
-        let property_names = single("propertyNames")?;
-        let items = single("items")?;
-        let contains = single("contains")?;
-        let unevaluated_items = single("unevaluatedItems")?;
-        let node = &mut self.nodes[id];
-        node.properties = properties;
-        node.patterns = patterns;
-        node.prefix = prefix;
-        node.legacy_items = legacy_items;
-        node.additional_items = additional_items;
-        node.additional = additional;
-        node.unevaluated_properties = unevaluated_properties;
-        node.property_names = property_names;
-        node.items = items;
-        node.contains = contains;
-        node.unevaluated_items = unevaluated_items;
+        let node = Node {
+            additional: single("additionalProperties")?,
+            unevaluated_properties: single("unevaluatedProperties")?,
+            property_names: single("propertyNames")?,
+            items: single("items")?,
+            contains: single("contains")?,
+            unevaluated_items: single("unevaluatedItems")?,
+            additional_items: single("additionalItems")?,
+            properties,
+            patterns: patterns.into_iter().map(|(_, id)| id).collect(),
+            prefix: prefix.into_iter().map(|(_, id)| id).collect(),
+            legacy_items: legacy_items.into_iter().map(|(_, id)| id).collect(),
+            ..std::mem::take(&mut self.nodes[id])
+        };
+        self.nodes[id] = node;
         Ok(())
     }
 }
+
+/// Keywords that iterate over the members or items of the instance.
+const ITERATING: [&str; 13] = [
+    "properties",
+    "patternProperties",
+    "additionalProperties",
+    "unevaluatedProperties",
+    "propertyNames",
+    "items",
+    "prefixItems",
+    "contains",
+    "unevaluatedItems",
+    "dependentRequired",
+    "dependentSchemas",
+    "dependencies",
+    "additionalItems",
+];
 
 /// What one application of the object schema `map` costs on its own, checking the
 /// per-keyword limits on the way.
@@ -334,64 +349,63 @@ fn keyword_costs(
         if !SILENT.contains(&keyword.as_str()) {
             costs.errors += 1.0;
         }
-        let here = child_pointer(at, keyword);
-        match keyword.as_str() {
-            "enum" => enum_costs(&here, value, &mut costs)?,
-            "const" => value_costs(&here, std::slice::from_ref(value), &mut costs)?,
-            "required" => names_costs(value, &mut costs),
-            "dependentRequired" | "dependencies" => {
-                for names in value.as_object().into_iter().flat_map(Map::values) {
-                    names_costs(names, &mut costs);
-                }
-            }
-            "pattern" => {
-                let pattern = value.as_str().unwrap_or_default();
-                costs.string_ns += patterns.ns_per_byte(&here, pattern)?;
-                costs.error_payload += pattern.len() as f64;
-            }
-            "patternProperties" => {
-                for pattern in value.as_object().into_iter().flat_map(Map::keys) {
-                    let ns = patterns.ns_per_byte(&child_pointer(&here, pattern), pattern)?;
-                    // Names are matched here, again for `additionalProperties`, and again
-                    // when `unevaluatedProperties` marks what was evaluated.
-                    costs.tree_ns += 3.0 * ns;
-                }
-            }
-            "format" | "contentEncoding" | "contentMediaType" => {
-                costs.string_ns += cost::STRING_BYTE_NS;
-            }
-            "minLength" | "maxLength" => costs.string_ns += cost::STRING_BYTE_NS,
-            "uniqueItems" if value == &Value::Bool(true) => costs.tree_ns += cost::UNIQUE_BYTE_NS,
-            "not" => costs.error_payload += value.to_string().len() as f64,
-            "additionalProperties"
-            | "unevaluatedProperties"
-            | "unevaluatedItems"
-            | "additionalItems" => {
-                // Each lists the offending names (or items) in its one error.
-                costs.sized_errors += 1.0;
-            }
-            _ => {}
-        }
-        if matches!(
-            keyword.as_str(),
-            "properties"
-                | "patternProperties"
-                | "additionalProperties"
-                | "unevaluatedProperties"
-                | "propertyNames"
-                | "items"
-                | "prefixItems"
-                | "contains"
-                | "unevaluatedItems"
-                | "dependentRequired"
-                | "dependentSchemas"
-                | "dependencies"
-                | "additionalItems"
-        ) {
+        if ITERATING.contains(&keyword.as_str()) {
             costs.child_ns += cost::CHILD_NS;
         }
+        one_keyword(
+            &child_pointer(at, keyword),
+            keyword,
+            value,
+            patterns,
+            &mut costs,
+        )?;
     }
     Ok(costs)
+}
+
+/// Adds what `keyword` (at `here`) costs beyond being one keyword.
+fn one_keyword(
+    here: &str,
+    keyword: &str,
+    value: &Value,
+    patterns: &mut Patterns,
+    costs: &mut Costs,
+) -> Result<(), SchemaError> {
+    match keyword {
+        "enum" => enum_costs(here, value, costs)?,
+        "const" => value_costs(here, std::slice::from_ref(value), costs)?,
+        "required" => names_costs(value, costs),
+        "dependentRequired" | "dependencies" => {
+            for names in value.as_object().into_iter().flat_map(Map::values) {
+                names_costs(names, costs);
+            }
+        }
+        "pattern" => {
+            let pattern = value.as_str().unwrap_or_default();
+            costs.string_ns += patterns.ns_per_byte(here, pattern)?;
+            costs.error_payload += pattern.len() as f64;
+        }
+        "patternProperties" => {
+            for pattern in value.as_object().into_iter().flat_map(Map::keys) {
+                let ns = patterns.ns_per_byte(&child_pointer(here, pattern), pattern)?;
+                // Names are matched here, again for `additionalProperties`, and again
+                // when `unevaluatedProperties` marks what was evaluated.
+                costs.tree_ns += 3.0 * ns;
+            }
+        }
+        "format" | "contentEncoding" | "contentMediaType" | "minLength" | "maxLength" => {
+            costs.string_ns += cost::STRING_BYTE_NS;
+        }
+        "uniqueItems" if value == &Value::Bool(true) => costs.tree_ns += cost::UNIQUE_BYTE_NS,
+        "not" => costs.error_payload += value.to_string().len() as f64,
+        // Each lists the offending names (or items) in its one error.
+        "additionalProperties"
+        | "unevaluatedProperties"
+        | "unevaluatedItems"
+        | "additionalItems" => costs.sized_errors += 1.0,
+        _ => {}
+    }
+    Ok(())
 }
 
 fn names_costs(names: &Value, costs: &mut Costs) {

@@ -30,6 +30,10 @@ const SATURATED: f64 = 1e30;
 /// that the analysis itself stays cheap.
 const MAX_ENTRIES_PER_DEPTH: usize = 400_000;
 
+/// Profile entries the analysis may create in all; past it, each level is analysed
+/// coarsely, so that checking any schema stays cheap.
+const MAX_ANALYSIS_ENTRIES: usize = 2_000_000;
+
 /// Named members followed one by one per depth; beyond, every name is taken to get
 /// every `properties` entry at once.
 const MAX_NAMES_PER_DEPTH: usize = 4096;
@@ -94,6 +98,7 @@ pub(crate) fn analyze(graph: &Graph, start: Mode, max_depth: usize) -> Result<Bo
     };
     let mut bound = Bound::default();
     let mut level = vec![root];
+    let mut spent = 0;
     for depth in 0..=max_depth {
         let mut worst = Worst::default();
         for profile in &level {
@@ -120,7 +125,7 @@ pub(crate) fn analyze(graph: &Graph, start: Mode, max_depth: usize) -> Result<Bo
         if depth == max_depth {
             break;
         }
-        level = closer.children(&level);
+        level = closer.children(&level, &mut spent);
         if level.is_empty() {
             break;
         }
@@ -154,6 +159,8 @@ enum Choice<'a> {
     AnyName,
     Index(usize),
     Beyond,
+    /// Any item, positional or not (the coarse analysis).
+    AnyIndex,
     /// A member name, for `propertyNames`.
     Key,
 }
@@ -215,28 +222,29 @@ impl<'g> Closer<'g> {
     }
 
     /// The profiles of every kind of child of the nodes at one depth.
-    fn children(&self, level: &[Profile]) -> Vec<Profile> {
+    fn children(&self, level: &[Profile], spent: &mut usize) -> Vec<Profile> {
+        if *spent > MAX_ANALYSIS_ENTRIES {
+            return self.coarse_children(level);
+        }
         let mut found: HashMap<Vec<(State, u64)>, usize> = HashMap::new();
         let mut next: Vec<Profile> = Vec::new();
         let total_names: usize = level.iter().map(|p| self.names(p).len()).sum();
         for profile in level {
-            let names = self.names(profile);
-            let follow_names = total_names <= MAX_NAMES_PER_DEPTH;
-            let prefix = self.prefix_len(profile);
             let mut choices: Vec<Choice> = vec![Choice::Beyond, Choice::Key];
-            if follow_names {
+            if total_names <= MAX_NAMES_PER_DEPTH {
                 choices.push(Choice::Other);
-                choices.extend(names.iter().map(|n| Choice::Named(n)));
+                choices.extend(self.names(profile).into_iter().map(Choice::Named));
             } else {
                 choices.push(Choice::AnyName);
             }
-            choices.extend((0..prefix).map(Choice::Index));
+            choices.extend((0..self.prefix_len(profile)).map(Choice::Index));
             for choice in choices {
                 let start = self.step(profile, choice);
                 if start.is_empty() {
                     continue;
                 }
                 let entries = self.close(start);
+                *spent += entries.len();
                 let count = match choice {
                     Choice::Named(_) | Choice::Index(_) => profile.count,
                     _ => f64::INFINITY,
@@ -257,6 +265,25 @@ impl<'g> Closer<'g> {
             next = vec![merge(&next)];
         }
         next
+    }
+
+    /// Children once the analysis spent its budget: one merged profile per level, and
+    /// every member (or item) taken to get every applicator aimed at any of them.
+    fn coarse_children(&self, level: &[Profile]) -> Vec<Profile> {
+        let merged = merge(level);
+        let children: Vec<Profile> = [Choice::AnyName, Choice::AnyIndex, Choice::Key]
+            .into_iter()
+            .map(|choice| self.step(&merged, choice))
+            .filter(|start| !start.is_empty())
+            .map(|start| Profile {
+                entries: self.close(start),
+                count: f64::INFINITY,
+            })
+            .collect();
+        if children.is_empty() {
+            return children;
+        }
+        vec![merge(&children)]
     }
 
     fn names<'p>(&'p self, profile: &Profile) -> Vec<&'g str> {
@@ -291,7 +318,9 @@ impl<'g> Closer<'g> {
             let node = &self.graph.nodes[id];
             let targets = match choice {
                 Choice::Key => node.property_names.zip(mode.names()).into_iter().collect(),
-                Choice::Index(_) | Choice::Beyond => item_targets(node, mode, choice),
+                Choice::Index(_) | Choice::Beyond | Choice::AnyIndex => {
+                    item_targets(node, mode, choice)
+                }
                 _ => member_targets(node, mode, choice),
             };
             out.extend(
@@ -345,6 +374,10 @@ fn item_targets(node: &Node, mode: Mode, choice: Choice) -> Vec<(Id, Mode)> {
         };
         let applied = [positional, legacy, node.additional_items];
         out.extend(applied.into_iter().flatten().map(|t| (t, down)));
+        if let Choice::AnyIndex = choice {
+            let every = node.prefix.iter().chain(&node.legacy_items);
+            out.extend(every.map(|&t| (t, down)));
+        }
     }
     // Both only ever run `is_valid` on their items.
     let checked = [node.contains, node.unevaluated_items];

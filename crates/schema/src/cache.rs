@@ -12,10 +12,12 @@ const CACHE_BYTES: u64 = 32 * 1024 * 1024;
 const ENTRY_OVERHEAD: u32 = 4 * 1024;
 
 /// Compiled schemas keyed by the schema's JSON text, so that any change of a
-/// collection's schema (on this instance or another) compiles the new one once.
+/// collection's schema (on this instance or another) compiles the new one once. A
+/// refusal is kept too: a schema stored before a limit existed is refused on every
+/// write without compiling it each time.
 #[derive(Clone)]
 pub struct SchemaCache {
-    compiled: moka::sync::Cache<String, Arc<CompiledSchema>>,
+    compiled: moka::sync::Cache<String, Result<Arc<CompiledSchema>, SchemaError>>,
     limits: InstanceLimits,
 }
 
@@ -51,10 +53,10 @@ impl SchemaCache {
     /// answers.
     pub fn get(&self, text: &str, schema: &Value) -> Result<Arc<CompiledSchema>, SchemaError> {
         if let Some(compiled) = self.compiled.get(text) {
-            return Ok(compiled);
+            return compiled;
         }
-        let compiled = Arc::new(compile_with(schema, self.limits)?);
+        let compiled = compile_with(schema, self.limits).map(Arc::new);
         self.compiled.insert(text.to_owned(), compiled.clone());
-        Ok(compiled)
+        compiled
     }
 }

@@ -16,9 +16,9 @@
 
 #![no_main]
 
+use depot_fuzz::two_values;
 use depot_schema::limits::{MAX_LISTED, MAX_MESSAGE_BYTES};
 use depot_schema::{Invalid, SchemaCache, SchemaError, compile};
-use depot_fuzz::two_values;
 use jsonschema::error::ValidationErrorKind;
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
@@ -127,7 +127,11 @@ fuzz_target!(|data: &[u8]| {
 
     let valid = validator.is_valid(&instance);
     let errors: Vec<_> = validator.iter_errors(&instance).collect();
-    assert_eq!(valid, errors.is_empty(), "is_valid and iter_errors disagree");
+    assert_eq!(
+        valid,
+        errors.is_empty(),
+        "is_valid and iter_errors disagree"
+    );
     match first {
         Ok(()) => assert!(valid, "an invalid instance was accepted"),
         Err(Invalid::TooCostly) => panic!("a fuzz input is far within the size limits"),
@@ -148,8 +152,14 @@ fn check_listing(err: &Invalid, errors: &[jsonschema::ValidationError<'_>], inst
         .iter()
         .partition(|e| matches!(e.kind(), ValidationErrorKind::Required { .. }));
     match err {
-        Invalid::Missing { pointers, truncated } => {
-            assert!(other.is_empty(), "a failure other than a missing member wins");
+        Invalid::Missing {
+            pointers,
+            truncated,
+        } => {
+            assert!(
+                other.is_empty(),
+                "a failure other than a missing member wins"
+            );
             assert_eq!(*truncated, required.len() > MAX_LISTED);
             let expected: Vec<String> = required
                 .iter()
@@ -159,7 +169,10 @@ fn check_listing(err: &Invalid, errors: &[jsonschema::ValidationError<'_>], inst
             assert_eq!(pointers, &expected);
             check_missing(instance, pointers);
         }
-        Invalid::Failed { errors: listed, truncated } => {
+        Invalid::Failed {
+            errors: listed,
+            truncated,
+        } => {
             assert!(!other.is_empty(), "only missing members is a 406");
             assert_eq!(*truncated, other.len() > MAX_LISTED);
             assert_eq!(listed.len(), other.len().min(MAX_LISTED));
@@ -182,7 +195,10 @@ fn check_listing(err: &Invalid, errors: &[jsonschema::ValidationError<'_>], inst
 /// The answer when collecting every error was estimated too costly.
 fn check_first_only(err: &Invalid) {
     match err {
-        Invalid::Missing { pointers, truncated } => assert!(*truncated && pointers.len() <= 1),
+        Invalid::Missing {
+            pointers,
+            truncated,
+        } => assert!(*truncated && pointers.len() <= 1),
         Invalid::Failed { errors, truncated } => assert!(*truncated && errors.len() <= 1),
         Invalid::TooCostly => unreachable!("checked by the caller"),
     }
@@ -208,6 +224,9 @@ fn check_missing(instance: &Value, pointers: &[String]) {
         let name = token.replace("~1", "/").replace("~0", "~");
         let object = instance.pointer(parent).and_then(Value::as_object);
         let object = object.unwrap_or_else(|| panic!("{pointer}: {parent:?} is not an object"));
-        assert!(!object.contains_key(&name), "{pointer}: {name:?} is present");
+        assert!(
+            !object.contains_key(&name),
+            "{pointer}: {name:?} is present"
+        );
     }
 }

@@ -43,11 +43,20 @@ pub(crate) type State = usize;
 
 #[derive(Clone, Debug, PartialEq)]
 struct Profile {
-    /// (state, applications), sorted by state.
+    /// (state, applications), sorted by state, of the subschemas that apply anything to
+    /// children: the others only add to `cost`, so that profiles differing in them alone
+    /// are one profile.
     entries: Vec<(State, f64)>,
     /// How many instance nodes can carry it: finite only when reached from the root by
     /// named members and fixed indices alone (each such path names one node).
     count: f64,
+    /// What one node carrying it costs.
+    cost: Worst,
+    /// The costliest subschema: its applications to one node, which it is, and its
+    /// cost on a 1 MiB instance (for ranking).
+    hot: (f64, Id, f64),
+    /// The most applications of any one subschema.
+    most: f64,
 }
 
 /// The worst of the profiles at one depth, per instance node.
@@ -77,9 +86,24 @@ pub(crate) struct Bound {
     pub finite_max_ns: f64,
     /// Once per validation: building the patterns' automata.
     pub setup_ns: f64,
-    /// The most applications of one subschema to one instance node, and that
-    /// subschema's pointer: what a refusal points at.
+    /// In the costliest profile, the costliest subschema: how many times it applies to
+    /// one instance node, and which it is. What a refusal points at.
     pub most_applied: (f64, Id),
+    /// The most applications of any one subschema to one instance node.
+    pub max_applications: f64,
+}
+
+impl Worst {
+    /// Raises each part to at least `other`'s.
+    fn raise(&mut self, other: &Worst) {
+        self.plural_ns = self.plural_ns.max(other.plural_ns);
+        self.string_ns = self.string_ns.max(other.string_ns);
+        self.tree_ns = self.tree_ns.max(other.tree_ns);
+        self.child_ns = self.child_ns.max(other.child_ns);
+        self.errors = self.errors.max(other.errors);
+        self.error_payload = self.error_payload.max(other.error_payload);
+        self.sized_errors = self.sized_errors.max(other.sized_errors);
+    }
 }
 
 impl Bound {
@@ -92,34 +116,27 @@ impl Bound {
 /// Follows the schema from the root applied in `start` mode, `max_depth` levels down.
 pub(crate) fn analyze(graph: &Graph, start: Mode, max_depth: usize) -> Result<Bound, SchemaError> {
     let closer = Closer::new(graph)?;
-    let root = Profile {
-        entries: closer.close(vec![(modes::state(0, start), 1.0)]),
-        count: 1.0,
-    };
+    let root = closer.profile(closer.close(vec![(modes::state(0, start), 1.0)]), 1.0);
     let mut bound = Bound::default();
     let mut level = vec![root];
     let mut spent = 0;
+    let mut hottest = 0.0;
     for depth in 0..=max_depth {
         let mut worst = Worst::default();
         for profile in &level {
-            for &(state, weight) in &profile.entries {
-                if weight > bound.most_applied.0 {
-                    bound.most_applied = (weight, modes::split(state).0);
-                }
+            if profile.cost.plural_ns + profile.cost.string_ns + profile.cost.tree_ns >= hottest {
+                hottest = profile.cost.plural_ns + profile.cost.string_ns + profile.cost.tree_ns;
+                bound.most_applied = (profile.hot.0, profile.hot.1);
             }
-            let node = closer.node_costs(&profile.entries);
+            bound.max_applications = bound.max_applications.max(profile.most);
+            let cost = &profile.cost;
+            let mut others = cost.clone();
             if profile.count.is_finite() {
-                bound.finite_ns = saturate(bound.finite_ns + profile.count * node.plural_ns);
-                bound.finite_max_ns = bound.finite_max_ns.max(node.plural_ns);
-            } else {
-                worst.plural_ns = worst.plural_ns.max(node.plural_ns);
+                bound.finite_ns = saturate(bound.finite_ns + profile.count * cost.plural_ns);
+                bound.finite_max_ns = bound.finite_max_ns.max(cost.plural_ns);
+                others.plural_ns = 0.0;
             }
-            worst.string_ns = worst.string_ns.max(node.string_ns);
-            worst.tree_ns = worst.tree_ns.max(node.tree_ns);
-            worst.child_ns = worst.child_ns.max(node.child_ns);
-            worst.errors = worst.errors.max(node.errors);
-            worst.error_payload = worst.error_payload.max(node.error_payload);
-            worst.sized_errors = worst.sized_errors.max(node.sized_errors);
+            worst.raise(&others);
         }
         bound.depths.push(worst);
         if depth == max_depth {
@@ -197,6 +214,32 @@ impl<'g> Closer<'g> {
         closed
     }
 
+    /// A profile from closed `entries`: its cost, then only what reaches children.
+    fn profile(&self, entries: Vec<(State, f64)>, count: f64) -> Profile {
+        let cost = self.node_costs(&entries);
+        // The costliest subschema here, ranked on a 1 MiB instance.
+        let score = |&(state, weight): &(State, f64)| {
+            let costs = &self.graph.nodes[modes::split(state).0].costs;
+            weight * (costs.fixed_ns + (costs.string_ns + costs.tree_ns) * 1_048_576.0)
+        };
+        let hot = entries
+            .iter()
+            .map(|entry| (entry.1, modes::split(entry.0).0, score(entry)))
+            .fold((0.0, 0, -1.0), hotter);
+        let most = entries.iter().map(|e| e.1).fold(0.0, f64::max);
+        let entries = entries
+            .into_iter()
+            .filter(|&(state, _)| self.graph.nodes[modes::split(state).0].descends())
+            .collect();
+        Profile {
+            entries,
+            count,
+            cost,
+            hot,
+            most,
+        }
+    }
+
     fn node_costs(&self, entries: &[(State, f64)]) -> Worst {
         let mut worst = Worst::default();
         for &(state, weight) in entries {
@@ -249,13 +292,23 @@ impl<'g> Closer<'g> {
                     Choice::Named(_) | Choice::Index(_) => profile.count,
                     _ => f64::INFINITY,
                 };
-                let key: Vec<(State, u64)> =
-                    entries.iter().map(|&(s, w)| (s, w.to_bits())).collect();
+                let child = self.profile(entries, count);
+                let key: Vec<(State, u64)> = child
+                    .entries
+                    .iter()
+                    .map(|&(s, w)| (s, w.to_bits()))
+                    .collect();
                 match found.get(&key) {
-                    Some(&i) => next[i].count += count,
+                    // The same children: one profile, as costly as the costlier.
+                    Some(&i) => {
+                        next[i].count += child.count;
+                        next[i].cost.raise(&child.cost);
+                        next[i].hot = hotter(next[i].hot, child.hot);
+                        next[i].most = next[i].most.max(child.most);
+                    }
                     None => {
                         found.insert(key, next.len());
-                        next.push(Profile { entries, count });
+                        next.push(child);
                     }
                 }
             }
@@ -275,10 +328,7 @@ impl<'g> Closer<'g> {
             .into_iter()
             .map(|choice| self.step(&merged, choice))
             .filter(|start| !start.is_empty())
-            .map(|start| Profile {
-                entries: self.close(start),
-                count: f64::INFINITY,
-            })
+            .map(|start| self.profile(self.close(start), f64::INFINITY))
             .collect();
         if children.is_empty() {
             return children;
@@ -337,21 +387,17 @@ impl<'g> Closer<'g> {
 fn member_targets(node: &Node, mode: Mode, choice: Choice) -> Vec<(Id, Mode)> {
     let mut out = Vec::new();
     if let Some(down) = mode.descending() {
-        let named = |name: &str| match choice {
-            Choice::Named(wanted) => wanted == name,
-            _ => matches!(choice, Choice::AnyName),
+        let listed = match choice {
+            Choice::Named(wanted) => node.property(wanted),
+            _ => None,
         };
-        out.extend(
-            node.properties
-                .iter()
-                .filter(|(name, _)| named(name))
-                .map(|&(_, t)| (t, down)),
-        );
+        if let Choice::AnyName = choice {
+            out.extend(node.properties.iter().map(|&(_, t)| (t, down)));
+        }
+        out.extend(listed.map(|t| (t, down)));
         out.extend(node.patterns.iter().map(|&t| (t, down)));
         // `additionalProperties` skips a member `properties` names.
-        let listed = matches!(choice, Choice::Named(wanted)
-            if node.properties.iter().any(|(name, _)| name == wanted));
-        if let (Some(t), false) = (node.additional, listed) {
+        if let (Some(t), None) = (node.additional, listed) {
             out.push((t, down));
         }
     }
@@ -385,18 +431,32 @@ fn item_targets(node: &Node, mode: Mode, choice: Choice) -> Vec<(Id, Mode)> {
     out
 }
 
+/// The costlier of two `hot` subschemas.
+fn hotter(a: (f64, Id, f64), b: (f64, Id, f64)) -> (f64, Id, f64) {
+    if b.2 > a.2 { b } else { a }
+}
+
 /// One profile at least as large as each of `profiles` everywhere.
 fn merge(profiles: &[Profile]) -> Profile {
     let mut max: BTreeMap<State, f64> = BTreeMap::new();
+    let mut cost = Worst::default();
+    let mut hot = (0.0, 0, -1.0);
+    let mut most: f64 = 0.0;
     for profile in profiles {
+        most = most.max(profile.most);
         for &(state, weight) in &profile.entries {
             let slot = max.entry(state).or_default();
             *slot = slot.max(weight);
         }
+        cost.raise(&profile.cost);
+        hot = hotter(hot, profile.hot);
     }
     Profile {
         entries: max.into_iter().collect(),
         count: f64::INFINITY,
+        cost,
+        hot,
+        most,
     }
 }
 
@@ -415,7 +475,7 @@ mod tests {
 
     fn most_applied(schema: &Value, start: Mode) -> f64 {
         let graph = Graph::build(schema).unwrap();
-        analyze(&graph, start, 64).unwrap().most_applied.0
+        analyze(&graph, start, 64).unwrap().max_applications
     }
 
     fn chain(n: usize) -> Value {

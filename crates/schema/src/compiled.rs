@@ -76,8 +76,8 @@ pub fn compile_with(schema: &Value, limits: InstanceLimits) -> Result<CompiledSc
             &graph.nodes[id].pointer,
             format!(
                 "validating the worst item of {} bytes would take an estimated {:.0} ms \
-                 (at most {:.0} ms); this subschema may apply {times:.0} times to one \
-                 instance value",
+                 (at most {:.0} ms); the costliest part is this subschema, which may apply \
+                 {times:.0} times to one instance value",
                 limits.max_bytes,
                 worst_valid_ns / 1e6,
                 limits::VALID_BUDGET_NS / 1e6,

@@ -58,6 +58,7 @@ pub(crate) struct Node {
     /// `unevaluatedProperties`/`unevaluatedItems`: jsonschema walks the in-place
     /// applicators again to learn what they evaluated.
     pub marks: bool,
+    /// Sorted by name.
     pub properties: Vec<(String, Id)>,
     pub patterns: Vec<Id>,
     pub additional: Option<Id>,
@@ -71,6 +72,35 @@ pub(crate) struct Node {
     pub items: Option<Id>,
     pub contains: Option<Id>,
     pub unevaluated_items: Option<Id>,
+}
+
+impl Node {
+    /// The subschema `properties` gives for the member `name`.
+    pub(crate) fn property(&self, name: &str) -> Option<Id> {
+        self.properties
+            .binary_search_by(|(key, _)| key.as_str().cmp(name))
+            .ok()
+            .map(|i| self.properties[i].1)
+    }
+
+    /// Whether it applies anything to members or items.
+    pub(crate) fn descends(&self) -> bool {
+        !self.properties.is_empty()
+            || !self.patterns.is_empty()
+            || !self.prefix.is_empty()
+            || !self.legacy_items.is_empty()
+            || [
+                self.additional,
+                self.unevaluated_properties,
+                self.property_names,
+                self.items,
+                self.contains,
+                self.unevaluated_items,
+                self.additional_items,
+            ]
+            .iter()
+            .any(Option::is_some)
+    }
 }
 
 pub(crate) struct Graph {
@@ -284,7 +314,8 @@ impl Builder<'_> {
         at: &str,
         map: &Map<String, Value>,
     ) -> Result<(), SchemaError> {
-        let properties = self.members(at, map, "properties")?;
+        let mut properties = self.members(at, map, "properties")?;
+        properties.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         let patterns = self.members(at, map, "patternProperties")?;
         let prefix = self.members(at, map, "prefixItems")?;
         // `items` as an array is the pre-2020 positional form.

@@ -60,7 +60,7 @@ pub const MAX_MESSAGE_BYTES: usize = 512;
 /// An entry whose JSON pointer is longer than this is left out (and `truncated` set).
 pub const MAX_POINTER_BYTES: usize = 4096;
 /// Distinct multiplicity profiles kept per depth before they are merged (see `bound`).
-pub const MAX_PROFILES_PER_DEPTH: usize = 256;
+pub const MAX_PROFILES_PER_DEPTH: usize = 4096;
 
 /// The cost model: nanoseconds per unit of work, measured with
 /// `examples/worst_case.rs` on the development machine and rounded up.

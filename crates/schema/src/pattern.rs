@@ -15,12 +15,13 @@ use regex_automata::dfa::dense;
 use regex_automata::nfa::thompson;
 use std::collections::HashMap;
 
-/// The largest DFA a pattern may determinize into to count as cheap; smaller than the
-/// lazy DFA's default cache (2 MiB), which must hold the states a search meets.
-pub(crate) const MAX_PATTERN_DFA_BYTES: usize = 1 << 20;
+/// The largest DFA a pattern may determinize into to count as cheap; well below the
+/// lazy DFA's default cache (2 MiB), which must hold the states a search meets, and
+/// small enough that determinizing stays quick (~10 ms).
+pub(crate) const MAX_PATTERN_DFA_BYTES: usize = 256 << 10;
 /// All patterns of one schema together may spend this much on determinizing, so that
-/// checking a schema stays cheap.
-const DFA_BYTES_PER_SCHEMA: usize = 8 << 20;
+/// checking a schema stays cheap; past it a pattern is costed by its NFA.
+const DFA_BYTES_PER_SCHEMA: usize = 1 << 20;
 
 /// Per-pattern costs, each pattern measured once per schema.
 #[derive(Default)]

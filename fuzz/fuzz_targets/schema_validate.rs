@@ -1,17 +1,24 @@
-//! Collection schemas: `depot_server::request::schema::{compile, SchemaCache}`.
+//! Collection schemas: `depot_schema::{compile, SchemaCache}`.
 //!
 //! Input: `<schema> <instance>` as two JSON texts, or bytes from which both are built
 //! with keys and strings drawn from JSON Schema's keywords. The oracle is `jsonschema`
-//! itself: compile succeeds exactly when draft 2020-12 compiles; validate is Ok exactly
-//! when the instance is valid, else 406 when every failure is a missing required
-//! member (each listed as a pointer to a member that really is absent) and 400
-//! otherwise; a second call (served from the cache) answers the same.
+//! itself, compiled with the options depot-schema uses (draft 2020-12, `regex`
+//! patterns): `compile` fails whenever jsonschema does (as invalid, or beyond the
+//! schema size limit), and when jsonschema compiles it either succeeds or refuses by a
+//! limit or as unsupported, never as invalid. A compiled schema's `validate` is Ok
+//! exactly when jsonschema's `is_valid`; a failure lists jsonschema's errors in order
+//! (at most 20 of each kind, messages cut at 512 bytes, `truncated` exactly when some
+//! were left out), answers `Missing` only when every error is a missing required member
+//! (each pointer naming a member absent from an object of the instance), and `Failed`
+//! otherwise; when the errors are estimated too costly to collect, the answer is a
+//! failure with at most one entry and `truncated`. A second answer (from the cache)
+//! equals the first.
 
 #![no_main]
 
-use depot_api::ErrorKind;
-use depot_fuzz::{rendered, two_values};
-use depot_server::request::schema::{SchemaCache, compile};
+use depot_fuzz::two_values;
+use depot_schema::limits::{MAX_LISTED, MAX_MESSAGE_BYTES};
+use depot_schema::{Invalid, SchemaCache, SchemaError, compile};
 use jsonschema::error::ValidationErrorKind;
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
@@ -88,22 +95,35 @@ fuzz_target!(|data: &[u8]| {
     let Some((schema, instance)) = two_values(data, WORDS) else {
         return;
     };
-    let oracle = jsonschema::draft202012::new(&schema);
-    assert_eq!(
-        compile(&schema).is_ok(),
-        oracle.is_ok(),
-        "compile disagrees"
-    );
-    let first = CACHE.validate(&schema, &instance);
-    let Ok(validator) = oracle else {
-        let err = first.expect_err("an uncompilable schema validates nothing");
-        assert_eq!(err.kind(), ErrorKind::BadRequest);
-        assert!(
-            err.message()
-                .starts_with("schema is not a valid JSON Schema")
-        );
-        return;
+    let oracle = jsonschema::draft202012::options()
+        .with_pattern_options(jsonschema::PatternOptions::regex())
+        .build(&schema);
+    let compiled = compile(&schema);
+    let validator = match (oracle, compiled) {
+        (Err(_), Ok(_)) => panic!("compiled a schema jsonschema refuses"),
+        (Err(_), Err(err)) => {
+            assert!(
+                matches!(err, SchemaError::Invalid { .. })
+                    || err.limit() == Some("max_schema_bytes"),
+                "jsonschema refuses it, but: {err:?}"
+            );
+            return;
+        }
+        (Ok(_), Err(SchemaError::Invalid { message, .. })) => {
+            panic!("jsonschema compiles it, but it was called invalid: {message}")
+        }
+        // Refused by a limit, or written in a way the analysis cannot follow.
+        (Ok(_), Err(_)) => return,
+        (Ok(validator), Ok(_)) => validator,
     };
+    let text = schema.to_string();
+    let cached = CACHE
+        .get(&text, &schema)
+        .expect("compiled once, compiles again");
+    let first = cached.validate(&instance);
+    let in_full = cached.collects_every_error(&instance);
+    let second = CACHE.get(&text, &schema).unwrap().validate(&instance);
+    assert_eq!(first, second, "the cache answered otherwise");
 
     let valid = validator.is_valid(&instance);
     let errors: Vec<_> = validator.iter_errors(&instance).collect();
@@ -112,53 +132,100 @@ fuzz_target!(|data: &[u8]| {
         errors.is_empty(),
         "is_valid and iter_errors disagree"
     );
-    assert_eq!(valid, validator.validate(&instance).is_ok());
-    let only_required = errors
-        .iter()
-        .all(|e| matches!(e.kind(), ValidationErrorKind::Required { .. }));
-
-    let kind = first.as_ref().err().map(|e| e.kind());
-    let second = CACHE.validate(&schema, &instance);
-    assert_eq!(
-        second.as_ref().err().map(|e| e.kind()),
-        kind,
-        "the cache answered otherwise"
-    );
-
     match first {
         Ok(()) => assert!(valid, "an invalid instance was accepted"),
+        Err(Invalid::TooCostly) => panic!("a fuzz input is far within the size limits"),
         Err(err) => {
-            assert!(!valid, "a valid instance was refused: {}", err.message());
-            let (status, body) = rendered(err);
-            assert_eq!(body["code"], status);
-            if only_required {
-                assert_eq!(status, 406, "only required members are missing");
-                check_missing(&instance, &body["details"]["missing"]);
+            assert!(!valid, "a valid instance was refused: {err:?}");
+            if in_full {
+                check_listing(&err, &errors, &instance);
             } else {
-                assert_eq!(status, 400, "a type or value failure is 400");
-                let listed = body["details"]["errors"].as_array().map_or(0, Vec::len);
-                assert!(listed > 0, "a 400 lists its failures");
+                check_first_only(&err);
             }
         }
     }
 });
 
+/// `err` lists what `errors` (jsonschema's, in order) hold, within the caps.
+fn check_listing(err: &Invalid, errors: &[jsonschema::ValidationError<'_>], instance: &Value) {
+    let (required, other): (Vec<_>, Vec<_>) = errors
+        .iter()
+        .partition(|e| matches!(e.kind(), ValidationErrorKind::Required { .. }));
+    match err {
+        Invalid::Missing {
+            pointers,
+            truncated,
+        } => {
+            assert!(
+                other.is_empty(),
+                "a failure other than a missing member wins"
+            );
+            assert_eq!(*truncated, required.len() > MAX_LISTED);
+            let expected: Vec<String> = required
+                .iter()
+                .take(MAX_LISTED)
+                .map(|e| missing_pointer(e))
+                .collect();
+            assert_eq!(pointers, &expected);
+            check_missing(instance, pointers);
+        }
+        Invalid::Failed {
+            errors: listed,
+            truncated,
+        } => {
+            assert!(!other.is_empty(), "only missing members is a 406");
+            assert_eq!(*truncated, other.len() > MAX_LISTED);
+            assert_eq!(listed.len(), other.len().min(MAX_LISTED));
+            for (failure, error) in listed.iter().zip(&other) {
+                assert_eq!(failure.pointer, error.instance_path().as_str());
+                let message = error.to_string();
+                if message.len() <= MAX_MESSAGE_BYTES {
+                    assert_eq!(failure.message, message);
+                } else {
+                    let cut = failure.message.trim_end_matches('…');
+                    assert!(message.starts_with(cut), "a cut message is a prefix");
+                    assert!(cut.len() <= MAX_MESSAGE_BYTES);
+                }
+            }
+        }
+        Invalid::TooCostly => unreachable!("checked by the caller"),
+    }
+}
+
+/// The answer when collecting every error was estimated too costly.
+fn check_first_only(err: &Invalid) {
+    match err {
+        Invalid::Missing {
+            pointers,
+            truncated,
+        } => assert!(*truncated && pointers.len() <= 1),
+        Invalid::Failed { errors, truncated } => assert!(*truncated && errors.len() <= 1),
+        Invalid::TooCostly => unreachable!("checked by the caller"),
+    }
+}
+
+fn missing_pointer(error: &jsonschema::ValidationError<'_>) -> String {
+    let ValidationErrorKind::Required { property } = error.kind() else {
+        unreachable!("partitioned on Required");
+    };
+    let name = property.as_str().unwrap_or_default();
+    format!(
+        "{}/{}",
+        error.instance_path().as_str(),
+        depot_schema::escape_pointer(name)
+    )
+}
+
 /// Each pointer names a member that is absent from an object of the instance.
-fn check_missing(instance: &Value, missing: &Value) {
-    let pointers = missing.as_array().expect("details.missing is a list");
+fn check_missing(instance: &Value, pointers: &[String]) {
     assert!(!pointers.is_empty(), "a 406 names what is missing");
     for pointer in pointers {
-        let pointer = pointer.as_str().expect("a pointer is a string");
         let (parent, token) = pointer.rsplit_once('/').expect("a pointer has a token");
         let name = token.replace("~1", "/").replace("~0", "~");
-        let at = instance.pointer(parent);
-        let object = at.and_then(Value::as_object);
+        let object = instance.pointer(parent).and_then(Value::as_object);
+        let object = object.unwrap_or_else(|| panic!("{pointer}: {parent:?} is not an object"));
         assert!(
-            object.is_some(),
-            "{pointer}: {parent:?} is not an object of the instance"
-        );
-        assert!(
-            !object.unwrap().contains_key(&name),
+            !object.contains_key(&name),
             "{pointer}: {name:?} is present"
         );
     }

@@ -48,6 +48,13 @@ impl SchemaCache {
         self.limits
     }
 
+    /// The compiled form of a schema already in the cache (compiled or refused), without
+    /// compiling anything: compiling can take a while, and the caller may want to do
+    /// it elsewhere.
+    pub fn peek(&self, text: &str) -> Option<Result<Arc<CompiledSchema>, SchemaError>> {
+        self.compiled.get(text)
+    }
+
     /// The compiled form of `schema`, whose compact JSON text is `text`. A schema
     /// stored before a limit existed can be refused here: the caller decides what that
     /// answers.

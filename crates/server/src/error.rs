@@ -58,6 +58,11 @@ impl ApiError {
         self.0.details.as_ref()
     }
 
+    pub fn with_message(mut self, message: impl Into<String>) -> Self {
+        self.0.message = message.into();
+        self
+    }
+
     pub fn with_details(mut self, details: Value) -> Self {
         self.0.details = Some(details);
         self

@@ -9,7 +9,7 @@ use crate::http::metrics::Metrics;
 use crate::http::owner::Owners;
 use crate::request::in_flight::InFlightKeys;
 use crate::request::maintenance::MaintenanceSwitch;
-use crate::request::schema::SchemaCache;
+use crate::request::schema::{Schemas, instance_limits};
 use depot_store::Store;
 use std::ops::Deref;
 use std::sync::Arc;
@@ -27,7 +27,7 @@ pub struct Shared {
     pub tokens: TokenService,
     pub client_auth: ClientAuth,
     pub rates: RateLimits,
-    pub schemas: SchemaCache,
+    pub schemas: Schemas,
     pub metrics: Arc<Metrics>,
     pub admission: Arc<Admission>,
     /// Whose token is whose, for fair shares (`http::owner`).
@@ -56,9 +56,12 @@ impl AppState {
                 config.queue_timeout,
                 (config.max_in_flight * usize::from(config.client_share)).div_ceil(100),
             )),
+            schemas: Schemas::new(instance_limits(
+                config.body_limit + crate::request::body::SERVER_MEMBERS_BYTES,
+                config.max_json_depth,
+            )),
             store,
             config: Arc::new(config),
-            schemas: SchemaCache::default(),
             metrics: Arc::new(Metrics::default()),
             maintenance: Arc::default(),
             idempotency: Arc::default(),

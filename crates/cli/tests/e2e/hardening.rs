@@ -233,3 +233,101 @@ async fn memory_taken_by_a_burst_of_large_bodies_goes_back_to_the_system() {
         "RSS stayed at {now} MiB after {baseline} -> {peak} MiB"
     );
 }
+
+/// A project and a collection with this schema; `Err` with the answer if the schema
+/// was refused.
+async fn collection_with_schema(
+    server: &Server,
+    token: &str,
+    project: &str,
+    schema: serde_json::Value,
+) -> Result<(), (u16, serde_json::Value)> {
+    let http = reqwest::Client::new();
+    http.post(server.url("/v1/projects"))
+        .bearer_auth(token)
+        .json(&serde_json::json!({"name": project}))
+        .send()
+        .await
+        .unwrap();
+    let r = http
+        .post(server.url(&format!("/v1/projects/{project}/collections")))
+        .bearer_auth(token)
+        .json(&serde_json::json!({"name": "c", "schema": schema}))
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    match status {
+        201 => Ok(()),
+        _ => Err((status, r.json().await.unwrap())),
+    }
+}
+
+#[tokio::test]
+async fn schemas_whose_validation_could_explode_are_refused_when_set() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&dir.path().join("d"), &[]);
+    let token = admin_token(&reqwest::Client::new(), &server).await;
+    // The audit's schema: 21 levels of anyOf over two refs to the next level.
+    let mut defs = serde_json::Map::new();
+    for level in 0..21 {
+        let next = format!("#/$defs/l{}", level + 1);
+        defs.insert(
+            format!("l{level}"),
+            serde_json::json!({"anyOf": [{"$ref": next}, {"$ref": next}]}),
+        );
+    }
+    defs.insert("l21".into(), serde_json::json!({"type": "string"}));
+    let chain = serde_json::json!({"$defs": defs, "$ref": "#/$defs/l0"});
+    let big_enum: Vec<serde_json::Value> = (0..40_000)
+        .map(|n| serde_json::json!({"k": n, "v": "x"}))
+        .collect();
+    for (n, schema) in [chain, serde_json::json!({"enum": big_enum})]
+        .into_iter()
+        .enumerate()
+    {
+        let (status, body) = collection_with_schema(&server, &token, &format!("p{n}"), schema)
+            .await
+            .unwrap_err();
+        assert!(matches!(status, 400 | 413), "{status} {body}");
+        if status == 400 {
+            assert!(
+                body["details"]["limit"].is_string()
+                    || body["message"].as_str().unwrap().contains("not supported"),
+                "{body}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_item_with_a_hundred_thousand_errors_gets_a_short_answer() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&dir.path().join("d"), &[]);
+    let http = reqwest::Client::new();
+    let token = admin_token(&http, &server).await;
+    let schema = serde_json::json!({
+        "type": "object",
+        "properties": {"xs": {"type": "array", "items": {"type": "string"}}}
+    });
+    collection_with_schema(&server, &token, "p", schema)
+        .await
+        .unwrap();
+    let (before, _) = memory_mib(&server);
+    let body = serde_json::json!({"xs": vec![1; 100_000]});
+    let r = http
+        .post(server.url("/v1/projects/p/collections/c/items"))
+        .bearer_auth(&token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let text = r.text().await.unwrap();
+    assert!(text.len() < 16 * 1024, "a {} byte answer", text.len());
+    let answer: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(answer["details"]["truncated"], true);
+    assert!(answer["details"]["errors"].as_array().unwrap().len() <= 20);
+    let (after, _) = memory_mib(&server);
+    assert!(after < before + 64, "peak RSS {before} -> {after} MiB");
+}

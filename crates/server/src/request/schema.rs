@@ -1,92 +1,150 @@
-//! Collection schemas: compiled once per distinct schema, checked on every item write.
+//! Collection schemas, on `depot-schema`: compiled once per distinct schema, checked on
+//! every item write, at a bounded cost (docs/contract.md §10, and the limits in
+//! `crates/schema/LIMITS.md`).
 //!
-//! A `required` failure (at any depth) answers 406 with `details.missing` as JSON
-//! pointers; any other failure answers 400 with the failing pointers, and wins over 406
-//! as the contract's check order says (400 types before 406 required).
+//! - Setting a schema: one beyond a limit is a 400 naming the limit and where in the
+//!   schema (`details.limit`, `details.schema_path`).
+//! - Checking an item: a `required` failure (at any depth) answers 406 with
+//!   `details.missing` as JSON pointers; any other failure 400 with `details.errors`,
+//!   and wins over 406 as the contract's check order says. Both lists are capped (20
+//!   entries, `"truncated": true` when more were left out).
+//! - Where it runs: a check that may take more than a moment (a large item, or a schema
+//!   whose worst case is costly) runs in the [`Heavy`] pool, never on an async worker,
+//!   and one project may hold at most half of that pool, so its heavy writes can't
+//!   stall another project's. A small item against a cheap schema is checked inline:
+//!   the hand-off would cost more than the check.
 
 use crate::error::{ApiError, ApiResult};
+use crate::heavy::Heavy;
 use depot_api::ErrorKind;
+use depot_schema::{CompiledSchema, InstanceLimits, Invalid, SchemaCache, SchemaError};
 use depot_store::Schema;
-use jsonschema::Validator;
-use jsonschema::error::ValidationErrorKind;
 use serde_json::{Value, json};
 use std::sync::Arc;
+use std::time::Duration;
 
-/// How many compiled schemas stay in memory; a miss only costs a recompilation.
-const CACHE_CAPACITY: u64 = 1024;
+/// Items up to this size against a schema this cheap are checked inline.
+const INLINE_BYTES: usize = 16 * 1024;
+const INLINE_WORST_NS: f64 = 200_000.0;
+/// How long a check may wait for a slot of the pool before its 503.
+const POOL_WAIT: Duration = Duration::from_secs(5);
 
-/// Compiled validators keyed by the schema's JSON text, so that any change of a
-/// collection's schema (on this instance or another) compiles the new one once.
-#[derive(Clone)]
-pub struct SchemaCache {
-    compiled: moka::sync::Cache<String, Arc<Validator>>,
+pub use depot_schema::escape_pointer;
+
+/// Compiled schemas and the pool that checks items against them.
+pub struct Schemas {
+    cache: SchemaCache,
+    pool: Heavy,
 }
 
-impl Default for SchemaCache {
-    fn default() -> Self {
-        SchemaCache {
-            compiled: moka::sync::Cache::new(CACHE_CAPACITY),
+impl Schemas {
+    /// Schemas whose cost bound holds for items within `limits`.
+    pub fn new(limits: InstanceLimits) -> Schemas {
+        let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+        Schemas {
+            cache: SchemaCache::new(limits),
+            pool: Heavy::new(cpus, cpus.div_ceil(2), POOL_WAIT),
         }
+    }
+
+    /// Whether `schema` may be set on a collection of `project` (400 naming the problem
+    /// if not). Checking a schema's cost takes up to a few hundred milliseconds, so it
+    /// runs in the pool.
+    pub async fn check(&self, project: &str, schema: &Value) -> ApiResult<()> {
+        let text = serde_json::to_string(schema).map_err(|e| ApiError::internal(e.to_string()))?;
+        self.compiled(project, text, schema.clone())
+            .await?
+            .map(drop)
+            .map_err(refused)
+    }
+
+    /// The compiled schema, compiled in the pool when it isn't cached yet.
+    async fn compiled(
+        &self,
+        project: &str,
+        text: String,
+        schema: Value,
+    ) -> ApiResult<Result<Arc<CompiledSchema>, SchemaError>> {
+        if let Some(cached) = self.cache.peek(&text) {
+            return Ok(cached);
+        }
+        let cache = self.cache.clone();
+        self.pool
+            .run(project, move || cache.get(&text, &schema))
+            .await
+            .map_err(|_| busy())
+    }
+
+    /// Checks `instance` against `schema` for a write in `project`: 400 for type and
+    /// value failures, 406 when only required members are missing, 413 for an item too
+    /// large to check, 503 when the pool had no room in time. Hands the instance back.
+    pub async fn validate(
+        &self,
+        project: &str,
+        schema: &Schema,
+        instance: Value,
+        size: usize,
+    ) -> ApiResult<Value> {
+        let compiled = self
+            .compiled(project, schema.text().to_owned(), schema.value().clone())
+            .await?
+            .map_err(stored_schema_refused)?;
+        if size <= INLINE_BYTES && compiled.worst_case_ns() <= INLINE_WORST_NS {
+            return compiled
+                .validate(&instance)
+                .map(|()| instance)
+                .map_err(invalid);
+        }
+        let checked = self
+            .pool
+            .run(project, move || {
+                let verdict = compiled.validate(&instance);
+                (instance, verdict)
+            })
+            .await
+            .map_err(|_| busy())?;
+        let (instance, verdict) = checked;
+        verdict.map(|()| instance).map_err(invalid)
     }
 }
 
-/// Compiles `schema` as draft 2020-12, or explains why it is not a usable schema.
-///
-/// `pattern` and `patternProperties` use the `regex` engine, which matches in linear
-/// time, rather than the default backtracking `fancy-regex`: a schema is written by any
-/// project writer, and a backtracking pattern (say `^(a|aa)*(?=b)$`) took seconds per
-/// item, a denial of service. The price: look-around and backreferences, which only a
-/// backtracking engine can run, make the schema a 400 when it is set.
-pub fn compile(schema: &Value) -> ApiResult<Validator> {
-    let options = jsonschema::draft202012::options()
-        .with_pattern_options(jsonschema::PatternOptions::regex());
-    options.build(schema).map_err(|e| {
-        ApiError::bad_request(format!("schema is not a valid JSON Schema: {e}"))
-            .with_details(json!({"schema_path": e.instance_path().as_str()}))
-    })
+fn busy() -> ApiError {
+    ApiError::unavailable(
+        "the server is checking too many items against schemas at once; nothing was \
+         changed, retry later",
+        1,
+    )
 }
 
-impl SchemaCache {
-    /// Checks `instance` against `schema`: 400 for type and value failures, 406 when
-    /// only required members are missing.
-    pub fn validate(&self, schema: &Schema, instance: &Value) -> ApiResult<()> {
-        let validator = self.validator(schema)?;
-        if validator.is_valid(instance) {
-            return Ok(());
-        }
-        let mut invalid = Vec::new();
-        let mut missing = Vec::new();
-        for error in validator.iter_errors(instance) {
-            let at = error.instance_path().as_str().to_owned();
-            match error.kind() {
-                ValidationErrorKind::Required { property } => {
-                    let name = property.as_str().unwrap_or_default();
-                    missing.push(format!("{at}/{}", escape_pointer(name)));
-                }
-                _ => invalid.push(json!({"pointer": at, "message": error.to_string()})),
-            }
-        }
-        if !invalid.is_empty() {
-            let first = invalid[0]["message"]
-                .as_str()
-                .unwrap_or_default()
-                .to_owned();
-            return Err(ApiError::bad_request(format!(
-                "the item does not match the collection schema: {first}"
-            ))
-            .with_details(json!({"errors": invalid})));
-        }
-        Err(missing_fields(missing))
+/// A schema set on a collection that can't be used: 400 with where, and which limit.
+fn refused(e: SchemaError) -> ApiError {
+    let mut details = json!({"schema_path": e.pointer()});
+    if let Some(limit) = e.limit() {
+        details["limit"] = json!(limit);
     }
+    ApiError::bad_request(e.to_string()).with_details(details)
+}
 
-    fn validator(&self, schema: &Schema) -> ApiResult<Arc<Validator>> {
-        if let Some(v) = self.compiled.get(schema.text()) {
-            return Ok(v);
-        }
-        let validator = Arc::new(compile(schema.value())?);
-        self.compiled
-            .insert(schema.text().to_owned(), validator.clone());
-        Ok(validator)
+/// A stored schema (set before a limit existed, say) that can no longer be used: the
+/// collection's schema must be replaced before items can be written.
+fn stored_schema_refused(e: SchemaError) -> ApiError {
+    let message = format!(
+        "the collection's schema can't be used to check items ({e}); replace the \
+         collection's schema"
+    );
+    refused(e).with_message(message)
+}
+
+fn invalid(invalid: Invalid) -> ApiError {
+    let kind = match invalid {
+        Invalid::Missing { .. } => ErrorKind::MissingFields,
+        Invalid::Failed { .. } => ErrorKind::BadRequest,
+        Invalid::TooCostly => ErrorKind::PayloadTooLarge,
+    };
+    let error = ApiError::new(kind, invalid.message());
+    match invalid.details() {
+        Some(details) => error.with_details(details),
+        None => error,
     }
 }
 
@@ -103,14 +161,21 @@ pub fn missing_fields(pointers: Vec<String>) -> ApiError {
     .with_details(json!({"missing": pointers}))
 }
 
-/// RFC 6901 escaping of one reference token.
-pub fn escape_pointer(token: &str) -> String {
-    token.replace('~', "~0").replace('/', "~1")
+/// The limits a server's items stay within.
+pub fn instance_limits(body_limit: usize, max_depth: usize) -> InstanceLimits {
+    InstanceLimits {
+        max_bytes: body_limit,
+        max_depth,
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn schemas() -> Schemas {
+        Schemas::new(InstanceLimits::default())
+    }
 
     fn schema() -> Schema {
         Schema::new(json!({
@@ -123,34 +188,40 @@ mod tests {
         }))
     }
 
-    #[test]
-    fn missing_required_members_are_406_with_pointers_at_any_depth() {
-        let err = SchemaCache::default()
-            .validate(&schema(), &json!({"title": "x", "owner": {}}))
+    #[tokio::test]
+    async fn missing_required_members_are_406_with_pointers_at_any_depth() {
+        let err = schemas()
+            .validate("p", &schema(), json!({"title": "x", "owner": {}}), 10)
+            .await
             .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::MissingFields);
-        let body = format!("{err:?}");
+        let missing = &err.details().unwrap()["missing"];
+        assert_eq!(missing, &json!(["/due", "/owner/a~1b"]));
+    }
+
+    #[tokio::test]
+    async fn a_type_failure_wins_over_missing_members_inline_or_in_the_pool() {
+        for size in [10, 1 << 20] {
+            let err = schemas()
+                .validate("p", &schema(), json!({"n": "nope"}), size)
+                .await
+                .unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::BadRequest);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_schema_beyond_a_limit_is_refused_by_name() {
+        let s = schemas();
+        assert!(s.check("p", &json!({"type": 12})).await.is_err());
+        assert!(s.check("p", &json!({"type": "object"})).await.is_ok());
         assert!(
-            body.contains("/due") && body.contains("/owner/a~1b"),
-            "{body}"
+            s.check("p", &json!({"pattern": "^(a|aa)*(?=b)$"}))
+                .await
+                .is_err()
         );
-    }
-
-    #[test]
-    fn a_type_failure_wins_over_missing_members() {
-        let err = SchemaCache::default()
-            .validate(&schema(), &json!({"n": "nope"}))
-            .unwrap_err();
-        assert_eq!(err.kind(), ErrorKind::BadRequest);
-    }
-
-    #[test]
-    fn an_invalid_schema_is_refused() {
-        assert!(compile(&json!({"type": 12})).is_err());
-        assert!(compile(&json!({"type": "object"})).is_ok());
-        // Only a backtracking engine runs look-around or backreferences.
-        assert!(compile(&json!({"pattern": "^(a|aa)*(?=b)$"})).is_err());
-        assert!(compile(&json!({"patternProperties": {"(x)\\1": {}}})).is_err());
-        assert!(compile(&json!({"pattern": "^(a+)+$"})).is_ok());
+        let big_enum: Vec<u32> = (0..5000).collect();
+        let err = s.check("p", &json!({"enum": big_enum})).await.unwrap_err();
+        assert!(err.details().unwrap()["limit"].is_string(), "{err:?}");
     }
 }

@@ -21,11 +21,15 @@ use depot_store::NewResource;
 use serde_json::{Value, json};
 
 /// A schema member: null for none, else a JSON Schema that must compile.
-fn schema_member(value: Option<Value>) -> ApiResult<Option<Value>> {
+async fn schema_member(
+    state: &AppState,
+    project: &str,
+    value: Option<Value>,
+) -> ApiResult<Option<Value>> {
     match value {
         None | Some(Value::Null) => Ok(None),
         Some(schema @ (Value::Object(_) | Value::Bool(_))) => {
-            crate::request::schema::compile(&schema)?;
+            state.schemas.check(project, &schema).await?;
             Ok(Some(schema))
         }
         Some(other) => Err(crate::request::fields::wrong_type(
@@ -94,7 +98,7 @@ pub async fn create(
         name,
         schema,
         indexes,
-    } = match create_body(&bytes, state.config.max_json_depth) {
+    } = match create_body(&state, &project, &bytes).await {
         Ok(checked) => checked,
         Err(e) => return Err(unless_project_missing(&state, &project, e).await),
     };
@@ -121,14 +125,18 @@ struct NewCollectionBody {
 }
 
 /// The name, schema and indexes of a POST body.
-fn create_body(bytes: &[u8], max_depth: usize) -> ApiResult<NewCollectionBody> {
-    let value = body::parse(bytes, max_depth)?;
+async fn create_body(
+    state: &AppState,
+    project: &str,
+    bytes: &[u8],
+) -> ApiResult<NewCollectionBody> {
+    let value = body::parse(bytes, state.config.max_json_depth)?;
     let mut fields = Fields::new(
         body::into_object(value, "a collection")?,
         &["name", "schema", "indexes"],
     )?;
     let name = fields.string("name")?;
-    let schema = schema_member(fields.take("schema"))?;
+    let schema = schema_member(state, project, fields.take("schema")).await?;
     let indexes = indexes_member(&mut fields)?.unwrap_or_default();
     if let Some(n) = &name {
         check_name(n, "a collection")?;
@@ -215,7 +223,7 @@ pub async fn update(
     }
     let sent = fields.take("schema");
     let present = sent.is_some();
-    let schema = schema_member(sent)?;
+    let schema = schema_member(&state, &project, sent).await?;
     // Sent, `indexes` replaces the list; left out, the list stays as it is.
     let indexes = indexes_member(&mut fields)?.unwrap_or(current.indexes);
     require_present(&[("schema", present)])?;

@@ -152,17 +152,22 @@ pub async fn count(
 
 /// The item body after the 404 checks: an object without server-owned members that
 /// passes the collection's schema, serialized for the store.
-fn checked_item(
+/// `size` is about how large the item is, which decides where its schema check runs.
+async fn checked_item(
     state: &AppState,
     collection: &Collection,
     value: Value,
     path_id: Option<&str>,
+    size: usize,
 ) -> ApiResult<String> {
     let mut object = body::into_object(value, "an item")?;
     body::strip_server_owned(&mut object, path_id)?;
-    let instance = Value::Object(object);
+    let mut instance = Value::Object(object);
     if let Some(schema) = &collection.schema {
-        state.schemas.validate(schema, &instance)?;
+        instance = state
+            .schemas
+            .validate(&collection.project, schema, instance, size)
+            .await?;
     }
     // to_string writes straight into a buffer; `Display` would go through fmt's adapter.
     let data = serde_json::to_string(&instance).map_err(|e| ApiError::internal(e.to_string()))?;
@@ -202,7 +207,7 @@ pub async fn create(
 ) -> ApiResult<Response> {
     let target = collection(&state, &p, &c).await?;
     let value = body::parse(&bytes, state.config.max_json_depth)?;
-    let data = checked_item(&state, &target, value, None)?;
+    let data = checked_item(&state, &target, value, None, bytes.len()).await?;
     let new = NewResource::Item {
         project: p.clone(),
         collection: c.clone(),
@@ -282,7 +287,7 @@ pub async fn replace(
     let existing = current(&state, &p, &c, &id).await?;
     let target = collection(&state, &p, &c).await?;
     let value = body::parse(&bytes, state.config.max_json_depth)?;
-    let data = checked_item(&state, &target, value, Some(&id))?;
+    let data = checked_item(&state, &target, value, Some(&id), bytes.len()).await?;
     check_preconditions(&headers, existing.version)?;
     let expected = is_conditional(&headers).then_some(existing.version);
     match state.store.replace_item(&p, &c, &id, data, expected).await {
@@ -326,10 +331,11 @@ pub async fn patch(
     body::strip_server_owned(&mut patch, Some(&id))?;
     let patch = Value::Object(patch);
     for _ in 0..PATCH_ATTEMPTS {
+        let size = existing.data.len() + bytes.len();
         let mut target: Value = serde_json::from_str(&existing.data)
             .map_err(|e| ApiError::internal(format!("stored item {id} is not JSON: {e}")))?;
         body::merge_patch(&mut target, &patch);
-        let data = checked_item(&state, &target_collection, target, Some(&id))?;
+        let data = checked_item(&state, &target_collection, target, Some(&id), size).await?;
         check_preconditions(&headers, existing.version)?;
         match state
             .store

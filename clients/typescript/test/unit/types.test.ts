@@ -38,9 +38,11 @@ check<Assignable<ResponseBody<"listCollections", 200>["data"][number], Collectio
 check<Assignable<ResponseBody<"listItems", 200>["data"][number], Item>>();
 check<Assignable<ResponseBody<"listClients", 200>["data"][number], OAuthClient>>();
 check<Assignable<ResponseBody<"createClient", 201>, OAuthClient>>();
-// ...a page's cursor is a string or null (the document marks it optional on some lists,
-// but the server always sends it)...
-check<Assignable<ResponseBody<"listItems", 200>["next_cursor"], Page<Item>["next_cursor"] | undefined>>();
+// ...every page has its cursor, a string or null...
+check<Assignable<ResponseBody<"listProjects", 200>["next_cursor"], Page<Project>["next_cursor"]>>();
+check<Assignable<ResponseBody<"listCollections", 200>["next_cursor"], Page<Collection>["next_cursor"]>>();
+check<Assignable<ResponseBody<"listItems", 200>["next_cursor"], Page<Item>["next_cursor"]>>();
+check<Assignable<ResponseBody<"listClients", 200>["next_cursor"], Page<OAuthClient>["next_cursor"]>>();
 // ...and what the client sends fits what the document asks for.
 check<Assignable<NewProject, RequestBody<"createProject">>>();
 check<Assignable<NewCollection, RequestBody<"createCollection">>>();

@@ -117,7 +117,7 @@ async fn query_page(
 /// `--max-count-scan` items; past that the count so far, with `exact: false`.
 #[utoipa::path(
     get, path = "/v1/projects/{project}/collections/{collection}/count", tag = "items", operation_id = "countItems",
-    params(("filter" = Option<String>, Query, description = "Only items that match this filter (docs/contract.md §8)."),),
+    params(("filter" = Option<String>, Query, min_length = 1, description = "Only items that match this filter (docs/contract.md §8)."),),
     responses(
         (status = 200, description = "The count.", body = crate::openapi::schemas::ItemCount),
         (status = 400, response = BadRequest), (status = 404, response = NotFound),
@@ -185,7 +185,7 @@ async fn collection(state: &AppState, p: &str, c: &str) -> ApiResult<Collection>
 /// Creates an item; needs `project:{project}:write`.
 #[utoipa::path(
     post, path = "/v1/projects/{project}/collections/{collection}/items", tag = "items", operation_id = "createItem",
-    params(("Idempotency-Key" = Option<String>, Header, nullable = false, max_length = 255, min_length = 1, description = "Makes a retry safe: the same key and request get the first answer again; another request with it is a 422, one while the first runs a 409.")),
+    params(crate::openapi::schemas::IdempotencyKey),
     request_body(content = ItemBody, content_type = "application/json"),
     responses(
         (status = 201, description = "Created.", body = crate::openapi::schemas::Item, headers(("Location" = String, description = "The new item's path."), ("ETag" = String, description = "The item's version, quoted: `\"3\"`."))),
@@ -359,6 +359,7 @@ pub async fn patch(
 
 #[utoipa::path(
     delete, path = "/v1/projects/{project}/collections/{collection}/items/{id}", tag = "items", operation_id = "deleteItem",
+    summary = "Deletes an item; with `If-Match`, only the version it names.",
     params(("If-Match" = Option<String>, Header, nullable = false, description = "Only if the item's ETag matches (strong comparison; `*` matches any); else 412.")),
     responses(
         (status = 200, response = Deleted),

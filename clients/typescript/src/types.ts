@@ -51,9 +51,13 @@ export type Collection = Omit<ResponseBody<"getCollection", 200>, "schema"> & {
 /** The body of `POST /v1/projects/{project}/collections`. */
 export type NewCollection = { name: string; schema?: JsonSchema | null };
 
-/** The members the server owns and adds to every item it returns. */
+/**
+ * The members the server owns and adds to every item it returns. (From a create's
+ * answer, which is always a whole item; a read with `fields`, which this client does not
+ * send yet, may answer part of one.)
+ */
 export type ItemMeta = Pick<
-  ResponseBody<"getItem", 200>,
+  ResponseBody<"createItem", 201>,
   "id" | "created_at" | "updated_at" | "version"
 >;
 

@@ -407,10 +407,10 @@ export interface components {
          *     }
          */
         CollectionUpdate: {
-            /** @description Ignored. */
-            readonly created_at?: unknown;
-            /** @description Ignored. */
-            readonly updated_at?: unknown;
+            /** @description Ignored: the server sets it. */
+            created_at?: unknown;
+            /** @description Ignored: the server sets it. */
+            updated_at?: unknown;
             /** @description A JSON Schema (draft 2020-12, an object or a boolean) every item must satisfy, or null for none. */
             schema: {
                 [key: string]: unknown;
@@ -479,12 +479,12 @@ export interface components {
         ItemBody: {
             /** @description Owned by the server: a 400 on create; on PUT and PATCH it must equal the URL's. */
             readonly id?: unknown;
-            /** @description Ignored. */
-            readonly created_at?: unknown;
-            /** @description Ignored. */
-            readonly updated_at?: unknown;
-            /** @description Ignored. */
-            readonly version?: unknown;
+            /** @description Ignored: the server sets it. */
+            created_at?: unknown;
+            /** @description Ignored: the server sets it. */
+            updated_at?: unknown;
+            /** @description Ignored: the server sets it. */
+            version?: unknown;
         } & {
             [key: string]: unknown;
         };
@@ -516,12 +516,12 @@ export interface components {
         ItemPatch: {
             /** @description Owned by the server: a 400 on create; on PUT and PATCH it must equal the URL's. */
             readonly id?: unknown;
-            /** @description Ignored. */
-            readonly created_at?: unknown;
-            /** @description Ignored. */
-            readonly updated_at?: unknown;
-            /** @description Ignored. */
-            readonly version?: unknown;
+            /** @description Ignored: the server sets it. */
+            created_at?: unknown;
+            /** @description Ignored: the server sets it. */
+            updated_at?: unknown;
+            /** @description Ignored: the server sets it. */
+            version?: unknown;
         } & {
             [key: string]: unknown;
         };
@@ -539,10 +539,10 @@ export interface components {
          *     }
          */
         MaintenanceUpdate: {
-            /** @description Ignored. */
-            readonly created_at?: unknown;
-            /** @description Ignored. */
-            readonly updated_at?: unknown;
+            /** @description Ignored: the server sets it. */
+            created_at?: unknown;
+            /** @description Ignored: the server sets it. */
+            updated_at?: unknown;
             enabled: boolean;
             /** @description The `Retry-After` of the 503s, in seconds; unchanged if left out. */
             retry_after?: number;
@@ -557,10 +557,10 @@ export interface components {
          *     }
          */
         NewClient: {
-            /** @description Ignored. */
-            readonly created_at?: unknown;
-            /** @description Ignored. */
-            readonly updated_at?: unknown;
+            /** @description Ignored: the server sets it. */
+            created_at?: unknown;
+            /** @description Ignored: the server sets it. */
+            updated_at?: unknown;
             /** @description A label for people: 1 to 200 bytes of UTF-8 (so at most 200 characters, fewer when some take several bytes), not only whitespace. */
             name: string;
             /** @description What its tokens may do: `admin`, `project:{name}:read`, `project:{name}:write`. */
@@ -587,10 +587,10 @@ export interface components {
          *     }
          */
         NewCollection: {
-            /** @description Ignored. */
-            readonly created_at?: unknown;
-            /** @description Ignored. */
-            readonly updated_at?: unknown;
+            /** @description Ignored: the server sets it. */
+            created_at?: unknown;
+            /** @description Ignored: the server sets it. */
+            updated_at?: unknown;
             /** @description The collection's name; it can't be changed later. */
             name: string;
             /** @description A JSON Schema (draft 2020-12, an object or a boolean) every item must satisfy, or null for none. */
@@ -610,10 +610,10 @@ export interface components {
          *     }
          */
         NewProject: {
-            /** @description Ignored. */
-            readonly created_at?: unknown;
-            /** @description Ignored. */
-            readonly updated_at?: unknown;
+            /** @description Ignored: the server sets it. */
+            created_at?: unknown;
+            /** @description Ignored: the server sets it. */
+            updated_at?: unknown;
             /** @description The project's name; it can't be changed later. */
             name: string;
             /** @description Free-form metadata; `{}` if left out. */
@@ -649,6 +649,34 @@ export interface components {
             error: "invalid_request" | "invalid_client" | "unsupported_grant_type" | "invalid_scope";
             error_description: string;
         };
+        /** @description An item as `fields` leaves it (docs/contract.md §8): `id`, and of the members named, those it has. */
+        PartialItem: {
+            /**
+             * Format: uuid
+             * @description UUIDv7, so ids sort by creation time.
+             */
+            id: string;
+            /**
+             * Format: date-time
+             * @description RFC 3339, UTC, milliseconds.
+             */
+            created_at?: string;
+            /**
+             * Format: date-time
+             * @description RFC 3339, UTC, milliseconds.
+             */
+            updated_at?: string;
+            /** @description 1, then +1 per write; the ETag is this number quoted. */
+            version?: number;
+        } & {
+            [key: string]: unknown;
+        };
+        /** @description A page of items as `fields` leaves them. */
+        PartialItemPage: {
+            data: components["schemas"]["PartialItem"][];
+            /** @description Pass as `cursor` for the next page; null on the last page. */
+            next_cursor: string | null;
+        };
         /** @description A project as the API shows it. */
         Project: {
             name: string;
@@ -677,10 +705,10 @@ export interface components {
          *     }
          */
         ProjectUpdate: {
-            /** @description Ignored. */
-            readonly created_at?: unknown;
-            /** @description Ignored. */
-            readonly updated_at?: unknown;
+            /** @description Ignored: the server sets it. */
+            created_at?: unknown;
+            /** @description Ignored: the server sets it. */
+            updated_at?: unknown;
             /** @description Replaces the project's metadata. */
             metadata: {
                 [key: string]: unknown;
@@ -1291,8 +1319,8 @@ export interface operations {
                  */
                 sort?: string;
                 /**
-                 * @description Comma-separated top-level member names: each item then holds only those (that it
-                 *     has), plus `id`.
+                 * @description Comma-separated top-level member names (none empty, none twice, at most 64): each
+                 *     item then holds only those (that it has), plus `id`.
                  */
                 fields?: string;
             };
@@ -1307,13 +1335,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page of the collection's items, by id. */
+            /** @description A page of the collection's items, by id unless sorted; partial items with `fields`. */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ItemPage"];
+                    "application/json": components["schemas"]["ItemPage"] | components["schemas"]["PartialItemPage"];
                 };
             };
             400: components["responses"]["BadRequest"];
@@ -1416,8 +1444,9 @@ export interface operations {
         parameters: {
             query?: {
                 /**
-                 * @description Comma-separated top-level member names: the item then holds only those (that it
-                 *     has), plus `id`, and its `ETag` is weak.
+                 * @description Comma-separated top-level member names (none empty, none twice, at most 64): the
+                 *     item then holds only those (that it has), plus `id`, and its `ETag` is weak. Any
+                 *     other query parameter is a 400.
                  */
                 fields?: string;
             };
@@ -1437,15 +1466,15 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The item. */
+            /** @description The item; a partial one with `fields`. */
             200: {
                 headers: {
-                    /** @description The item's version, quoted: `"3"`. */
+                    /** @description The item's version, quoted: `"3"` (weak, `W/"3"`, with `fields`). */
                     ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Item"];
+                    "application/json": components["schemas"]["Item"] | components["schemas"]["PartialItem"];
                 };
             };
             /** @description The client's copy is current. */
@@ -1457,6 +1486,7 @@ export interface operations {
                 };
                 content?: never;
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["RateLimited"];

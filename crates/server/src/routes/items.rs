@@ -9,7 +9,7 @@ use crate::openapi::responses::{
     BadRequest, Conflict, Deleted, Forbidden, IdempotencyMismatch, MissingFields, NotFound,
     PayloadTooLarge, PreconditionFailed, UnsupportedMediaType,
 };
-use crate::openapi::schemas::{ItemBody, ItemPage, ItemPatch};
+use crate::openapi::schemas::{ItemBody, ItemPatch};
 use crate::request::access::{
     Creating, Located, MergePatch, Read, TheCollection, TheItem, WithBody, Write,
 };
@@ -35,7 +35,7 @@ const PATCH_ATTEMPTS: usize = 5;
     get, path = "/v1/projects/{project}/collections/{collection}/items", tag = "items", operation_id = "listItems",
     params(crate::openapi::schemas::ItemListParams),
     responses(
-        (status = 200, description = "A page of the collection's items, by id.", body = ItemPage),
+        (status = 200, description = "A page of the collection's items, by id unless sorted; partial items with `fields`.", body = inline(crate::openapi::schemas::ItemPageOrPartial)),
         (status = 400, response = BadRequest), (status = 404, response = NotFound),
     ),
 )]
@@ -224,9 +224,9 @@ pub async fn create(
     get, path = "/v1/projects/{project}/collections/{collection}/items/{id}", tag = "items", operation_id = "getItem",
     params(crate::openapi::schemas::ItemParams, ("If-None-Match" = Option<String>, Header, nullable = false, description = "ETags of the copy the client holds (weak comparison; `*` matches any): 304 if one is current.")),
     responses(
-        (status = 200, description = "The item.", body = crate::openapi::schemas::Item, headers(("ETag" = String, description = "The item's version, quoted: `\"3\"`."))),
+        (status = 200, description = "The item; a partial one with `fields`.", body = inline(crate::openapi::schemas::ItemOrPartial), headers(("ETag" = String, description = "The item's version, quoted: `\"3\"` (weak, `W/\"3\"`, with `fields`)."))),
         (status = 304, description = "The client's copy is current.", headers(("ETag" = String, description = "The item's version, quoted: `\"3\"`."))),
-        (status = 404, response = NotFound),
+        (status = 400, response = BadRequest), (status = 404, response = NotFound),
     ),
 )]
 pub async fn get(

@@ -123,7 +123,8 @@ async fn method_not_allowed() -> ApiError {
     components(
         schemas(
             ErrorBody, OAuthError, openapi::schemas::Deleted, Project, Collection, Client, Item, Maintenance,
-            TokenResponse, ProjectPage, CollectionPage, OAuthClientPage, ItemPage, ItemCount,
+            TokenResponse, ProjectPage, CollectionPage, OAuthClientPage, ItemPage, PartialItem,
+            PartialItemPage, ItemCount,
             NewProject, ProjectUpdate, NewCollection, CollectionUpdate, ItemBody, ItemPatch,
             NewClient, MaintenanceUpdate, TokenRequest, RevokeRequest, Healthy, Ready,
             AuthorizationServerMetadata,

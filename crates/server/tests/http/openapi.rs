@@ -261,6 +261,7 @@ async fn every_page_refers_to_its_resource_and_always_has_next_cursor() {
         ("CollectionPage", "Collection"),
         ("OAuthClientPage", "OAuthClient"),
         ("ItemPage", "Item"),
+        ("PartialItemPage", "PartialItem"),
     ];
     for (page, resource) in pages {
         let schema = &schemas[page];

@@ -3,10 +3,12 @@
 //! 8414 metadata.
 
 use super::{free_form, named_schema, object, string_or_null, timestamp, typed, uuid};
-use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Schema, Type};
+use utoipa::openapi::schema::{AnyOfBuilder, ArrayBuilder, ObjectBuilder, Schema, Type};
 use utoipa::openapi::{Ref, RefOr};
+use utoipa::{PartialSchema, ToSchema};
 
-/// The members every stored item carries, as the server shows them.
+/// The members every stored item carries, as the server shows them; only `id` is in
+/// every answer (`fields` may leave the others out).
 fn item_members(builder: ObjectBuilder) -> ObjectBuilder {
     builder
         .property(
@@ -22,17 +24,58 @@ fn item_members(builder: ObjectBuilder) -> ObjectBuilder {
             )),
         )
         .required("id")
-        .required("created_at")
-        .required("updated_at")
-        .required("version")
 }
 
 named_schema!(Item, || {
     item_members(free_form(
         "A stored item: the members the client wrote plus the four server-owned ones.",
     ))
+    .required("created_at")
+    .required("updated_at")
+    .required("version")
     .into()
 });
+
+named_schema!(PartialItem, || {
+    item_members(free_form(
+        "An item as `fields` leaves it (docs/contract.md §8): `id`, and of the members \
+         named, those it has.",
+    ))
+    .into()
+});
+
+/// What a read that may take `fields` answers: a whole item, or a partial one. (`anyOf`,
+/// not `oneOf`: `fields` may name every member, and the answer is then both.)
+fn whole_or_partial(whole: &str, partial: &str) -> Schema {
+    AnyOfBuilder::new()
+        .item(Ref::from_schema_name(whole))
+        .item(Ref::from_schema_name(partial))
+        .into()
+}
+
+/// The answer of an item's GET, inlined where it is used.
+pub struct ItemOrPartial;
+
+/// Only ever inlined (`body = inline(...)`), which utoipa still asks a name of.
+impl ToSchema for ItemOrPartial {}
+
+impl PartialSchema for ItemOrPartial {
+    fn schema() -> RefOr<Schema> {
+        RefOr::T(whole_or_partial("Item", "PartialItem"))
+    }
+}
+
+/// The answer of an item list, inlined where it is used.
+pub struct ItemPageOrPartial;
+
+/// Only ever inlined (`body = inline(...)`), which utoipa still asks a name of.
+impl ToSchema for ItemPageOrPartial {}
+
+impl PartialSchema for ItemPageOrPartial {
+    fn schema() -> RefOr<Schema> {
+        RefOr::T(whole_or_partial("ItemPage", "PartialItemPage"))
+    }
+}
 
 /// A list page whose `data` holds `resource`s (`$ref`'d, so generators reuse the
 /// resource's type). `next_cursor` is always there, null on the last page.
@@ -70,6 +113,11 @@ named_schema!(OAuthClientPage, || page(
 named_schema!(ItemPage, || page(
     "A page of items, by id unless sorted.",
     "Item"
+));
+
+named_schema!(PartialItemPage, || page(
+    "A page of items as `fields` leaves them.",
+    "PartialItem"
 ));
 
 named_schema!(Deleted, || {

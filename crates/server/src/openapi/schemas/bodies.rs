@@ -2,7 +2,7 @@
 //! forms. Each lists every member its handler reads (`request::fields::Fields`), and
 //! nothing else where the handler refuses unknown members.
 
-use super::{free_form, named_schema, object, server_owned, typed};
+use super::{free_form, ignored, named_schema, object, server_owned, typed};
 use depot_api::names::{NAME_PATTERN, SCOPE, SCOPE_PATTERN};
 use depot_api::openapi::json_schema_or_null;
 use depot_store::query::{MAX_INDEXES, indexes::MAX_INDEX_PATH_BYTES};
@@ -45,8 +45,8 @@ fn same_name(what: &str) -> Object {
 /// drop them before looking for unknown members).
 fn strict(builder: ObjectBuilder) -> ObjectBuilder {
     builder
-        .property("created_at", server_owned("Ignored."))
-        .property("updated_at", server_owned("Ignored."))
+        .property("created_at", ignored())
+        .property("updated_at", ignored())
         .additional_properties(Some(AdditionalProperties::FreeForm(false)))
 }
 
@@ -180,9 +180,9 @@ fn item_body(description: &str, example: serde_json::Value) -> Schema {
                 "Owned by the server: a 400 on create; on PUT and PATCH it must equal the URL's.",
             ),
         )
-        .property("created_at", server_owned("Ignored."))
-        .property("updated_at", server_owned("Ignored."))
-        .property("version", server_owned("Ignored."))
+        .property("created_at", ignored())
+        .property("updated_at", ignored())
+        .property("version", ignored())
         .into()
 }
 

@@ -3,8 +3,9 @@
 //! answers written with `json!` or with no Rust type ([`answers`]: items, pages, the
 //! DELETE body, probes), and query and header parameters ([`params`]).
 //!
-//! Server-owned members are `readOnly`: a client may send them back unchanged (they are
-//! ignored), but never needs to. Members the server refuses are left out of bodies that
+//! Server-owned members that a body may carry are accepted with any value (the server
+//! drops them), so that what GET answered can be sent back; an item's `id`, which a
+//! create refuses, is `readOnly`. Members the server refuses are left out of bodies that
 //! set `additionalProperties: false`, so the document is never looser than the server;
 //! members it accepts are all there, so it is never stricter either. Every object whose
 //! members are the client's own says `additionalProperties: true`, which generators need
@@ -65,12 +66,23 @@ fn string_or_null(description: &str) -> ObjectBuilder {
         .description(Some(description))
 }
 
-/// A member the server owns: ignored in a request body (`id` of an item excepted).
+/// A member the server owns that a request body may not carry: `readOnly` (an item's
+/// `id`, a 400 on create).
 fn server_owned(description: &str) -> Object {
     ObjectBuilder::new()
         .schema_type(SchemaType::AnyValue)
         .read_only(true)
         .description(Some(description))
+        .build()
+}
+
+/// A member the server owns and drops from a request body, whatever its value: not
+/// `readOnly`, which would tell clients and testers that sending it is an error, so that
+/// a resource read with GET can be sent back as it is.
+fn ignored() -> Object {
+    ObjectBuilder::new()
+        .schema_type(SchemaType::AnyValue)
+        .description(Some("Ignored: the server sets it."))
         .build()
 }
 

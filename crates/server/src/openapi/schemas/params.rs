@@ -43,8 +43,9 @@ pub struct ItemListParams {
     /// server-owned member or one of the collection's `indexes`. `id` ascending breaks
     /// ties. Default: `id`.
     sort: Option<String>,
-    /// Comma-separated top-level member names: each item then holds only those (that it
-    /// has), plus `id`.
+    /// Comma-separated top-level member names (none empty, none twice, at most 64): each
+    /// item then holds only those (that it has), plus `id`.
+    #[param(pattern = r"^[^,]+(,[^,]+){0,63}$")]
     fields: Option<String>,
 }
 
@@ -56,8 +57,10 @@ pub struct ItemListParams {
     reason = "documents parameters; the handler reads the raw query"
 )]
 pub struct ItemParams {
-    /// Comma-separated top-level member names: the item then holds only those (that it
-    /// has), plus `id`, and its `ETag` is weak.
+    /// Comma-separated top-level member names (none empty, none twice, at most 64): the
+    /// item then holds only those (that it has), plus `id`, and its `ETag` is weak. Any
+    /// other query parameter is a 400.
+    #[param(pattern = r"^[^,]+(,[^,]+){0,63}$")]
     fields: Option<String>,
 }
 
@@ -79,4 +82,32 @@ pub struct IdempotencyKey {
         pattern = r"^[\t ]*[!-~]([\t -~]{0,253}[!-~])?[\t ]*$"
     )]
     key: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use utoipa::IntoParams;
+    use utoipa::openapi::RefOr;
+    use utoipa::openapi::schema::Schema;
+
+    fn pattern_of<P: IntoParams>(name: &str) -> Option<String> {
+        let param = P::into_params(|| None)
+            .into_iter()
+            .find(|p| p.name == name)?;
+        match param.schema? {
+            RefOr::T(Schema::Object(object)) => object.pattern,
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn the_fields_pattern_allows_as_many_members_as_the_server() {
+        let wanted = format!(
+            "^[^,]+(,[^,]+){{0,{}}}$",
+            crate::request::item_query::MAX_FIELDS - 1
+        );
+        assert_eq!(pattern_of::<ItemParams>("fields"), Some(wanted.clone()));
+        assert_eq!(pattern_of::<ItemListParams>("fields"), Some(wanted));
+    }
 }

@@ -3,11 +3,11 @@
 //
 // They are reached through *operations* (getProject's 200 body), not through schema
 // names, because operation ids are the stable part of the document: schema names change
-// when the document is tidied (`Client`, `Page_Project`, the DELETE body) while what a
-// route answers does not. Where the generated type is awkward for a caller (a page's
-// `next_cursor` marked optional, a JSON Schema typed as a record) the type here says
-// what the contract promises, and test/unit/types.test.ts fails to compile when the
-// two drift apart.
+// when the document is tidied (`Client` became `OAuthClient`, `Page_Project` became
+// `ProjectPage`, the DELETE body got its own `Deleted`) while what a route answers does
+// not. Where the generated type is awkward for a caller (a JSON Schema typed as a
+// record) the type here says what the contract promises, and
+// test/unit/types.test.ts fails to compile when the two drift apart.
 
 import type { operations } from "./generated/openapi.js";
 
@@ -51,9 +51,13 @@ export type Collection = Omit<ResponseBody<"getCollection", 200>, "schema"> & {
 /** The body of `POST /v1/projects/{project}/collections`. */
 export type NewCollection = { name: string; schema?: JsonSchema | null };
 
-/** The members the server owns and adds to every item it returns. */
+/**
+ * The members the server owns and adds to every item it returns. (From a create's
+ * answer, which is always a whole item; a read with `fields`, which this client does not
+ * send yet, may answer part of one.)
+ */
 export type ItemMeta = Pick<
-  ResponseBody<"getItem", 200>,
+  ResponseBody<"createItem", 201>,
   "id" | "created_at" | "updated_at" | "version"
 >;
 

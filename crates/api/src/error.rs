@@ -66,19 +66,27 @@ impl ErrorKind {
     }
 }
 
-/// The JSON body of every error (and of a successful DELETE, with code 200).
+/// The JSON body of every error (and of a successful DELETE, with code 200; the OpenAPI
+/// document gives that one its own schema, `Deleted`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(
+    feature = "openapi",
+    schema(description = "The body of every error (docs/contract.md §3.1).")
+)]
 pub struct ErrorBody {
     /// Always equal to the HTTP status of the answer.
-    #[cfg_attr(feature = "openapi", schema(minimum = 200, maximum = 599))]
+    #[cfg_attr(feature = "openapi", schema(minimum = 400, maximum = 599))]
     pub code: u16,
     /// A non-empty sentence for a person.
     #[cfg_attr(feature = "openapi", schema(min_length = 1))]
     pub message: String,
     /// Machine-readable specifics, such as `{"missing": ["/title"]}`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(schema_with = crate::openapi::details, required = false)
+    )]
     pub details: Option<Value>,
 }
 

@@ -3,9 +3,9 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-/// A list page: `{"data": [...], "next_cursor": "<opaque>" | null}`.
+/// A list page: `{"data": [...], "next_cursor": "<opaque>" | null}`. (The OpenAPI
+/// document names one page schema per resource, so that each `$ref`s its resource.)
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Page<T> {
     pub data: Vec<T>,
     /// Pass as `cursor` to get the next page; null on the last page.
@@ -19,7 +19,7 @@ pub struct Project {
     #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::name))]
     pub name: String,
     /// Free-form metadata the owner keeps with the project; `{}` by default.
-    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::metadata))]
     pub metadata: Map<String, Value>,
     #[cfg_attr(feature = "openapi", schema(format = DateTime))]
     pub created_at: String,
@@ -41,6 +41,7 @@ pub struct Collection {
     /// Paths of item members that are indexed: filters and sorts on them are served
     /// from an index (docs/contract.md §8). At most 16.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub indexes: Vec<String>,
     #[cfg_attr(feature = "openapi", schema(format = DateTime))]
     pub created_at: String,
@@ -50,11 +51,17 @@ pub struct Collection {
 
 /// An OAuth client as the API shows it (never with its secret, but once at creation).
 /// `Debug` redacts the secret.
+///
+/// The OpenAPI document calls it `OAuthClient`: code generators name their own HTTP
+/// client class `Client`, and a schema of that name would clash with it.
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(
     feature = "openapi",
-    schema(description = "An OAuth client (its secret only in the answer that created it).")
+    schema(
+        as = OAuthClient,
+        description = "An OAuth client (its secret only in the answer that created it)."
+    )
 )]
 pub struct Client {
     #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::client_id))]
@@ -63,8 +70,9 @@ pub struct Client {
     pub scopes: Vec<String>,
     #[cfg_attr(feature = "openapi", schema(format = DateTime))]
     pub created_at: String,
-    /// Present only in the answer to the create request.
+    /// Present only in the answer to the create request (never null).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub client_secret: Option<String>,
 }
 

@@ -100,6 +100,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/projects/{project}/collections/{collection}/count": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * How many items match a filter (docs/contract.md §8), examining at most
+         *     `--max-count-scan` items; past that the count so far, with `exact: false`.
+         */
+        get: operations["countItems"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/projects/{project}/collections/{collection}/items/{id}": {
         parameters: {
             query?: never;
@@ -112,6 +132,7 @@ export interface paths {
         /** PUT replaces the item's members; the server-owned ones are kept and bumped. */
         put: operations["replaceItem"];
         post?: never;
+        /** Deletes an item; with `If-Match`, only the version it names. */
         delete: operations["deleteItem"];
         options?: never;
         head?: never;
@@ -210,6 +231,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/.well-known/oauth-authorization-server": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * RFC 8414 authorization server metadata, so OAuth libraries can discover the
+         *     endpoints. The issuer is this server as the request reached it (its `Host`).
+         */
+        get: operations["oauthMetadata"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/healthz": {
         parameters: {
             query?: never;
@@ -299,29 +340,55 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        /** @description An OAuth client (its secret only in the answer that created it). */
-        Client: {
-            client_id: string;
-            name: string;
-            scopes: string[];
-            /** Format: date-time */
-            created_at: string;
-            /** @description Present only in the answer to the create request. */
-            client_secret?: string | null;
+        /** @description RFC 8414 authorization server metadata; the issuer is this server as the request reached it (its `Host`). */
+        AuthorizationServerMetadata: {
+            /** @description `http://` and the request's `Host`. */
+            issuer: string;
+            /** @description `/oauth/token` on the issuer. */
+            token_endpoint: string;
+            /** @description `/oauth/revoke` on the issuer. */
+            revocation_endpoint: string;
+            /** @description `client_credentials` only. */
+            grant_types_supported: string[];
+            /** @description None. */
+            response_types_supported: string[];
+            /** @description `client_secret_basic` and `client_secret_post`. */
+            token_endpoint_auth_methods_supported: string[];
+            /** @description As for the token endpoint. */
+            revocation_endpoint_auth_methods_supported: string[];
+            /** @description `admin`, `project:{name}:read`, `project:{name}:write`. */
+            scopes_supported: string[];
+            /** @description The docs page, `/docs`. */
+            service_documentation: string;
+        } & {
+            [key: string]: unknown;
         };
         /** @description A collection as the API shows it. */
         Collection: {
             project: string;
             name: string;
             /** @description A JSON Schema (draft 2020-12, an object or a boolean) every item must satisfy, or null for none. */
-            schema: Record<string, unknown> | boolean | null;
+            schema: {
+                [key: string]: unknown;
+            } | boolean | null;
+            /**
+             * @description Paths of item members that are indexed: filters and sorts on them are served
+             *     from an index (docs/contract.md §8). At most 16.
+             */
+            indexes: string[];
             /** Format: date-time */
             created_at: string;
             /** Format: date-time */
             updated_at: string;
         };
+        /** @description A page of collections, by name. */
+        CollectionPage: {
+            data: components["schemas"]["Collection"][];
+            /** @description Pass as `cursor` for the next page; null on the last page. */
+            next_cursor: string | null;
+        };
         /**
-         * @description The collection's new schema, applied to writes from now on (existing items are not re-checked). `name` and `project` may be sent too but must then equal the URL's.
+         * @description The collection's new schema, applied to writes from now on (existing items are not re-checked).
          * @example {
          *       "schema": {
          *         "type": "object",
@@ -340,14 +407,28 @@ export interface components {
          *     }
          */
         CollectionUpdate: {
-            /** @description Ignored. */
-            readonly created_at?: unknown;
-            /** @description Ignored. */
-            readonly updated_at?: unknown;
+            /** @description Ignored: the server sets it. */
+            created_at?: unknown;
+            /** @description Ignored: the server sets it. */
+            updated_at?: unknown;
             /** @description A JSON Schema (draft 2020-12, an object or a boolean) every item must satisfy, or null for none. */
-            schema: Record<string, unknown> | boolean | null;
+            schema: {
+                [key: string]: unknown;
+            } | boolean | null;
+            /** @description Replaces the indexed paths; unchanged if left out. */
+            indexes?: string[];
+            /** @description May be sent (so that a resource read with GET can be sent back) but must then equal the URL's collection; anything else is a 400. */
+            name?: string;
+            /** @description May be sent (so that a resource read with GET can be sent back) but must then equal the URL's project; anything else is a 400. */
+            project?: string;
         };
-        /** @description The JSON body of every error (and of a successful DELETE, with code 200). */
+        /** @description What a successful DELETE (and a revocation) answers: `code` is 200 and `message` says what was done. */
+        Deleted: {
+            /** @enum {integer} */
+            code: 200;
+            message: string;
+        };
+        /** @description The body of every error (docs/contract.md §3.1). */
         ErrorBody: {
             /**
              * Format: int32
@@ -356,8 +437,15 @@ export interface components {
             code: number;
             /** @description A non-empty sentence for a person. */
             message: string;
-            /** @description Machine-readable specifics, such as `{"missing": ["/title"]}`. */
-            details?: Record<string, unknown> | null;
+            /** @description Machine-readable specifics, such as `{"missing": ["/title"]}` (docs/contract.md §3.1). */
+            details?: {
+                [key: string]: unknown;
+            };
+        };
+        /** @description The process is up and serving HTTP. */
+        Healthy: {
+            /** @enum {string} */
+            status: "ok";
         };
         /** @description A stored item: the members the client wrote plus the four server-owned ones. */
         Item: {
@@ -391,19 +479,32 @@ export interface components {
         ItemBody: {
             /** @description Owned by the server: a 400 on create; on PUT and PATCH it must equal the URL's. */
             readonly id?: unknown;
-            /** @description Ignored. */
-            readonly created_at?: unknown;
-            /** @description Ignored. */
-            readonly updated_at?: unknown;
-            /** @description Ignored. */
-            readonly version?: unknown;
+            /** @description Ignored: the server sets it. */
+            created_at?: unknown;
+            /** @description Ignored: the server sets it. */
+            updated_at?: unknown;
+            /** @description Ignored: the server sets it. */
+            version?: unknown;
         } & {
             [key: string]: unknown;
         };
-        /** @description A page of items, sorted by id. */
+        /** @description The answer of a count. */
+        ItemCount: {
+            /**
+             * Format: int64
+             * @description How many items match (a lower bound when `exact` is false).
+             */
+            count: number;
+            /**
+             * @description False when counting stopped at the count budget (`--max-count-scan` items
+             *     examined).
+             */
+            exact: boolean;
+        };
+        /** @description A page of items, by id unless sorted. */
         ItemPage: {
             data: components["schemas"]["Item"][];
-            /** @description Pass as `cursor` for the next page; null on the last. */
+            /** @description Pass as `cursor` for the next page; null on the last page. */
             next_cursor: string | null;
         };
         /**
@@ -415,12 +516,12 @@ export interface components {
         ItemPatch: {
             /** @description Owned by the server: a 400 on create; on PUT and PATCH it must equal the URL's. */
             readonly id?: unknown;
-            /** @description Ignored. */
-            readonly created_at?: unknown;
-            /** @description Ignored. */
-            readonly updated_at?: unknown;
-            /** @description Ignored. */
-            readonly version?: unknown;
+            /** @description Ignored: the server sets it. */
+            created_at?: unknown;
+            /** @description Ignored: the server sets it. */
+            updated_at?: unknown;
+            /** @description Ignored: the server sets it. */
+            version?: unknown;
         } & {
             [key: string]: unknown;
         };
@@ -438,6 +539,10 @@ export interface components {
          *     }
          */
         MaintenanceUpdate: {
+            /** @description Ignored: the server sets it. */
+            created_at?: unknown;
+            /** @description Ignored: the server sets it. */
+            updated_at?: unknown;
             enabled: boolean;
             /** @description The `Retry-After` of the 503s, in seconds; unchanged if left out. */
             retry_after?: number;
@@ -452,7 +557,11 @@ export interface components {
          *     }
          */
         NewClient: {
-            /** @description A label for people: 1 to 200 characters, not all blank. */
+            /** @description Ignored: the server sets it. */
+            created_at?: unknown;
+            /** @description Ignored: the server sets it. */
+            updated_at?: unknown;
+            /** @description A label for people: 1 to 200 bytes of UTF-8 (so at most 200 characters, fewer when some take several bytes), not only whitespace. */
             name: string;
             /** @description What its tokens may do: `admin`, `project:{name}:read`, `project:{name}:write`. */
             scopes: string[];
@@ -478,14 +587,18 @@ export interface components {
          *     }
          */
         NewCollection: {
-            /** @description Ignored. */
-            readonly created_at?: unknown;
-            /** @description Ignored. */
-            readonly updated_at?: unknown;
+            /** @description Ignored: the server sets it. */
+            created_at?: unknown;
+            /** @description Ignored: the server sets it. */
+            updated_at?: unknown;
             /** @description The collection's name; it can't be changed later. */
             name: string;
             /** @description A JSON Schema (draft 2020-12, an object or a boolean) every item must satisfy, or null for none. */
-            schema?: Record<string, unknown> | boolean | null;
+            schema?: {
+                [key: string]: unknown;
+            } | boolean | null;
+            /** @description Item paths to index (docs/contract.md §8); none if left out. */
+            indexes?: string[];
         };
         /**
          * @description A project to create.
@@ -497,79 +610,93 @@ export interface components {
          *     }
          */
         NewProject: {
-            /** @description Ignored. */
-            readonly created_at?: unknown;
-            /** @description Ignored. */
-            readonly updated_at?: unknown;
+            /** @description Ignored: the server sets it. */
+            created_at?: unknown;
+            /** @description Ignored: the server sets it. */
+            updated_at?: unknown;
             /** @description The project's name; it can't be changed later. */
             name: string;
             /** @description Free-form metadata; `{}` if left out. */
-            metadata?: Record<string, unknown>;
+            metadata?: {
+                [key: string]: unknown;
+            };
+        };
+        /** @description An OAuth client (its secret only in the answer that created it). */
+        OAuthClient: {
+            client_id: string;
+            name: string;
+            scopes: string[];
+            /** Format: date-time */
+            created_at: string;
+            /** @description Present only in the answer to the create request (never null). */
+            client_secret?: string;
+        };
+        /** @description A page of OAuth clients, by id (never with secrets). */
+        OAuthClientPage: {
+            data: components["schemas"]["OAuthClient"][];
+            /** @description Pass as `cursor` for the next page; null on the last page. */
+            next_cursor: string | null;
         };
         /** @description The envelope with RFC 6749's `error` and `error_description` next to it. */
         OAuthError: {
             code: number;
             message: string;
-            details?: Record<string, unknown>;
+            /** @description Machine-readable specifics, as in the envelope. */
+            details?: {
+                [key: string]: unknown;
+            };
             /** @enum {string} */
             error: "invalid_request" | "invalid_client" | "unsupported_grant_type" | "invalid_scope";
             error_description: string;
         };
-        /** @description A list page: `{"data": [...], "next_cursor": "<opaque>" | null}`. */
-        Page_Client: {
-            data: {
-                client_id: string;
-                name: string;
-                scopes: string[];
-                /** Format: date-time */
-                created_at: string;
-                /** @description Present only in the answer to the create request. */
-                client_secret?: string | null;
-            }[];
-            /** @description Pass as `cursor` to get the next page; null on the last page. */
-            next_cursor?: string | null;
+        /** @description An item as `fields` leaves it (docs/contract.md §8): `id`, and of the members named, those it has. */
+        PartialItem: {
+            /**
+             * Format: uuid
+             * @description UUIDv7, so ids sort by creation time.
+             */
+            id: string;
+            /**
+             * Format: date-time
+             * @description RFC 3339, UTC, milliseconds.
+             */
+            created_at?: string;
+            /**
+             * Format: date-time
+             * @description RFC 3339, UTC, milliseconds.
+             */
+            updated_at?: string;
+            /** @description 1, then +1 per write; the ETag is this number quoted. */
+            version?: number;
+        } & {
+            [key: string]: unknown;
         };
-        /** @description A list page: `{"data": [...], "next_cursor": "<opaque>" | null}`. */
-        Page_Collection: {
-            data: {
-                project: string;
-                name: string;
-                /** @description A JSON Schema (draft 2020-12, an object or a boolean) every item must satisfy, or null for none. */
-                schema: Record<string, unknown> | boolean | null;
-                /** Format: date-time */
-                created_at: string;
-                /** Format: date-time */
-                updated_at: string;
-            }[];
-            /** @description Pass as `cursor` to get the next page; null on the last page. */
-            next_cursor?: string | null;
-        };
-        /** @description A list page: `{"data": [...], "next_cursor": "<opaque>" | null}`. */
-        Page_Project: {
-            data: {
-                name: string;
-                /** @description Free-form metadata the owner keeps with the project; `{}` by default. */
-                metadata: Record<string, unknown>;
-                /** Format: date-time */
-                created_at: string;
-                /** Format: date-time */
-                updated_at: string;
-            }[];
-            /** @description Pass as `cursor` to get the next page; null on the last page. */
-            next_cursor?: string | null;
+        /** @description A page of items as `fields` leaves them. */
+        PartialItemPage: {
+            data: components["schemas"]["PartialItem"][];
+            /** @description Pass as `cursor` for the next page; null on the last page. */
+            next_cursor: string | null;
         };
         /** @description A project as the API shows it. */
         Project: {
             name: string;
             /** @description Free-form metadata the owner keeps with the project; `{}` by default. */
-            metadata: Record<string, unknown>;
+            metadata: {
+                [key: string]: unknown;
+            };
             /** Format: date-time */
             created_at: string;
             /** Format: date-time */
             updated_at: string;
         };
+        /** @description A page of projects, by name. */
+        ProjectPage: {
+            data: components["schemas"]["Project"][];
+            /** @description Pass as `cursor` for the next page; null on the last page. */
+            next_cursor: string | null;
+        };
         /**
-         * @description The project's new metadata. `name` may be sent too (so that a read project can be sent back) but must then equal the URL's.
+         * @description The project's new metadata.
          * @example {
          *       "metadata": {
          *         "owner": "ops",
@@ -578,18 +705,27 @@ export interface components {
          *     }
          */
         ProjectUpdate: {
-            /** @description Ignored. */
-            readonly created_at?: unknown;
-            /** @description Ignored. */
-            readonly updated_at?: unknown;
+            /** @description Ignored: the server sets it. */
+            created_at?: unknown;
+            /** @description Ignored: the server sets it. */
+            updated_at?: unknown;
             /** @description Replaces the project's metadata. */
-            metadata: Record<string, unknown>;
+            metadata: {
+                [key: string]: unknown;
+            };
+            /** @description May be sent (so that a resource read with GET can be sent back) but must then equal the URL's project; anything else is a 400. */
+            name?: string;
+        };
+        /** @description The store answers; the server can serve requests. */
+        Ready: {
+            /** @enum {string} */
+            status: "ready";
         };
         /** @description RFC 7009: revokes one of the calling client's own tokens. */
         RevokeRequest: {
-            /** @description Client credentials go either here or in HTTP Basic, not both. */
+            /** @description The client's credentials go either here (`client_secret_post`) or in HTTP Basic (`client_secret_basic`, RFC 6749 §2.3.1: id and secret each form-encoded), not both. */
             client_id?: string;
-            /** @description Client credentials go either here or in HTTP Basic, not both. */
+            /** @description The client's credentials go either here (`client_secret_post`) or in HTTP Basic (`client_secret_basic`, RFC 6749 §2.3.1: id and secret each form-encoded), not both. */
             client_secret?: string;
             token: string;
             /** @description Accepted and ignored. */
@@ -599,9 +735,9 @@ export interface components {
         };
         /** @description RFC 6749 §4.4 client credentials grant. A parameter sent empty counts as left out. */
         TokenRequest: {
-            /** @description Client credentials go either here or in HTTP Basic, not both. */
+            /** @description The client's credentials go either here (`client_secret_post`) or in HTTP Basic (`client_secret_basic`, RFC 6749 §2.3.1: id and secret each form-encoded), not both. */
             client_id?: string;
-            /** @description Client credentials go either here or in HTTP Basic, not both. */
+            /** @description The client's credentials go either here (`client_secret_post`) or in HTTP Basic (`client_secret_basic`, RFC 6749 §2.3.1: id and secret each form-encoded), not both. */
             client_secret?: string;
             /** @enum {string} */
             grant_type: "client_credentials";
@@ -638,13 +774,13 @@ export interface components {
                 "application/json": components["schemas"]["ErrorBody"];
             };
         };
-        /** @description Deleted: `{"code": 200, "message": "..."}`. */
+        /** @description Done: `{"code": 200, "message": "..."}`. */
         Deleted: {
             headers: {
                 [name: string]: unknown;
             };
             content: {
-                "application/json": components["schemas"]["ErrorBody"];
+                "application/json": components["schemas"]["Deleted"];
             };
         };
         /** @description The token is valid but lacks the needed scope. */
@@ -670,17 +806,6 @@ export interface components {
         /** @description A bug. It is logged with the request id (`X-Request-Id`); the body says nothing more. */
         Internal: {
             headers: {
-                [name: string]: unknown;
-            };
-            content: {
-                "application/json": components["schemas"]["ErrorBody"];
-            };
-        };
-        /** @description The endpoint exists but does not support this method (any method an operation is not documented for). */
-        MethodNotAllowed: {
-            headers: {
-                /** @description The methods the endpoint supports, such as `GET, HEAD, POST`. */
-                Allow: string;
                 [name: string]: unknown;
             };
             content: {
@@ -723,6 +848,15 @@ export interface components {
                 "application/json": components["schemas"]["OAuthError"];
             };
         };
+        /** @description The form body did not arrive in time (`invalid_request`). */
+        OAuthRequestTimeout: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["OAuthError"];
+            };
+        };
         /** @description `invalid_client`: client authentication failed. Both a Bearer and a Basic challenge are sent. */
         OAuthUnauthorized: {
             headers: {
@@ -745,6 +879,26 @@ export interface components {
         };
         /** @description `If-Match` does not name the item's current version. */
         PreconditionFailed: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"];
+            };
+        };
+        /** @description The client is over its rate limit, or already has its fair share of the server's request slots (requests without a token share one), or, at the OAuth endpoints, is locked out after repeated failed authentications (then with `error`: `temporarily_unavailable`). Nothing was done; retrying after `Retry-After` is safe. */
+        RateLimited: {
+            headers: {
+                /** @description Seconds to wait before retrying. */
+                "Retry-After": number;
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"];
+            };
+        };
+        /** @description The body did not arrive in time: within the body read timeout (30 s by default), at 8 KiB a second or faster once 2 s have passed. */
+        RequestTimeout: {
             headers: {
                 [name: string]: unknown;
             };
@@ -814,11 +968,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Page_Project"];
+                    "application/json": components["schemas"]["ProjectPage"];
                 };
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            429: components["responses"]["RateLimited"];
             500: components["responses"]["Internal"];
             503: components["responses"]["Unavailable"];
         };
@@ -827,7 +982,12 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a retry safe: the same key and request get the first answer again; another request with it is a 422, one while the first runs a 409. */
+                /**
+                 * @description Makes a retry safe: the same key and request get the first answer again; another
+                 *     request with it is a 422, one while the first runs a 409. 1 to 255 visible ASCII
+                 *     characters (spaces and tabs inside count; around the key, HTTP drops them);
+                 *     anything else is a 400.
+                 */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -854,10 +1014,12 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             406: components["responses"]["MissingFields"];
+            408: components["responses"]["RequestTimeout"];
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["IdempotencyMismatch"];
+            429: components["responses"]["RateLimited"];
             500: components["responses"]["Internal"];
             503: components["responses"]["Unavailable"];
         };
@@ -885,6 +1047,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
             500: components["responses"]["Internal"];
             503: components["responses"]["Unavailable"];
         };
@@ -919,8 +1082,10 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             406: components["responses"]["MissingFields"];
+            408: components["responses"]["RequestTimeout"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["RateLimited"];
             500: components["responses"]["Internal"];
             503: components["responses"]["Unavailable"];
         };
@@ -941,6 +1106,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
             500: components["responses"]["Internal"];
             503: components["responses"]["Unavailable"];
         };
@@ -971,12 +1137,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Page_Collection"];
+                    "application/json": components["schemas"]["CollectionPage"];
                 };
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
             500: components["responses"]["Internal"];
             503: components["responses"]["Unavailable"];
         };
@@ -985,7 +1152,12 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a retry safe: the same key and request get the first answer again; another request with it is a 422, one while the first runs a 409. */
+                /**
+                 * @description Makes a retry safe: the same key and request get the first answer again; another
+                 *     request with it is a 422, one while the first runs a 409. 1 to 255 visible ASCII
+                 *     characters (spaces and tabs inside count; around the key, HTTP drops them);
+                 *     anything else is a 400.
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -1016,10 +1188,12 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             406: components["responses"]["MissingFields"];
+            408: components["responses"]["RequestTimeout"];
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["IdempotencyMismatch"];
+            429: components["responses"]["RateLimited"];
             500: components["responses"]["Internal"];
             503: components["responses"]["Unavailable"];
         };
@@ -1049,6 +1223,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
             500: components["responses"]["Internal"];
             503: components["responses"]["Unavailable"];
         };
@@ -1085,8 +1260,10 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             406: components["responses"]["MissingFields"];
+            408: components["responses"]["RequestTimeout"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["RateLimited"];
             500: components["responses"]["Internal"];
             503: components["responses"]["Unavailable"];
         };
@@ -1109,6 +1286,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
             500: components["responses"]["Internal"];
             503: components["responses"]["Unavailable"];
         };
@@ -1117,12 +1295,34 @@ export interface operations {
         parameters: {
             query?: {
                 /**
-                 * @description Entries per page, 1 to 1000 (default 50). Any other query parameter, or one given
-                 *     twice, is a 400.
+                 * @description Matches per page, 1 to 1000 (default 50). A page may be shorter (even empty) when
+                 *     the scan budget ran out; `next_cursor` then says where to go on. Any other query
+                 *     parameter, or one given twice, is a 400.
                  */
                 limit?: number;
-                /** @description The `next_cursor` of the previous page of this same list; anything else is a 400. */
+                /**
+                 * @description The `next_cursor` of the previous page of this same list, with the same filter and
+                 *     sort; anything else is a 400.
+                 */
                 cursor?: string;
+                /**
+                 * @description Only items that match, e.g. `status = "open" && priority >= 2`
+                 *     (docs/contract.md §8: at most 4096 bytes, 32 comparisons, 16 levels). A filter
+                 *     that breaks the grammar or a bound is a 400 whose `details.position` is the byte
+                 *     where it went wrong.
+                 */
+                filter?: string;
+                /**
+                 * @description Up to 3 comma-separated paths, each optionally prefixed by `-` (descending); each a
+                 *     server-owned member or one of the collection's `indexes`. `id` ascending breaks
+                 *     ties. Default: `id`.
+                 */
+                sort?: string;
+                /**
+                 * @description Comma-separated top-level member names (none empty, none twice, at most 64): each
+                 *     item then holds only those (that it has), plus `id`.
+                 */
+                fields?: string;
             };
             header?: never;
             path: {
@@ -1135,18 +1335,19 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page of the collection's items, by id. */
+            /** @description A page of the collection's items, by id unless sorted; partial items with `fields`. */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ItemPage"];
+                    "application/json": components["schemas"]["ItemPage"] | components["schemas"]["PartialItemPage"];
                 };
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
             500: components["responses"]["Internal"];
             503: components["responses"]["Unavailable"];
         };
@@ -1155,7 +1356,12 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a retry safe: the same key and request get the first answer again; another request with it is a 422, one while the first runs a 409. */
+                /**
+                 * @description Makes a retry safe: the same key and request get the first answer again; another
+                 *     request with it is a 422, one while the first runs a 409. 1 to 255 visible ASCII
+                 *     characters (spaces and tabs inside count; around the key, HTTP drops them);
+                 *     anything else is a 400.
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -1190,17 +1396,60 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             406: components["responses"]["MissingFields"];
+            408: components["responses"]["RequestTimeout"];
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["IdempotencyMismatch"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    countItems: {
+        parameters: {
+            query?: {
+                /** @description Only items that match this filter (docs/contract.md §8). */
+                filter?: string;
+            };
+            header?: never;
+            path: {
+                /** @description A project name; one that breaks the naming rule names nothing (404). */
+                project: string;
+                /** @description A collection name; one that breaks the naming rule names nothing (404). */
+                collection: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The count. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ItemCount"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
             500: components["responses"]["Internal"];
             503: components["responses"]["Unavailable"];
         };
     };
     getItem: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description Comma-separated top-level member names (none empty, none twice, at most 64): the
+                 *     item then holds only those (that it has), plus `id`, and its `ETag` is weak. Any
+                 *     other query parameter is a 400.
+                 */
+                fields?: string;
+            };
             header?: {
                 /** @description ETags of the copy the client holds (weak comparison; `*` matches any): 304 if one is current. */
                 "If-None-Match"?: string;
@@ -1217,15 +1466,15 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The item. */
+            /** @description The item; a partial one with `fields`. */
             200: {
                 headers: {
-                    /** @description The item's version, quoted: `"3"`. */
+                    /** @description The item's version, quoted: `"3"` (weak, `W/"3"`, with `fields`). */
                     ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Item"];
+                    "application/json": components["schemas"]["Item"] | components["schemas"]["PartialItem"];
                 };
             };
             /** @description The client's copy is current. */
@@ -1237,8 +1486,10 @@ export interface operations {
                 };
                 content?: never;
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
             500: components["responses"]["Internal"];
             503: components["responses"]["Unavailable"];
         };
@@ -1282,9 +1533,11 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             406: components["responses"]["MissingFields"];
+            408: components["responses"]["RequestTimeout"];
             412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["RateLimited"];
             500: components["responses"]["Internal"];
             503: components["responses"]["Unavailable"];
         };
@@ -1313,6 +1566,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             412: components["responses"]["PreconditionFailed"];
+            429: components["responses"]["RateLimited"];
             500: components["responses"]["Internal"];
             503: components["responses"]["Unavailable"];
         };
@@ -1357,9 +1611,11 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             406: components["responses"]["MissingFields"];
+            408: components["responses"]["RequestTimeout"];
             412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["RateLimited"];
             500: components["responses"]["Internal"];
             503: components["responses"]["Unavailable"];
         };
@@ -1387,12 +1643,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Page_Client"];
+                    "application/json": components["schemas"]["OAuthClientPage"];
                 };
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["RateLimited"];
             500: components["responses"]["Internal"];
             503: components["responses"]["Unavailable"];
         };
@@ -1401,7 +1658,12 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a retry safe: the same key and request get the first answer again; another request with it is a 422, one while the first runs a 409. */
+                /**
+                 * @description Makes a retry safe: the same key and request get the first answer again; another
+                 *     request with it is a 422, one while the first runs a 409. 1 to 255 visible ASCII
+                 *     characters (spaces and tabs inside count; around the key, HTTP drops them);
+                 *     anything else is a 400.
+                 */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -1421,17 +1683,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Client"];
+                    "application/json": components["schemas"]["OAuthClient"];
                 };
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             406: components["responses"]["MissingFields"];
+            408: components["responses"]["RequestTimeout"];
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["IdempotencyMismatch"];
+            429: components["responses"]["RateLimited"];
             500: components["responses"]["Internal"];
             503: components["responses"]["Unavailable"];
         };
@@ -1454,12 +1718,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Client"];
+                    "application/json": components["schemas"]["OAuthClient"];
                 };
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
             500: components["responses"]["Internal"];
             503: components["responses"]["Unavailable"];
         };
@@ -1480,6 +1745,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
             500: components["responses"]["Internal"];
             503: components["responses"]["Unavailable"];
         };
@@ -1504,6 +1770,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["RateLimited"];
             500: components["responses"]["Internal"];
             503: components["responses"]["Unavailable"];
         };
@@ -1534,8 +1801,10 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             406: components["responses"]["MissingFields"];
+            408: components["responses"]["RequestTimeout"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["RateLimited"];
             500: components["responses"]["Internal"];
             503: components["responses"]["Unavailable"];
         };
@@ -1566,7 +1835,9 @@ export interface operations {
             };
             400: components["responses"]["OAuthBadRequest"];
             401: components["responses"]["OAuthUnauthorized"];
+            408: components["responses"]["OAuthRequestTimeout"];
             413: components["responses"]["OAuthPayloadTooLarge"];
+            429: components["responses"]["RateLimited"];
             500: components["responses"]["Internal"];
             503: components["responses"]["Unavailable"];
         };
@@ -1587,7 +1858,32 @@ export interface operations {
             200: components["responses"]["Deleted"];
             400: components["responses"]["OAuthBadRequest"];
             401: components["responses"]["OAuthUnauthorized"];
+            408: components["responses"]["OAuthRequestTimeout"];
             413: components["responses"]["OAuthPayloadTooLarge"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    oauthMetadata: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description RFC 8414 metadata: issuer, endpoints, grant types and client authentication methods. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthorizationServerMetadata"];
+                };
+            };
+            429: components["responses"]["RateLimited"];
             500: components["responses"]["Internal"];
             503: components["responses"]["Unavailable"];
         };
@@ -1607,7 +1903,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, unknown>;
+                    "application/json": components["schemas"]["Healthy"];
                 };
             };
             500: components["responses"]["Internal"];
@@ -1628,7 +1924,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, unknown>;
+                    "application/json": components["schemas"]["Ready"];
                 };
             };
             500: components["responses"]["Internal"];
@@ -1671,9 +1967,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, unknown>;
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
                 };
             };
+            429: components["responses"]["RateLimited"];
             500: components["responses"]["Internal"];
             503: components["responses"]["Unavailable"];
         };
@@ -1696,6 +1995,7 @@ export interface operations {
                     "text/html": string;
                 };
             };
+            429: components["responses"]["RateLimited"];
             500: components["responses"]["Internal"];
             503: components["responses"]["Unavailable"];
         };

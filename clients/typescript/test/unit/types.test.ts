@@ -19,6 +19,7 @@ import type {
   RequestBody,
   ResponseBody,
   TokenResponse,
+  components,
 } from "../../src/index.js";
 
 /** Compiles only when A is assignable to B. */
@@ -28,19 +29,25 @@ const check = <T extends true>(): T => true as T;
 // What the server sends fits the public types...
 check<Assignable<ResponseBody<"getProject", 200>, Project>>();
 check<Assignable<ResponseBody<"getCollection", 200>, Collection>>();
-check<Assignable<ResponseBody<"getItem", 200>, Item>>();
 check<Assignable<ResponseBody<"createItem", 201>, Item>>();
+check<Assignable<ResponseBody<"replaceItem", 200>, Item>>();
+check<Assignable<ResponseBody<"patchItem", 200>, Item>>();
+// (A read answers a whole item unless asked for `fields`, which this client doesn't send.)
+check<Assignable<Item, ResponseBody<"getItem", 200>>>();
 check<Assignable<ResponseBody<"getClient", 200>, OAuthClient>>();
 check<Assignable<ResponseBody<"getMaintenance", 200>, Maintenance>>();
 check<Assignable<ResponseBody<"issueToken", 200>, TokenResponse>>();
 check<Assignable<ResponseBody<"listProjects", 200>["data"][number], Project>>();
 check<Assignable<ResponseBody<"listCollections", 200>["data"][number], Collection>>();
-check<Assignable<ResponseBody<"listItems", 200>["data"][number], Item>>();
+check<Assignable<Item, ResponseBody<"listItems", 200>["data"][number]>>();
 check<Assignable<ResponseBody<"listClients", 200>["data"][number], OAuthClient>>();
 check<Assignable<ResponseBody<"createClient", 201>, OAuthClient>>();
-// ...a page's cursor is a string or null (the document marks it optional on some lists,
-// but the server always sends it)...
-check<Assignable<ResponseBody<"listItems", 200>["next_cursor"], Page<Item>["next_cursor"] | undefined>>();
+// ...every page has its cursor, a string or null...
+check<Assignable<ResponseBody<"listProjects", 200>["next_cursor"], Page<Project>["next_cursor"]>>();
+check<Assignable<ResponseBody<"listCollections", 200>["next_cursor"], Page<Collection>["next_cursor"]>>();
+check<Assignable<ResponseBody<"listItems", 200>["next_cursor"], Page<Item>["next_cursor"]>>();
+check<Assignable<components["schemas"]["ItemPage"]["data"][number], Item>>();
+check<Assignable<ResponseBody<"listClients", 200>["next_cursor"], Page<OAuthClient>["next_cursor"]>>();
 // ...and what the client sends fits what the document asks for.
 check<Assignable<NewProject, RequestBody<"createProject">>>();
 check<Assignable<NewCollection, RequestBody<"createCollection">>>();

@@ -31,6 +31,7 @@ const CHAINS: [Chain; 4] = [
             ("UpdateCollection", "updateCollection"),
             ("DeleteCollection", "deleteCollection"),
             ("ListItems", "listItems"),
+            ("CountItems", "countItems"),
             ("CreateItem", "createItem"),
         ],
         &[

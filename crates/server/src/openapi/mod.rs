@@ -7,38 +7,38 @@
 //!
 //! - the path parameters, from the route template (names and ids that break their rule
 //!   name nothing and answer 404);
-//! - 401 (with `WWW-Authenticate`) and the bearer security requirement on every `/v1`
-//!   route; 503 (with `Retry-After`) wherever admission control or maintenance applies;
-//!   500 everywhere;
+//! - the security requirements ([`security`]: the OAuth 2.0 scheme and the scopes each
+//!   `/v1` operation needs; `security: []`, explicitly, everywhere else) and 401 (with
+//!   `WWW-Authenticate`) on every `/v1` operation;
+//! - 429 and 503 (with `Retry-After`) wherever admission control applies, 408 wherever a
+//!   body is read, and 500 everywhere;
 //! - OpenAPI links from each create to the operations on what it created, so that
-//!   stateful testers (schemathesis) can chain requests.
+//!   stateful testers (schemathesis) can chain requests ([`links`]).
 //!
-//! The 405 answer (with `Allow`) of any undocumented method is
-//! `components/responses/MethodNotAllowed`, for reference only: OpenAPI has no place to
-//! attach an answer to a method an operation does not have.
+//! The 405 answer (with `Allow`) of any undocumented method is described in the
+//! document's description: OpenAPI has no place to attach an answer to a method an
+//! operation does not have.
 //!
 //! This module holds what the document is made of (the response and schema
 //! components, [`Finish`], [`render`], the docs page); it never imports the routes, which
 //! import it to describe themselves. `GET /openapi.json` and `GET /docs` are served by
-//! `crate::routes::meta`.
+//! `crate::routes::meta`. `scripts/openapi-lint.sh` runs two linters over the committed
+//! snapshot (`crates/server/tests/snapshots/openapi.json`).
 
 mod links;
 pub mod responses;
 pub mod schemas;
+mod security;
 
 pub use responses::Unavailable;
+pub use security::OAUTH2;
 
-use responses::{Internal, Unauthorized};
+use responses::{Internal, OAuthRequestTimeout, RateLimited, RequestTimeout, Unauthorized};
 use serde_json::Value;
 use utoipa::openapi::path::{Operation, Parameter, ParameterBuilder, ParameterIn};
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
+use utoipa::openapi::server::ServerBuilder;
 use utoipa::openapi::{Ref, RefOr, Required};
 use utoipa::{Modify, ToResponse};
-
-/// The name of the bearer security scheme.
-pub const BEARER: &str = "bearer";
-/// The name of the OAuth client authentication scheme (HTTP Basic).
-pub const CLIENT_BASIC: &str = "clientBasic";
 
 /// The document as served, pretty-printed: the route table's [`OpenApi`] with every
 /// documented response header marked required.
@@ -62,60 +62,50 @@ pub struct Finish;
 
 impl Modify for Finish {
     fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        // The server that serves the document: its address is the document's own.
+        doc.servers = Some(vec![
+            ServerBuilder::new()
+                .url("/")
+                .description(Some("The depot that serves this document."))
+                .build(),
+        ]);
         let components = doc.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            BEARER,
-            SecurityScheme::Http(
-                HttpBuilder::new()
-                    .scheme(HttpAuthScheme::Bearer)
-                    .bearer_format("opaque")
-                    .description(Some(
-                        "An access token from `POST /oauth/token`. The scheme is matched \
-                         case-insensitively; `Authorization: OAuth <token>` is accepted too.",
-                    ))
-                    .build(),
-            ),
-        );
-        components.add_security_scheme(
-            CLIENT_BASIC,
-            SecurityScheme::Http(
-                HttpBuilder::new()
-                    .scheme(HttpAuthScheme::Basic)
-                    .description(Some(
-                        "OAuth client credentials (RFC 6749 §2.3.1): the client id and secret, \
-                         each form-encoded. They may be sent as `client_id` and \
-                         `client_secret` in the form instead, but not both ways.",
-                    ))
-                    .build(),
-            ),
-        );
+        components.add_security_scheme(OAUTH2, security::scheme());
         for (path, item) in doc.paths.paths.iter_mut() {
-            for op in operations(item) {
-                finish_operation(path, op);
+            for (method, op) in operations(item) {
+                finish_operation(path, method, op);
             }
         }
     }
 }
 
-fn operations(item: &mut utoipa::openapi::PathItem) -> impl Iterator<Item = &mut Operation> {
+/// The operations of a path, with their methods as the document spells them.
+fn operations(
+    item: &mut utoipa::openapi::PathItem,
+) -> impl Iterator<Item = (&'static str, &mut Operation)> {
     [
-        item.get.as_mut(),
-        item.put.as_mut(),
-        item.post.as_mut(),
-        item.patch.as_mut(),
-        item.delete.as_mut(),
+        ("get", item.get.as_mut()),
+        ("put", item.put.as_mut()),
+        ("post", item.post.as_mut()),
+        ("patch", item.patch.as_mut()),
+        ("delete", item.delete.as_mut()),
     ]
     .into_iter()
-    .flatten()
+    .filter_map(|(method, op)| Some((method, op?)))
 }
 
-fn finish_operation(path: &str, op: &mut Operation) {
+fn finish_operation(path: &str, method: &str, op: &mut Operation) {
     let mut params: Vec<RefOr<Parameter>> =
         path_parameters(path).into_iter().map(RefOr::T).collect();
     params.extend(op.parameters.take().unwrap_or_default());
     if !params.is_empty() {
         op.parameters = Some(params);
     }
+    // Explicitly empty outside `/v1`, so that no reader takes a missing list for an
+    // oversight (or for a default at the document's root).
+    op.security = Some(security::requirements(path, method));
+    let oauth = path.starts_with("/oauth/");
+    let reads_body = op.request_body.is_some();
     let responses = &mut op.responses.responses;
     let mut add = |status: &str, name: &str| {
         responses
@@ -123,18 +113,21 @@ fn finish_operation(path: &str, op: &mut Operation) {
             .or_insert_with(|| RefOr::Ref(Ref::from_response_name(name)));
     };
     if path.starts_with("/v1/") {
-        op.security = Some(vec![SecurityRequirement::new(BEARER, Vec::<String>::new())]);
         add("401", Unauthorized::response().0);
-    } else if path.starts_with("/oauth/") {
-        // Basic, or the credentials in the form (the empty requirement).
-        op.security = Some(vec![
-            SecurityRequirement::new(CLIENT_BASIC, Vec::<String>::new()),
-            SecurityRequirement::default(),
-        ]);
+    }
+    if reads_body {
+        let timeout = if oauth {
+            OAuthRequestTimeout::response().0
+        } else {
+            RequestTimeout::response().0
+        };
+        add("408", timeout);
     }
     add("500", Internal::response().0);
-    // Routes outside admission control never answer its 503 (`/readyz` documents its own).
+    // Routes outside admission control (the probes) answer neither its 503 nor the 429
+    // of a client over its share (`/readyz` documents its own 503).
     if !crate::http::admission::UNLIMITED.contains(&path) {
+        add("429", RateLimited::response().0);
         add("503", Unavailable::response().0);
     }
     links::attach(op);

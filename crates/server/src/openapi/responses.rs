@@ -1,6 +1,11 @@
 //! The error answers of docs/contract.md §3 as reusable OpenAPI responses
 //! (`#/components/responses/...`), each the envelope plus the headers the contract
-//! requires with it. Handlers name them in `#[utoipa::path(responses(...))]`.
+//! requires with it, and the answer of a successful DELETE. Handlers name them in
+//! `#[utoipa::path(responses(...))]`; [`super::Finish`] adds the ones every operation of
+//! a kind shares (401, 408, 429, 500, 503).
+//!
+//! 405 has no response here: OpenAPI can only attach an answer to a method an operation
+//! has, and 405 is the answer to every other method; the document's description says it.
 
 use utoipa::ToResponse;
 use utoipa::openapi::content::ContentBuilder;
@@ -29,8 +34,8 @@ fn envelope(schema: &str, description: &str) -> ResponseBuilder {
 
 pub const WWW_AUTHENTICATE: &str = "WWW-Authenticate";
 
-/// Declares a unit type per error answer and its [`ToResponse`]. The optional header
-/// is `(name, type, description)`.
+/// Declares a unit type per answer and its [`ToResponse`]. The optional header is
+/// `(name, type, description)`.
 macro_rules! error_response {
     ($name:ident, $schema:literal, $description:literal
      $(, ($header:expr, $type:expr, $header_doc:literal))?) => {
@@ -83,17 +88,6 @@ error_response!(
      or an id names nothing and answers 404 too."
 );
 error_response!(
-    MethodNotAllowed,
-    "ErrorBody",
-    "The endpoint exists but does not support this method (any method an operation is not \
-     documented for).",
-    (
-        "Allow",
-        Type::String,
-        "The methods the endpoint supports, such as `GET, HEAD, POST`."
-    )
-);
-error_response!(
     MissingFields,
     "ErrorBody",
     "Required members are missing (`name` on create, or the collection schema's `required` \
@@ -104,6 +98,12 @@ error_response!(
     "ErrorBody",
     "A project or collection with that name already exists, or a request with the same \
      `Idempotency-Key` is still in flight."
+);
+error_response!(
+    RequestTimeout,
+    "ErrorBody",
+    "The body did not arrive in time: within the body read timeout (30 s by default), at \
+     8 KiB a second or faster once 2 s have passed."
 );
 error_response!(
     PreconditionFailed,
@@ -127,6 +127,19 @@ error_response!(
     "This `Idempotency-Key` was already used with a different request (path or body)."
 );
 error_response!(
+    RateLimited,
+    "ErrorBody",
+    "The client is over its rate limit, or already has its fair share of the server's \
+     request slots (requests without a token share one), or, at the OAuth endpoints, is \
+     locked out after repeated failed authentications (then with `error`: \
+     `temporarily_unavailable`). Nothing was done; retrying after `Retry-After` is safe.",
+    (
+        "Retry-After",
+        Type::Integer,
+        "Seconds to wait before retrying."
+    )
+);
+error_response!(
     Internal,
     "ErrorBody",
     "A bug. It is logged with the request id (`X-Request-Id`); the body says nothing more."
@@ -144,8 +157,8 @@ error_response!(
 );
 error_response!(
     Deleted,
-    "ErrorBody",
-    "Deleted: `{\"code\": 200, \"message\": \"...\"}`."
+    "Deleted",
+    "Done: `{\"code\": 200, \"message\": \"...\"}`."
 );
 error_response!(
     OAuthBadRequest,
@@ -168,4 +181,9 @@ error_response!(
     OAuthPayloadTooLarge,
     "OAuthError",
     "The form body is larger than the limit (`invalid_request`)."
+);
+error_response!(
+    OAuthRequestTimeout,
+    "OAuthError",
+    "The form body did not arrive in time (`invalid_request`)."
 );

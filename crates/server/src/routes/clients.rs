@@ -31,7 +31,7 @@ const MAX_CLIENT_NAME: usize = 200;
     get, path = "/v1/clients", tag = "clients", operation_id = "listClients",
     params(crate::openapi::schemas::ListParams),
     responses(
-        (status = 200, description = "A page of clients, by id (never with secrets).", body = types::Page<types::Client>),
+        (status = 200, description = "A page of clients, by id (never with secrets).", body = crate::openapi::schemas::OAuthClientPage),
         (status = 400, response = BadRequest), (status = 403, response = Forbidden),
     ),
 )]
@@ -57,7 +57,7 @@ pub async fn list(
 /// Creates a client; the answer is the only time its secret is shown.
 #[utoipa::path(
     post, path = "/v1/clients", tag = "clients", operation_id = "createClient",
-    params(("Idempotency-Key" = Option<String>, Header, nullable = false, max_length = 255, min_length = 1, description = "Makes a retry safe: the same key and request get the first answer again; another request with it is a 422, one while the first runs a 409.")),
+    params(crate::openapi::schemas::IdempotencyKey),
     request_body(content = NewClient, content_type = "application/json"),
     responses(
         (status = 201, description = "Created; `client_secret` is shown here only (not in an idempotent replay).", body = types::Client, headers(("Location" = String, description = "The new client's path."))),

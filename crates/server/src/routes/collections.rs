@@ -45,7 +45,7 @@ async fn schema_member(
     get, path = "/v1/projects/{project}/collections", tag = "collections", operation_id = "listCollections",
     params(crate::openapi::schemas::ListParams),
     responses(
-        (status = 200, description = "A page of the project's collections, by name.", body = types::Page<types::Collection>),
+        (status = 200, description = "A page of the project's collections, by name.", body = crate::openapi::schemas::CollectionPage),
         (status = 400, response = BadRequest), (status = 404, response = NotFound),
     ),
 )]
@@ -75,7 +75,7 @@ pub async fn list(
 /// Creates a collection; needs `project:{project}:write`.
 #[utoipa::path(
     post, path = "/v1/projects/{project}/collections", tag = "collections", operation_id = "createCollection",
-    params(("Idempotency-Key" = Option<String>, Header, nullable = false, max_length = 255, min_length = 1, description = "Makes a retry safe: the same key and request get the first answer again; another request with it is a 422, one while the first runs a 409.")),
+    params(crate::openapi::schemas::IdempotencyKey),
     request_body(content = NewCollection, content_type = "application/json"),
     responses(
         (status = 201, description = "Created.", body = types::Collection, headers(("Location" = String, description = "The new collection's path."))),

@@ -11,7 +11,7 @@ use serde_json::json;
 /// The process is up and serving HTTP.
 #[utoipa::path(
     get, path = "/healthz", tag = "meta", operation_id = "healthz",
-    responses((status = 200, description = "`{\"status\": \"ok\"}`.", body = Object)),
+    responses((status = 200, description = "`{\"status\": \"ok\"}`.", body = crate::openapi::schemas::Healthy)),
 )]
 pub async fn healthz() -> Response {
     ok(json!({"status": "ok"}))
@@ -21,7 +21,7 @@ pub async fn healthz() -> Response {
 #[utoipa::path(
     get, path = "/readyz", tag = "meta", operation_id = "readyz",
     responses(
-        (status = 200, description = "`{\"status\": \"ready\"}`.", body = Object),
+        (status = 200, description = "`{\"status\": \"ready\"}`.", body = crate::openapi::schemas::Ready),
         (status = 503, response = crate::openapi::Unavailable),
     ),
 )]

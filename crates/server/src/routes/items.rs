@@ -9,7 +9,7 @@ use crate::openapi::responses::{
     BadRequest, Conflict, Deleted, Forbidden, IdempotencyMismatch, MissingFields, NotFound,
     PayloadTooLarge, PreconditionFailed, UnsupportedMediaType,
 };
-use crate::openapi::schemas::{ItemBody, ItemPage, ItemPatch};
+use crate::openapi::schemas::{ItemBody, ItemPatch};
 use crate::request::access::{
     Creating, Located, MergePatch, Read, TheCollection, TheItem, WithBody, Write,
 };
@@ -35,7 +35,7 @@ const PATCH_ATTEMPTS: usize = 5;
     get, path = "/v1/projects/{project}/collections/{collection}/items", tag = "items", operation_id = "listItems",
     params(crate::openapi::schemas::ItemListParams),
     responses(
-        (status = 200, description = "A page of the collection's items, by id.", body = ItemPage),
+        (status = 200, description = "A page of the collection's items, by id unless sorted; partial items with `fields`.", body = inline(crate::openapi::schemas::ItemPageOrPartial)),
         (status = 400, response = BadRequest), (status = 404, response = NotFound),
     ),
 )]
@@ -117,7 +117,7 @@ async fn query_page(
 /// `--max-count-scan` items; past that the count so far, with `exact: false`.
 #[utoipa::path(
     get, path = "/v1/projects/{project}/collections/{collection}/count", tag = "items", operation_id = "countItems",
-    params(("filter" = Option<String>, Query, description = "Only items that match this filter (docs/contract.md §8)."),),
+    params(("filter" = Option<String>, Query, min_length = 1, description = "Only items that match this filter (docs/contract.md §8)."),),
     responses(
         (status = 200, description = "The count.", body = crate::openapi::schemas::ItemCount),
         (status = 400, response = BadRequest), (status = 404, response = NotFound),
@@ -185,7 +185,7 @@ async fn collection(state: &AppState, p: &str, c: &str) -> ApiResult<Collection>
 /// Creates an item; needs `project:{project}:write`.
 #[utoipa::path(
     post, path = "/v1/projects/{project}/collections/{collection}/items", tag = "items", operation_id = "createItem",
-    params(("Idempotency-Key" = Option<String>, Header, nullable = false, max_length = 255, min_length = 1, description = "Makes a retry safe: the same key and request get the first answer again; another request with it is a 422, one while the first runs a 409.")),
+    params(crate::openapi::schemas::IdempotencyKey),
     request_body(content = ItemBody, content_type = "application/json"),
     responses(
         (status = 201, description = "Created.", body = crate::openapi::schemas::Item, headers(("Location" = String, description = "The new item's path."), ("ETag" = String, description = "The item's version, quoted: `\"3\"`."))),
@@ -224,9 +224,9 @@ pub async fn create(
     get, path = "/v1/projects/{project}/collections/{collection}/items/{id}", tag = "items", operation_id = "getItem",
     params(crate::openapi::schemas::ItemParams, ("If-None-Match" = Option<String>, Header, nullable = false, description = "ETags of the copy the client holds (weak comparison; `*` matches any): 304 if one is current.")),
     responses(
-        (status = 200, description = "The item.", body = crate::openapi::schemas::Item, headers(("ETag" = String, description = "The item's version, quoted: `\"3\"`."))),
+        (status = 200, description = "The item; a partial one with `fields`.", body = inline(crate::openapi::schemas::ItemOrPartial), headers(("ETag" = String, description = "The item's version, quoted: `\"3\"` (weak, `W/\"3\"`, with `fields`)."))),
         (status = 304, description = "The client's copy is current.", headers(("ETag" = String, description = "The item's version, quoted: `\"3\"`."))),
-        (status = 404, response = NotFound),
+        (status = 400, response = BadRequest), (status = 404, response = NotFound),
     ),
 )]
 pub async fn get(
@@ -359,6 +359,7 @@ pub async fn patch(
 
 #[utoipa::path(
     delete, path = "/v1/projects/{project}/collections/{collection}/items/{id}", tag = "items", operation_id = "deleteItem",
+    summary = "Deletes an item; with `If-Match`, only the version it names.",
     params(("If-Match" = Option<String>, Header, nullable = false, description = "Only if the item's ETag matches (strong comparison; `*` matches any); else 412.")),
     responses(
         (status = 200, response = Deleted),

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 /// The OpenAPI 3.1 document describing every route.
 #[utoipa::path(
     get, path = "/openapi.json", tag = "meta", operation_id = "openapi",
-    responses((status = 200, description = "This document.", content_type = "application/json", body = Object)),
+    responses((status = 200, description = "This document.", content_type = "application/json", body = std::collections::HashMap<String, serde_json::Value>)),
 )]
 pub async fn openapi_json() -> Response {
     (

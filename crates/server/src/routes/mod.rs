@@ -20,7 +20,7 @@ use axum::Router;
 use axum::routing::{get, post};
 use depot_api::ErrorBody;
 use depot_api::ErrorKind;
-use depot_api::types::{Client, Collection, Maintenance, Page, Project, TokenResponse};
+use depot_api::types::{Client, Collection, Maintenance, Project, TokenResponse};
 use std::sync::LazyLock;
 use utoipa::OpenApi;
 
@@ -122,16 +122,18 @@ async fn method_not_allowed() -> ApiError {
     ),
     components(
         schemas(
-            ErrorBody, OAuthError, Project, Collection, Client, Item, Maintenance,
-            TokenResponse, Page<Project>, Page<Collection>, Page<Client>, ItemPage, ItemCount,
+            ErrorBody, OAuthError, openapi::schemas::Deleted, Project, Collection, Client, Item, Maintenance,
+            TokenResponse, ProjectPage, CollectionPage, OAuthClientPage, ItemPage, PartialItem,
+            PartialItemPage, ItemCount,
             NewProject, ProjectUpdate, NewCollection, CollectionUpdate, ItemBody, ItemPatch,
-            NewClient, MaintenanceUpdate, TokenRequest, RevokeRequest,
+            NewClient, MaintenanceUpdate, TokenRequest, RevokeRequest, Healthy, Ready,
+            AuthorizationServerMetadata,
         ),
         responses(
-            BadRequest, Unauthorized, Forbidden, NotFound, MethodNotAllowed, MissingFields,
+            BadRequest, Unauthorized, Forbidden, NotFound, MissingFields, RequestTimeout,
             Conflict, PreconditionFailed, PayloadTooLarge, UnsupportedMediaType,
-            IdempotencyMismatch, Internal, Unavailable, Deleted, OAuthBadRequest,
-            OAuthUnauthorized, OAuthPayloadTooLarge,
+            IdempotencyMismatch, RateLimited, Internal, Unavailable, openapi::responses::Deleted,
+            OAuthBadRequest, OAuthUnauthorized, OAuthRequestTimeout, OAuthPayloadTooLarge,
         ),
     ),
     modifiers(&Finish),

@@ -316,7 +316,7 @@ async fn revoke_token(state: &AppState, parts: &Parts, raw: Body) -> ApiResult<R
 /// endpoints. The issuer is this server as the request reached it (its `Host`).
 #[utoipa::path(
     get, path = "/.well-known/oauth-authorization-server", tag = "oauth", operation_id = "oauthMetadata",
-    responses((status = 200, description = "RFC 8414 metadata: issuer, endpoints, grant types and client authentication methods.", body = Object)),
+    responses((status = 200, description = "RFC 8414 metadata: issuer, endpoints, grant types and client authentication methods.", body = crate::openapi::schemas::AuthorizationServerMetadata)),
 )]
 pub async fn metadata(headers: HeaderMap) -> Response {
     let host = headers

@@ -26,7 +26,7 @@ use serde_json::{Map, Value};
     get, path = "/v1/projects", tag = "projects", operation_id = "listProjects",
     params(crate::openapi::schemas::ListParams),
     responses(
-        (status = 200, description = "A page of the projects this token may see, by name.", body = types::Page<types::Project>),
+        (status = 200, description = "A page of the projects this token may see, by name.", body = crate::openapi::schemas::ProjectPage),
         (status = 400, response = BadRequest),
     ),
 )]
@@ -56,7 +56,7 @@ pub async fn list(
 /// Creates a project; needs `admin`.
 #[utoipa::path(
     post, path = "/v1/projects", tag = "projects", operation_id = "createProject",
-    params(("Idempotency-Key" = Option<String>, Header, nullable = false, max_length = 255, min_length = 1, description = "Makes a retry safe: the same key and request get the first answer again; another request with it is a 422, one while the first runs a 409.")),
+    params(crate::openapi::schemas::IdempotencyKey),
     request_body(content = NewProject, content_type = "application/json"),
     responses(
         (status = 201, description = "Created.", body = types::Project, headers(("Location" = String, description = "The new project's path."))),

@@ -92,43 +92,103 @@ fn assert_required_header(doc: &Value, op: &Value, status: &str, header: &str, w
 }
 
 #[tokio::test]
-async fn the_document_is_openapi_3_1_with_the_bearer_scheme() {
+async fn the_document_is_openapi_3_1_with_the_oauth2_client_credentials_scheme() {
     let app = TestApp::new().await;
     let (_, doc) = served(&app).await;
     assert_eq!(doc["openapi"], "3.1.0");
-    let bearer = &doc["components"]["securitySchemes"]["bearer"];
-    assert_eq!(bearer["type"], "http");
-    assert_eq!(bearer["scheme"], "bearer");
+    assert_eq!(doc["servers"][0]["url"], "/");
+    let schemes = doc["components"]["securitySchemes"].as_object().unwrap();
+    assert_eq!(schemes.len(), 1, "one scheme: {schemes:?}");
+    let oauth2 = &schemes["oauth2"];
+    assert_eq!(oauth2["type"], "oauth2");
+    let flow = &oauth2["flows"]["clientCredentials"];
+    assert_eq!(flow["tokenUrl"], "/oauth/token");
+    let mut scopes: Vec<&String> = flow["scopes"].as_object().unwrap().keys().collect();
+    scopes.sort();
+    assert_eq!(
+        scopes,
+        ["admin", "project:{project}:read", "project:{project}:write"]
+    );
+}
+
+/// The scopes each requirement of `op` names, as one sorted list per requirement.
+fn required_scopes(op: &Value) -> Vec<Vec<String>> {
+    op["security"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|req| {
+            let req = req.as_object().unwrap();
+            assert_eq!(req.keys().collect::<Vec<_>>(), ["oauth2"], "{req:?}");
+            let mut scopes: Vec<String> = req["oauth2"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s.as_str().unwrap().to_owned())
+                .collect();
+            scopes.sort();
+            scopes
+        })
+        .collect()
 }
 
 #[tokio::test]
-async fn every_v1_operation_needs_the_bearer_token_and_documents_its_401() {
+async fn every_v1_operation_names_the_scopes_that_let_it_through_and_documents_its_401() {
+    let app = TestApp::new().await;
+    let (_, doc) = served(&app).await;
+    let read = ["project:{project}:read", "project:{project}:write", "admin"];
+    let write = ["project:{project}:write", "admin"];
+    for (path, method, op) in operations(&doc) {
+        let what = format!("{method} {path}");
+        if !path.starts_with("/v1/") {
+            // The OAuth endpoints take client credentials, the rest nothing.
+            assert_eq!(op["security"], serde_json::json!([]), "{what}");
+            continue;
+        }
+        let wanted: Vec<&str> = match (path.as_str(), method.as_str()) {
+            ("/v1/projects", "get") => vec![],
+            ("/v1/projects", _) | ("/v1/projects/{project}", "delete") => vec!["admin"],
+            (p, "get") if p.starts_with("/v1/projects/{project}") => read.to_vec(),
+            (p, _) if p.starts_with("/v1/projects/{project}") => write.to_vec(),
+            _ => vec!["admin"],
+        };
+        let wanted: Vec<Vec<String>> = if wanted.is_empty() {
+            vec![vec![]]
+        } else {
+            wanted.iter().map(|s| vec![(*s).to_owned()]).collect()
+        };
+        assert_eq!(required_scopes(&op), wanted, "{what}");
+        assert_required_header(&doc, &op, "401", "WWW-Authenticate", &what);
+    }
+}
+
+#[tokio::test]
+async fn every_operation_under_admission_control_documents_429_and_503_with_retry_after() {
     let app = TestApp::new().await;
     let (_, doc) = served(&app).await;
     for (path, method, op) in operations(&doc) {
         let what = format!("{method} {path}");
-        if path.starts_with("/v1/") {
-            assert_eq!(
-                op["security"],
-                serde_json::json!([{"bearer": []}]),
-                "{what}"
-            );
-            assert_required_header(&doc, &op, "401", "WWW-Authenticate", &what);
-        } else if !path.starts_with("/oauth/") {
-            assert!(op.get("security").is_none(), "{what} should need no token");
+        if ["/healthz", "/metrics"].contains(&path.as_str()) {
+            continue;
+        }
+        assert_required_header(&doc, &op, "503", "Retry-After", &what);
+        if path != "/readyz" {
+            assert_required_header(&doc, &op, "429", "Retry-After", &what);
         }
     }
 }
 
 #[tokio::test]
-async fn every_operation_under_admission_control_documents_503_with_retry_after() {
+async fn every_operation_that_reads_a_body_documents_408() {
     let app = TestApp::new().await;
     let (_, doc) = served(&app).await;
     for (path, method, op) in operations(&doc) {
-        if ["/healthz", "/metrics"].contains(&path.as_str()) {
-            continue;
+        if op.get("requestBody").is_some() {
+            assert!(
+                response(&doc, &op, "408").is_some(),
+                "{method} {path} has no 408"
+            );
         }
-        assert_required_header(&doc, &op, "503", "Retry-After", &format!("{method} {path}"));
     }
 }
 
@@ -144,8 +204,10 @@ async fn every_documented_error_is_the_envelope_and_creates_name_their_location(
                 let schema = r["content"]["application/json"]["schema"]["$ref"]
                     .as_str()
                     .unwrap_or_else(|| panic!("{what} {status}: not JSON"));
-                let envelope = if path.starts_with("/oauth/") && status != "500" && status != "503"
-                {
+                // Admission control answers 429 and 503 before the OAuth handlers run.
+                let oauth = path.starts_with("/oauth/")
+                    && !["429", "500", "503"].contains(&status.as_str());
+                let envelope = if oauth {
                     "#/components/schemas/OAuthError"
                 } else {
                     "#/components/schemas/ErrorBody"
@@ -167,8 +229,105 @@ async fn every_documented_error_is_the_envelope_and_creates_name_their_location(
         let op = &doc["paths"][item][method];
         assert_required_header(&doc, op, status, "ETag", &format!("{method} {item}"));
     }
-    let methods = &doc["components"]["responses"]["MethodNotAllowed"];
-    assert_eq!(methods["headers"]["Allow"]["required"], true);
+}
+
+#[tokio::test]
+async fn a_successful_delete_has_its_own_schema() {
+    let app = TestApp::new().await;
+    let (_, doc) = served(&app).await;
+    for (path, method, op) in operations(&doc) {
+        if method == "delete" {
+            let r = response(&doc, &op, "200").unwrap();
+            assert_eq!(
+                r["content"]["application/json"]["schema"]["$ref"], "#/components/schemas/Deleted",
+                "{method} {path}"
+            );
+        }
+    }
+    let deleted = &doc["components"]["schemas"]["Deleted"];
+    assert_eq!(
+        deleted["properties"]["code"]["enum"],
+        serde_json::json!([200])
+    );
+}
+
+#[tokio::test]
+async fn every_page_refers_to_its_resource_and_always_has_next_cursor() {
+    let app = TestApp::new().await;
+    let (_, doc) = served(&app).await;
+    let schemas = doc["components"]["schemas"].as_object().unwrap();
+    let pages = [
+        ("ProjectPage", "Project"),
+        ("CollectionPage", "Collection"),
+        ("OAuthClientPage", "OAuthClient"),
+        ("ItemPage", "Item"),
+        ("PartialItemPage", "PartialItem"),
+    ];
+    for (page, resource) in pages {
+        let schema = &schemas[page];
+        assert_eq!(
+            schema["properties"]["data"]["items"]["$ref"],
+            format!("#/components/schemas/{resource}"),
+            "{page}"
+        );
+        assert_eq!(
+            schema["properties"]["next_cursor"]["type"],
+            serde_json::json!(["string", "null"])
+        );
+        assert_eq!(
+            schema["required"],
+            serde_json::json!(["data", "next_cursor"]),
+            "{page}"
+        );
+    }
+    let page_schemas = schemas.keys().filter(|k| k.contains("Page")).count();
+    assert_eq!(page_schemas, pages.len(), "one page schema per list");
+}
+
+/// Every schema object in `value`, with a pointer to where it is.
+fn objects_in<'a>(value: &'a Value, at: String, out: &mut Vec<(String, &'a Value)>) {
+    match value {
+        Value::Object(map) => {
+            out.push((at.clone(), value));
+            for (k, v) in map {
+                objects_in(v, format!("{at}/{k}"), out);
+            }
+        }
+        Value::Array(list) => {
+            for (i, v) in list.iter().enumerate() {
+                objects_in(v, format!("{at}/{i}"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Without `additionalProperties`, generators read `{"type": "object"}` as "no members"
+/// (openapi-typescript: `Record<string, never>`), and a caller can't pass metadata or a
+/// JSON Schema without a cast.
+#[tokio::test]
+async fn every_object_without_declared_members_says_it_takes_any() {
+    let app = TestApp::new().await;
+    let (_, doc) = served(&app).await;
+    let mut found = Vec::new();
+    objects_in(&doc["paths"], "/paths".into(), &mut found);
+    objects_in(&doc["components"], "/components".into(), &mut found);
+    let mut free = 0;
+    for (at, schema) in found {
+        let object = match &schema["type"] {
+            Value::String(t) => t == "object",
+            Value::Array(ts) => ts.iter().any(|t| t == "object"),
+            _ => false,
+        };
+        if object && schema.get("properties").is_none() {
+            assert!(
+                schema.get("additionalProperties").is_some(),
+                "{at} is an object with no members and no additionalProperties"
+            );
+            free += 1;
+        }
+    }
+    assert!(free >= 4, "metadata, schema, details, and more: {free}");
 }
 
 /// The document and the router agree: every documented method is routed, and every

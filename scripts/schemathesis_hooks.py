@@ -126,10 +126,12 @@ def before_call(context, case, kwargs):
     _spare_the_admin(case)
     if not _positive(case):
         return
-    _names_as_in_path(case)
     if _stateful(case):
         _fresh_names(case)
         _real_path(case)
+    # After _real_path: it may move the request to another project or collection, and
+    # the body's name must then follow the path it is sent to.
+    _names_as_in_path(case)
 
 
 @schemathesis.hook

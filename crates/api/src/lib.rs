@@ -8,6 +8,9 @@
 //! - [`names`]: the naming rules (projects, collections, client ids, scopes), each as a
 //!   pattern and a check; [`headers`]: the contract's own header names.
 //!
+//! - [`ops`]: operations (contract §11): a backup as listed, an import's report, and
+//!   the NDJSON records of export and import.
+//!
 //! - [`openapi`] (feature `openapi`): schema pieces for the server's OpenAPI document.
 //!
 //! This crate depends on serde only (plus utoipa behind the `openapi` feature, which the
@@ -19,6 +22,7 @@ pub mod json;
 pub mod names;
 #[cfg(feature = "openapi")]
 pub mod openapi;
+pub mod ops;
 pub mod types;
 
 pub use error::{ErrorBody, ErrorKind};

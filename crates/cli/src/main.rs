@@ -6,10 +6,20 @@
 //!   `migrate.rs`).
 //! - `depot clients create|list|delete`: OAuth clients, straight on the data dir, so a
 //!   fresh install can be administered before any token exists (see `clients.rs`).
+//! - `depot restore FILE --data-dir DIR` and `depot check`: a backup swapped into a
+//!   stopped server's data dir, and a data dir's database checked (see `offline.rs`).
+//! - `depot export --out FILE` and `depot import FILE`: every record of a running
+//!   server as NDJSON, and back (see `export.rs`, `import.rs`; `progress.rs` draws
+//!   their progress). `connect.rs`: how `api`, `export` and `import` reach a server.
 
 mod api;
 mod clients;
+mod connect;
+mod export;
+mod import;
 mod migrate;
+mod offline;
+mod progress;
 mod serve;
 mod settings;
 
@@ -45,6 +55,16 @@ enum Command {
     /// Manage OAuth clients directly in the store (the data dir's, or --database-url's).
     #[command(subcommand)]
     Clients(clients::ClientsCommand),
+    /// Restore a backup into a data dir whose server is stopped (the old database is
+    /// kept aside).
+    Restore(offline::RestoreArgs),
+    /// Check a data dir's database: integrity, schema version, what it holds, sizes.
+    Check(offline::CheckArgs),
+    /// Write every record of a running server to an NDJSON file.
+    Export(export::ExportArgs),
+    /// Read an NDJSON export into a running server; run again, it adds only what is
+    /// missing.
+    Import(import::ImportArgs),
 }
 
 /// At most this many I/O readiness events are taken per turn of tokio's I/O driver
@@ -120,6 +140,10 @@ fn main() -> ExitCode {
             Command::Clients(cmd) => clients::run(cmd).await,
             Command::Api(args) => api::run(args).await,
             Command::MigrateStore(args) => migrate::run(args).await,
+            Command::Restore(args) => offline::restore(args),
+            Command::Check(args) => offline::check(args),
+            Command::Export(args) => export::run(args).await,
+            Command::Import(args) => import::run(args).await,
         }
     });
     match result {

@@ -47,12 +47,34 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("can't listen on {addr}"))?;
     let bound = listener.local_addr()?;
-    tracing::info!(addr = %bound, "listening");
+    let scheme = if state.tls.is_some() { "https" } else { "http" };
+    tracing::info!(addr = %bound, scheme, "listening");
+    if let Some(tls) = state.tls.clone() {
+        tokio::spawn(reload_on_hangup(tls));
+    }
     // A plain line on stdout that scripts and tests can wait for.
-    println!("depot listening on http://{bound}");
+    println!("depot listening on {scheme}://{bound}");
     depot_server::serve(listener, state, shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// SIGHUP reads the certificate and key again (after a renewal); new connections use
+/// them, open ones keep theirs.
+async fn reload_on_hangup(tls: std::sync::Arc<depot_server::http::tls::Tls>) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let Ok(mut hangups) = signal(SignalKind::hangup()) else {
+        tracing::warn!("can't listen for SIGHUP; the certificate is read only at start");
+        return;
+    };
+    while hangups.recv().await.is_some() {
+        match tls.reload() {
+            Ok(()) => tracing::info!("TLS certificate and key read again"),
+            Err(e) => {
+                tracing::error!(error = %e, "TLS reload failed; still serving the previous certificate")
+            }
+        }
+    }
 }
 
 async fn shutdown_signal() {

@@ -1,5 +1,6 @@
 //! [`ClientBuilder`]: base URL, credentials, retry policy and budget, retry hook,
-//! timeouts and (for tests) the clock, checked once in [`ClientBuilder::build`].
+//! timeouts, trusted CA certificates for HTTPS (rustls; the system's roots plus any
+//! given) and (for tests) the clock, checked once in [`ClientBuilder::build`].
 
 use crate::auth::{Credentials, TokenCache};
 use crate::budget::RetryBudget;
@@ -23,6 +24,8 @@ pub struct ClientBuilder {
     timeout: Duration,
     connect_timeout: Duration,
     clock: Arc<dyn Clock>,
+    /// PEM certificates trusted besides the system's, for `https://` servers.
+    roots: Vec<Vec<u8>>,
 }
 
 impl ClientBuilder {
@@ -36,7 +39,16 @@ impl ClientBuilder {
             timeout: Duration::from_secs(30),
             connect_timeout: Duration::from_secs(10),
             clock: Arc::new(TokioClock),
+            roots: Vec::new(),
         }
+    }
+
+    /// Trusts the certificate authority (or self-signed certificate) in `pem` for
+    /// `https://` servers, besides the system's roots: a server whose certificate a
+    /// private CA signed. Several may be added; each PEM may hold several.
+    pub fn ca_cert_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.roots.push(pem.into());
+        self
     }
 
     pub fn credentials(mut self, credentials: Credentials) -> Self {
@@ -111,11 +123,25 @@ impl ClientBuilder {
         }
         let mut headers = HeaderMap::new();
         headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
-        let http = reqwest::Client::builder()
+        let mut http = reqwest::Client::builder()
             .user_agent(concat!("depot-client/", env!("CARGO_PKG_VERSION")))
             .default_headers(headers)
             .timeout(self.timeout)
             .connect_timeout(self.connect_timeout)
+            .use_rustls_tls();
+        for pem in &self.roots {
+            let certs = reqwest::Certificate::from_pem_bundle(pem)
+                .map_err(|e| ClientError::Config(format!("CA certificate: {}", describe(&e))))?;
+            if certs.is_empty() {
+                return Err(ClientError::Config(
+                    "CA certificate: the PEM holds no certificate".into(),
+                ));
+            }
+            for cert in certs {
+                http = http.add_root_certificate(cert);
+            }
+        }
+        let http = http
             .build()
             .map_err(|e| ClientError::Config(describe(&e)))?;
         let shared = Shared {

@@ -218,6 +218,22 @@ impl Client {
         self.execute(spec).await
     }
 
+    /// Like [`Client::request_with`], with a body of any media type (`application/x-ndjson`
+    /// for an import batch) instead of JSON.
+    pub async fn request_bytes(
+        &self,
+        method: Method,
+        path: &str,
+        content_type: &'static str,
+        body: Vec<u8>,
+        options: RequestOptions,
+    ) -> Result<RawResponse, ClientError> {
+        let mut spec = Spec::new(method, path).body(content_type, body);
+        spec.headers = options.headers;
+        spec.idempotency_key = options.idempotency_key;
+        self.execute(spec).await
+    }
+
     /// Like [`Client::request`], but a non-2xx answer is a [`ClientError::Api`] and a 2xx
     /// body is decoded as `T`.
     pub async fn send_json<T: DeserializeOwned>(

@@ -98,6 +98,22 @@ pub struct Config {
     /// Seconds a client may take to send a request's body (408 beyond).
     #[arg(id = "body_read_timeout_secs", long = "body-read-timeout-secs", env = "DEPOT_BODY_READ_TIMEOUT_SECS", default_value = "30", value_parser = secs)]
     pub body_read_timeout: Duration,
+    /// Take a backup this often (`3600`, `90s`, `15m`, `6h`, `1d`) into
+    /// `<data-dir>/backups/`. Unset: only when asked (`POST /v1/admin/backups`). SQLite
+    /// only.
+    #[arg(long, env = "DEPOT_BACKUP_INTERVAL", value_parser = interval)]
+    pub backup_interval: Option<Duration>,
+    /// How many scheduled backups to keep; older ones are deleted after each new one.
+    /// Backups taken through the API are never deleted automatically.
+    #[arg(long, env = "DEPOT_BACKUP_KEEP", default_value_t = 7)]
+    pub backup_keep: usize,
+    /// A PEM file with the server's certificate chain: with `--tls-key`, depot serves
+    /// HTTPS (rustls). SIGHUP reads both files again.
+    #[arg(long, env = "DEPOT_TLS_CERT")]
+    pub tls_cert: Option<PathBuf>,
+    /// The PEM file with the private key of `--tls-cert` (PKCS#8, PKCS#1 or SEC1).
+    #[arg(long, env = "DEPOT_TLS_KEY")]
+    pub tls_key: Option<PathBuf>,
 }
 
 /// Requests in flight per CPU by default: enough to keep the single SQLite writer's
@@ -137,6 +153,31 @@ fn millis(text: &str) -> Result<Duration, String> {
 fn whole(text: &str) -> Result<u64, String> {
     text.parse()
         .map_err(|_| format!("{text:?} is not a whole number"))
+}
+
+/// Reads a duration: whole seconds (`3600`) or a number with a unit: `s`, `m`, `h`, `d`
+/// (`90s`, `15m`, `6h`, `1d`).
+fn interval(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: u64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not a duration like 3600, 90s, 15m, 6h or 1d"))?;
+    let unit = match unit.trim() {
+        "" | "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        other => return Err(format!("{other:?} is not a unit: use s, m, h or d")),
+    };
+    let secs = number
+        .checked_mul(unit)
+        .filter(|s| *s > 0)
+        .ok_or_else(|| format!("{text:?} must be at least one second and not absurdly long"))?;
+    Ok(Duration::from_secs(secs))
 }
 
 /// `SecretString` as a clap value.
@@ -202,6 +243,14 @@ impl Config {
         if self.token_ttl.is_zero() {
             return Err(ConfigError("token_ttl_secs must be at least 1".into()));
         }
+        if self.backup_keep == 0 {
+            return Err(ConfigError("backup_keep must be at least 1".into()));
+        }
+        if self.tls_cert.is_some() != self.tls_key.is_some() {
+            return Err(ConfigError(
+                "tls_cert and tls_key must be set together".into(),
+            ));
+        }
         self.validate_admin()?;
         crate::http::headers::check_cors_origins(&self.cors_origins).map_err(ConfigError)
     }
@@ -249,5 +298,17 @@ mod tests {
         assert!(secs("1.5").is_err() && secs("-1").is_err());
         assert_eq!(parse_addr("localhost:9").unwrap().port(), 9);
         assert!(parse_addr("nowhere").is_err());
+    }
+
+    #[test]
+    fn intervals_read_as_a_person_writes_them() {
+        assert_eq!(interval("3600"), Ok(Duration::from_secs(3600)));
+        assert_eq!(interval("90s"), Ok(Duration::from_secs(90)));
+        assert_eq!(interval("15m"), Ok(Duration::from_secs(900)));
+        assert_eq!(interval("6h"), Ok(Duration::from_secs(21_600)));
+        assert_eq!(interval("1d"), Ok(Duration::from_secs(86_400)));
+        for bad in ["", "0", "1w", "h", "-5", "1.5h"] {
+            assert!(interval(bad).is_err(), "{bad}");
+        }
     }
 }

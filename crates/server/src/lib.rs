@@ -16,8 +16,9 @@
 //!
 //! Beside them: [`config`] (typed, layered, validated once), [`state`] (what handlers
 //! share, [`AppState`]), [`respond`] (success answers and the wire shapes of
-//! resources), [`heavy`] (CPU-heavy work off the async workers, bounded and fair), and
-//! [`openapi`] (the document at `/openapi.json` and its page
+//! resources), [`heavy`] (CPU-heavy work off the async workers, bounded and fair),
+//! [`ops`] (backups, export and import behind the admin routes of §11, free of HTTP),
+//! and [`openapi`] (the document at `/openapi.json` and its page
 //! at `/docs`, fed by the route table).
 //!
 //! [`router`] is a pure function of the state; [`serve`] takes a bound listener, so
@@ -30,6 +31,7 @@ pub mod heavy;
 pub mod http;
 pub mod json;
 pub mod openapi;
+pub mod ops;
 pub mod request;
 pub mod respond;
 pub mod routes;
@@ -72,7 +74,10 @@ pub fn with_layers(app: Router, state: AppState) -> Router {
             .option_layer(cors)
             .layer(http::owner::layer(state.owners.clone()))
             .layer(http::intake::layer(http::intake::Limits {
-                body_limit: state.config.body_limit + request::body::SERVER_MEMBERS_BYTES,
+                // The largest slack any route allows; each route's body extractor then
+                // holds a body to its own limit.
+                body_limit: state.config.body_limit
+                    + request::body::SERVER_MEMBERS_BYTES.max(ops::import::RECORD_SLACK),
                 read_timeout: state.config.body_read_timeout,
                 budget: state.config.body_buffer_mb.saturating_mul(1 << 20),
             }))
@@ -98,7 +103,23 @@ pub async fn open(config: Config, store: Arc<dyn Store>) -> Result<AppState, Sta
     auth::bootstrap::ensure_admin(store.as_ref(), &config.data_dir, admin)
         .await
         .map_err(|e| e.to_string())?;
-    let state = AppState::new(store, config);
+    if config.backup_interval.is_some() && !store.supports_backup() {
+        return Err(StartError(
+            "--backup-interval needs the embedded SQLite store; back PostgreSQL up with \
+             its own tools (pg_dump, or continuous archiving)"
+                .into(),
+        ));
+    }
+    let tls = match (&config.tls_cert, &config.tls_key) {
+        (Some(cert), Some(key)) => Some(Arc::new(http::tls::Tls::load(cert, key)?)),
+        _ => None,
+    };
+    let state = AppState::with_tls(store, config, tls);
+    match state.backups.clean() {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(removed = n, "files of interrupted backups removed"),
+        Err(e) => tracing::warn!(error = %e, "can't clean the backups directory"),
+    }
     state
         .maintenance
         .refresh(state.store.as_ref())
@@ -127,6 +148,13 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let chores = tokio::spawn(background_chores(state.clone()));
+    let schedule = state.config.backup_interval.map(|every| {
+        tokio::spawn(ops::schedule::run(
+            state.clone(),
+            every,
+            state.config.backup_keep,
+        ))
+    });
     let admission = state.admission.clone();
     let signal = async move {
         shutdown.await;
@@ -137,8 +165,12 @@ pub async fn serve(
         header_read_timeout: state.config.header_read_timeout,
         shutdown_grace: state.config.shutdown_grace,
     };
-    let result = listener::run(listener, router(state), limits, signal).await;
+    let tls = state.tls.clone();
+    let result = listener::run(listener, router(state), limits, tls, signal).await;
     chores.abort();
+    if let Some(schedule) = schedule {
+        schedule.abort();
+    }
     result
 }
 

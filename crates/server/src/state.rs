@@ -7,6 +7,8 @@ use crate::config::Config;
 use crate::http::admission::Admission;
 use crate::http::metrics::Metrics;
 use crate::http::owner::Owners;
+use crate::http::tls::Tls;
+use crate::ops::backups::Backups;
 use crate::request::in_flight::InFlightKeys;
 use crate::request::maintenance::MaintenanceSwitch;
 use crate::request::schema::{Schemas, instance_limits};
@@ -34,10 +36,19 @@ pub struct Shared {
     pub owners: Arc<Owners>,
     pub maintenance: Arc<MaintenanceSwitch>,
     pub idempotency: Arc<InFlightKeys>,
+    /// The backups in the data directory, and whether one is being taken.
+    pub backups: Backups,
+    /// The certificate HTTPS serves (reloaded on SIGHUP), when TLS is on.
+    pub tls: Option<Arc<Tls>>,
 }
 
 impl AppState {
     pub fn new(store: Arc<dyn Store>, config: Config) -> Self {
+        AppState::with_tls(store, config, None)
+    }
+
+    /// [`AppState::new`], serving HTTPS with `tls`.
+    pub fn with_tls(store: Arc<dyn Store>, config: Config, tls: Option<Arc<Tls>>) -> Self {
         let owners = Arc::new(Owners::default());
         AppState(Arc::new(Shared {
             tokens: TokenService::new(store.clone(), config.token_ttl, Arc::clone(&owners)),
@@ -60,6 +71,8 @@ impl AppState {
                 config.body_limit + crate::request::body::SERVER_MEMBERS_BYTES,
                 config.max_json_depth,
             )),
+            backups: Backups::new(&config.data_dir),
+            tls,
             store,
             config: Arc::new(config),
             metrics: Arc::new(Metrics::default()),

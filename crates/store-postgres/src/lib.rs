@@ -6,7 +6,8 @@
 //!   SQLite backend; the shared conformance suite checks both.
 //! - `pool`: the connection pool and per-connection settings; [`PostgresOptions`] holds
 //!   its sizes and timeouts, each bounded so an unreachable database answers
-//!   `Unavailable` quickly.
+//!   `Unavailable` quickly. `tls`: rustls for the URL's `sslmode` (`require`,
+//!   `verify-ca`, `verify-full`, with `sslrootcert`).
 //! - `tx`: reads on a pooled connection; writes in one transaction each, retried on
 //!   deadlock or serialization failure; the isolation reasoning lives there.
 //! - `migrations`: the schema, applied at connect under an advisory lock so instances
@@ -38,6 +39,7 @@ mod sql;
 mod store;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod tls;
 mod tx;
 
 use creates::Creates;
@@ -127,6 +129,21 @@ pub async fn open(url: &str, threads: usize) -> Result<Arc<dyn Store>, StoreErro
         Arc::new(store),
         runtime,
     )))
+}
+
+impl PostgresStore {
+    /// Whether a connection of this store is encrypted (TLS), as the server sees it.
+    pub async fn ssl_in_use(&self) -> Result<bool, StoreError> {
+        let client = self.pool.get().await.map_err(|e| errors::at_start(&e))?;
+        let row = client
+            .query_one(
+                "SELECT coalesce((SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()), false)",
+                &[],
+            )
+            .await
+            .map_err(|e| StoreError::Unavailable(format!("postgres: {e}")))?;
+        Ok(row.get(0))
+    }
 }
 
 impl std::fmt::Debug for PostgresStore {

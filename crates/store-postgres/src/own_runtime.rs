@@ -19,6 +19,7 @@ use depot_store::{
 };
 use serde_json::{Map, Value};
 use std::future::Future;
+use std::path::Path;
 use std::sync::Arc;
 use tokio::runtime::Handle;
 use tokio::sync::oneshot;
@@ -387,6 +388,15 @@ impl Store for OwnRuntime {
 
     async fn import(&self, record: Resource) -> Result<(), StoreError> {
         self.call(|s| async move { s.import(record).await }).await
+    }
+
+    fn supports_backup(&self) -> bool {
+        self.inner.supports_backup()
+    }
+
+    async fn backup(&self, dest: &Path) -> Result<(), StoreError> {
+        let dest = dest.to_owned();
+        self.call(|s| async move { s.backup(&dest).await }).await
     }
 
     async fn get_setting(&self, key: &str) -> Result<Option<String>, StoreError> {

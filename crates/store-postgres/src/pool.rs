@@ -1,4 +1,5 @@
-//! The connection pool and the settings every connection runs with.
+//! The connection pool and the settings every connection runs with (over TLS when
+//! the URL's `sslmode` asks for it: see `tls`).
 //!
 //! Every wait has a bound, so a database that is down, unreachable or overloaded makes
 //! calls fail fast with `Unavailable` (a 503 the client may retry) instead of piling up
@@ -13,6 +14,7 @@ use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use depot_store::StoreError;
 use std::time::Duration;
 use tokio_postgres::{Config, NoTls};
+use tokio_postgres_rustls::MakeRustlsConnect;
 
 /// How a [`crate::PostgresStore`] uses its database. The defaults suit a server
 /// instance; several instances can share a database.
@@ -39,21 +41,22 @@ impl Default for PostgresOptions {
 
 /// A pool of not-yet-opened connections to `url`: nothing connects until first use.
 pub(crate) fn build(url: &str, options: &PostgresOptions) -> Result<Pool, StoreError> {
+    let (url, tls) = crate::tls::split(url).map_err(StoreError::Other)?;
     // The URL may carry a password: never echo it.
     let mut config: Config = url
         .parse()
         .map_err(|_| StoreError::Other("invalid PostgreSQL connection URL".into()))?;
     configure(&mut config, options);
-    let manager = Manager::from_config(
-        config,
-        NoTls,
-        ManagerConfig {
-            // A connection that closed is replaced; one that merely went quiet is caught
-            // by the transaction deadline and dropped instead of being pinged before
-            // every use, which would cost a round trip per call.
-            recycling_method: RecyclingMethod::Fast,
-        },
-    );
+    let manager_config = ManagerConfig {
+        // A connection that closed is replaced; one that merely went quiet is caught
+        // by the transaction deadline and dropped instead of being pinged before
+        // every use, which would cost a round trip per call.
+        recycling_method: RecyclingMethod::Fast,
+    };
+    let manager = match crate::tls::client_config(&tls).map_err(StoreError::Other)? {
+        None => Manager::from_config(config, NoTls, manager_config),
+        Some(tls) => Manager::from_config(config, MakeRustlsConnect::new(tls), manager_config),
+    };
     Pool::builder(manager)
         .max_size(options.max_connections.max(1))
         .runtime(Runtime::Tokio1)

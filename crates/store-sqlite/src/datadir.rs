@@ -40,7 +40,7 @@ pub(crate) fn prepare(db: &Path) -> Result<DirLock, StoreError> {
     Ok(lock)
 }
 
-fn ensure_dir(dir: &Path) -> Result<(), StoreError> {
+pub(crate) fn ensure_dir(dir: &Path) -> Result<(), StoreError> {
     match std::fs::metadata(dir) {
         Ok(m) if m.is_dir() => Ok(()),
         Ok(_) => Err(refuse(format!(
@@ -64,7 +64,7 @@ fn ensure_dir(dir: &Path) -> Result<(), StoreError> {
     }
 }
 
-fn lock(dir: &Path) -> Result<DirLock, StoreError> {
+pub(crate) fn lock(dir: &Path) -> Result<DirLock, StoreError> {
     let path = dir.join(LOCK_FILE);
     let file = OpenOptions::new()
         .create(true)

@@ -13,8 +13,11 @@
 //! - `query`: filtered and sorted pages and counts (contract §8), planned by
 //!   `depot_query` and run on a reader.
 //! - `errors`: SQLite failures to [`StoreError`].
+//! - `backup`: online backups, a consistent page copy taken while writes go on;
+//!   [`offline`]: `depot restore` and `depot check`, on a data dir no server is using.
 
 mod auth;
+mod backup;
 mod cache;
 mod collections;
 mod datadir;
@@ -23,6 +26,7 @@ mod idempotency;
 mod import;
 mod items;
 mod migrations;
+pub mod offline;
 mod pragmas;
 mod projects;
 mod query;

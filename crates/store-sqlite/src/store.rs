@@ -1,7 +1,7 @@
 //! [`Store`] for [`SqliteStore`]: each call picks the reader pool or the writer and
 //! hands owned arguments to one SQL function.
 
-use crate::{SqliteStore, auth, collections, idempotency, import, items, projects, query};
+use crate::{SqliteStore, auth, backup, collections, idempotency, import, items, projects, query};
 use async_trait::async_trait;
 use depot_store::query::{Count, Expr, ItemQuery};
 use depot_store::{
@@ -9,6 +9,7 @@ use depot_store::{
     ProjectFilter, Resource, Store, StoreError, StoredResponse, TokenRecord,
 };
 use serde_json::{Map, Value};
+use std::path::Path;
 use std::sync::Arc;
 
 #[async_trait]
@@ -326,5 +327,17 @@ impl Store for SqliteStore {
             Ok(())
         })
         .await
+    }
+
+    fn supports_backup(&self) -> bool {
+        true
+    }
+
+    /// On a blocking thread: the copy reads the whole file (see `backup`).
+    async fn backup(&self, dest: &Path) -> Result<(), StoreError> {
+        let (src, dest) = (self.path.clone(), dest.to_owned());
+        tokio::task::spawn_blocking(move || backup::copy(&src, &dest))
+            .await
+            .map_err(|_| StoreError::Other("the backup thread panicked".into()))?
     }
 }

@@ -5,6 +5,7 @@ use crate::{
 use async_trait::async_trait;
 use depot_query::{Count, Expr, ItemQuery};
 use serde_json::{Map, Value};
+use std::path::Path;
 
 /// Everything the server asks of storage.
 ///
@@ -180,6 +181,22 @@ pub trait Store: Send + Sync + 'static {
     /// Writes `record` exactly as given: its key, timestamps, version and data are kept.
     /// `Conflict` if it exists already, `NotFound` if its parent doesn't.
     async fn import(&self, record: Resource) -> Result<(), StoreError>;
+
+    // Online backups (contract §11).
+    /// Whether [`Store::backup`] can copy this store into a file. A store whose data
+    /// lives elsewhere (PostgreSQL) has its own tools for that and says `false`.
+    fn supports_backup(&self) -> bool {
+        false
+    }
+    /// Writes a consistent snapshot of the whole store to `dest`, a file that must not
+    /// exist yet, while reads and writes go on. The caller makes it durable (fsync,
+    /// rename); a failure may leave a partial `dest` behind for the caller to remove.
+    async fn backup(&self, dest: &Path) -> Result<(), StoreError> {
+        let _ = dest;
+        Err(StoreError::Other(
+            "this store can't be backed up into a file".into(),
+        ))
+    }
 
     // Server-wide settings (such as maintenance mode), as JSON text by key.
     async fn get_setting(&self, key: &str) -> Result<Option<String>, StoreError>;

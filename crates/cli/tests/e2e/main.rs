@@ -5,6 +5,7 @@
 
 mod common;
 
+mod backups;
 mod bootstrap;
 mod client_e2e;
 mod crash;
@@ -16,3 +17,5 @@ mod hostile;
 mod migrate;
 mod scale_out;
 mod shutdown;
+mod tls;
+mod transfer;

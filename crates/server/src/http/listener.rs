@@ -9,18 +9,22 @@
 //!   closes.
 //! - Shutdown: stop accepting, let every connection finish its request in flight
 //!   (kept-alive connections close after it), give up after the grace period.
+//! - With TLS ([`super::tls`]) the handshake runs on the connection's own task, within
+//!   the header read timeout and holding one of the connection slots, so a client
+//!   that never finishes it costs what an idle plain connection does.
 
 use crate::http::repoll::Repoll;
+use crate::http::tls::Tls;
 use axum::Router;
 use hyper::server::conn::http1::Builder;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::server::graceful::{GracefulShutdown, Watcher};
 use hyper_util::service::TowerToHyperService;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// Largest request head (request line and headers) accepted.
 pub const MAX_HEADER_BYTES: usize = 64 * 1024;
@@ -45,14 +49,16 @@ fn builder(limits: &Limits) -> Builder {
     builder
 }
 
-/// Serves `app` on `listener` until `shutdown` resolves, then drains as described above.
+/// Serves `app` on `listener` (over TLS when `tls` is given) until `shutdown`
+/// resolves, then drains as described above.
 pub async fn run(
     listener: TcpListener,
     app: Router,
     limits: Limits,
+    tls: Option<Arc<Tls>>,
     shutdown: impl Future<Output = ()> + Send,
 ) -> std::io::Result<()> {
-    let builder = builder(&limits);
+    let builder = Arc::new(builder(&limits));
     let graceful = GracefulShutdown::new();
     let slots = Arc::new(Semaphore::new(limits.max_connections));
     tokio::pin!(shutdown);
@@ -74,16 +80,16 @@ pub async fn run(
             continue;
         };
         let _ = stream.set_nodelay(true);
-        let service = TowerToHyperService::new(app.clone());
-        let conn = graceful.watch(builder.serve_connection(TokioIo::new(stream), service));
-        // See crate::http::repoll: a request with a body would otherwise wait a round of the
-        // run queue for nothing.
-        let conn = Repoll::new(conn);
-        tokio::spawn(async move {
-            // A client that vanishes or breaks the protocol ends here; nothing to report.
-            let _ = conn.await;
-            drop(slot);
-        });
+        let connection = Connection {
+            builder: Arc::clone(&builder),
+            app: app.clone(),
+            watcher: graceful.watcher(),
+            slot,
+        };
+        match &tls {
+            None => connection.serve_plain(stream),
+            Some(tls) => connection.serve_tls(stream, tls.acceptor(), limits.header_read_timeout),
+        }
     }
     drop(listener);
     if tokio::time::timeout(limits.shutdown_grace, graceful.shutdown())
@@ -96,4 +102,46 @@ pub async fn run(
         );
     }
     Ok(())
+}
+
+/// What a connection's task needs: hyper's settings, the app, the shutdown watch and
+/// its connection slot (held until the connection ends).
+struct Connection {
+    builder: Arc<Builder>,
+    app: Router,
+    watcher: Watcher,
+    slot: OwnedSemaphorePermit,
+}
+
+impl Connection {
+    fn serve_plain(self, stream: TcpStream) {
+        tokio::spawn(self.serve(TokioIo::new(stream)));
+    }
+
+    /// The handshake, then the connection; a handshake that fails or takes longer than
+    /// `timeout` closes it.
+    fn serve_tls(self, stream: TcpStream, acceptor: tokio_rustls::TlsAcceptor, timeout: Duration) {
+        tokio::spawn(async move {
+            match tokio::time::timeout(timeout, acceptor.accept(stream)).await {
+                Ok(Ok(tls)) => self.serve(TokioIo::new(tls)).await,
+                Ok(Err(e)) => tracing::debug!(error = %e, "TLS handshake failed"),
+                Err(_) => tracing::debug!("TLS handshake timed out"),
+            }
+        });
+    }
+
+    async fn serve<I>(self, io: TokioIo<I>)
+    where
+        I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    {
+        let service = TowerToHyperService::new(self.app);
+        let conn = self
+            .watcher
+            .watch(self.builder.serve_connection(io, service));
+        // See crate::http::repoll: a request with a body would otherwise wait a round of
+        // the run queue for nothing.
+        // A client that vanishes or breaks the protocol ends here; nothing to report.
+        let _ = Repoll::new(conn).await;
+        drop(self.slot);
+    }
 }

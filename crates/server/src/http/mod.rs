@@ -2,7 +2,8 @@
 //! about what a request means.
 //!
 //! - [`listener`]: accepting connections, header and body read timeouts, the
-//!   connection limit, graceful shutdown; [`repoll`]: a connection that woke itself.
+//!   connection limit, graceful shutdown; [`repoll`]: a connection that woke itself;
+//!   [`tls`]: HTTPS with rustls, its certificate read again on reload.
 //! - [`edge`]: the outermost layer (request ids, the headers every answer carries,
 //!   metrics and the 5xx log line); [`headers`]: `nosniff`, `no-store`, CORS.
 //! - [`owner`]: whose request it is (a client, or unauthenticated traffic), for fair
@@ -25,6 +26,7 @@ pub mod metrics;
 pub mod middleware;
 pub mod owner;
 pub mod repoll;
+pub mod tls;
 
 use axum::response::Response;
 use std::convert::Infallible;

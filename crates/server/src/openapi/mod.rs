@@ -151,6 +151,10 @@ fn path_parameters(path: &str) -> Vec<Parameter> {
                     schemas::item_id(),
                     "An item id (lowercase UUID); a malformed one names nothing (404).",
                 ),
+                "name" => (
+                    schemas::backup_name(),
+                    "A backup's file name, as listed; any other name names nothing (404).",
+                ),
                 _ => (schemas::client_id(), "A client id."),
             };
             ParameterBuilder::new()

@@ -21,6 +21,8 @@ pub enum MediaTypes {
     Json,
     /// `application/json` or `application/merge-patch+json` (PATCH).
     JsonOrMergePatch,
+    /// `application/x-ndjson`: JSON objects, one a line (an import batch).
+    Ndjson,
 }
 
 /// Checks the body's size and media type and reads it, allowing `slack` bytes over the
@@ -139,14 +141,20 @@ fn check_media_type(headers: &HeaderMap, accept: MediaTypes) -> ApiResult<()> {
         !k.trim().eq_ignore_ascii_case("charset")
             || v.trim().trim_matches('"').eq_ignore_ascii_case("utf-8")
     });
-    let known = essence == "application/json"
-        || (accept == MediaTypes::JsonOrMergePatch && essence == "application/merge-patch+json");
+    let known = match accept {
+        MediaTypes::Ndjson => essence == depot_api::ops::NDJSON,
+        MediaTypes::Json => essence == "application/json",
+        MediaTypes::JsonOrMergePatch => {
+            essence == "application/json" || essence == "application/merge-patch+json"
+        }
+    };
     if known && utf8 {
         return Ok(());
     }
     let wanted = match accept {
         MediaTypes::Json => "application/json",
         MediaTypes::JsonOrMergePatch => "application/json or application/merge-patch+json",
+        MediaTypes::Ndjson => depot_api::ops::NDJSON,
     };
     Err(ApiError::new(
         ErrorKind::UnsupportedMediaType,

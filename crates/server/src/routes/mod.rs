@@ -3,6 +3,7 @@
 //! listed there are the ones routed here, one file per resource.
 
 mod admin;
+mod backups;
 mod clients;
 mod collections;
 mod health;
@@ -10,6 +11,7 @@ mod items;
 mod meta;
 mod oauth;
 mod projects;
+mod transfer;
 
 pub use clients::new_client;
 
@@ -20,6 +22,7 @@ use axum::Router;
 use axum::routing::{get, post};
 use depot_api::ErrorBody;
 use depot_api::ErrorKind;
+use depot_api::ops::{Backup, ImportFailure, ImportReport};
 use depot_api::types::{Client, Collection, Maintenance, Project, TokenResponse};
 use std::sync::LazyLock;
 use utoipa::OpenApi;
@@ -64,7 +67,17 @@ pub fn routes() -> Router<AppState> {
             "/v1/clients/{client_id}",
             get(clients::get).delete(clients::delete),
         )
-        .route("/v1/admin/maintenance", get(admin::get).put(admin::put));
+        .route("/v1/admin/maintenance", get(admin::get).put(admin::put))
+        .route(
+            "/v1/admin/backups",
+            get(backups::list).post(backups::create),
+        )
+        .route(
+            "/v1/admin/backups/{name}",
+            get(backups::get).delete(backups::delete),
+        )
+        .route("/v1/admin/export", get(transfer::export))
+        .route("/v1/admin/import", post(transfer::import));
     let public = Router::new()
         .route("/oauth/token", post(oauth::token))
         .route("/oauth/revoke", post(oauth::revoke))
@@ -116,6 +129,8 @@ async fn method_not_allowed() -> ApiError {
         clients::list, clients::create, clients::get,
         clients::delete,
         admin::get, admin::put,
+        backups::list, backups::create, backups::get, backups::delete,
+        transfer::export, transfer::import,
         oauth::token, oauth::revoke, oauth::metadata,
         health::healthz, health::readyz, health::metrics,
         meta::openapi_json, meta::docs,
@@ -127,7 +142,7 @@ async fn method_not_allowed() -> ApiError {
             PartialItemPage, ItemCount,
             NewProject, ProjectUpdate, NewCollection, CollectionUpdate, ItemBody, ItemPatch,
             NewClient, MaintenanceUpdate, TokenRequest, RevokeRequest, Healthy, Ready,
-            AuthorizationServerMetadata,
+            AuthorizationServerMetadata, Backup, BackupPage, ImportReport, ImportFailure,
         ),
         responses(
             BadRequest, Unauthorized, Forbidden, NotFound, MissingFields, RequestTimeout,
@@ -142,7 +157,7 @@ async fn method_not_allowed() -> ApiError {
         (name = "collections", description = "Collections hold items and may have a JSON Schema."),
         (name = "items", description = "JSON objects with server-owned `id`, `created_at`, `updated_at` and `version`."),
         (name = "clients", description = "OAuth clients (admin only)."),
-        (name = "admin", description = "The maintenance switch (admin only)."),
+        (name = "admin", description = "The maintenance switch, backups, export and import (admin only)."),
         (name = "oauth", description = "Tokens: RFC 6749 client credentials and RFC 7009 revocation."),
         (name = "meta", description = "Probes, metrics and this document; no token."),
     ),

@@ -318,13 +318,14 @@ async fn revoke_token(state: &AppState, parts: &Parts, raw: Body) -> ApiResult<R
     get, path = "/.well-known/oauth-authorization-server", tag = "oauth", operation_id = "oauthMetadata",
     responses((status = 200, description = "RFC 8414 metadata: issuer, endpoints, grant types and client authentication methods.", body = crate::openapi::schemas::AuthorizationServerMetadata)),
 )]
-pub async fn metadata(headers: HeaderMap) -> Response {
+pub async fn metadata(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
         .filter(|h| !h.is_empty() && h.bytes().all(|b| b.is_ascii_graphic()))
         .unwrap_or("localhost");
-    let issuer = format!("http://{host}");
+    let scheme = if state.tls.is_some() { "https" } else { "http" };
+    let issuer = format!("{scheme}://{host}");
     let auth_methods = ["client_secret_basic", "client_secret_post"];
     let body = serde_json::json!({
         "issuer": issuer,

@@ -259,6 +259,10 @@ async fn api9_the_openapi_inventory_lists_every_served_route_and_nothing_else() 
         "/oauth/revoke",
         "/oauth/token",
         "/readyz",
+        "/v1/admin/backups",
+        "/v1/admin/backups/{name}",
+        "/v1/admin/export",
+        "/v1/admin/import",
         "/v1/admin/maintenance",
         "/v1/clients",
         "/v1/clients/{client_id}",
@@ -284,7 +288,8 @@ async fn api9_the_openapi_inventory_lists_every_served_route_and_nothing_else() 
             .replace("{project}", "a")
             .replace("{collection}", "c")
             .replace("{id}", "x")
-            .replace("{client_id}", "x");
+            .replace("{client_id}", "x")
+            .replace("{name}", "x");
         let r = app.req(Method::OPTIONS, &path).send().await;
         assert_ne!(
             r.json()["message"],

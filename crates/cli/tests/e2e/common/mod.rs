@@ -1,4 +1,7 @@
 //! End-to-end harness: the real `depot` binary as a child process on 127.0.0.1:0.
+//! [`ops`]: helpers of the operations tests.
+
+pub mod ops;
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;

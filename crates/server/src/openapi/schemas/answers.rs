@@ -120,6 +120,11 @@ named_schema!(PartialItemPage, || page(
     "PartialItem"
 ));
 
+named_schema!(BackupPage, || page(
+    "Every complete backup in the data directory, oldest first; `next_cursor` is always null.",
+    "Backup"
+));
+
 named_schema!(Deleted, || {
     object()
         .description(Some(

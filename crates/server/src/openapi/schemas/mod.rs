@@ -117,3 +117,12 @@ pub fn item_id() -> Schema {
 pub fn client_id() -> Schema {
     typed(Type::String).pattern(Some(CLIENT_ID_PATTERN)).into()
 }
+
+/// A backup's file name in a path.
+pub fn backup_name() -> Schema {
+    typed(Type::String)
+        .pattern(Some(
+            r"^depot-[0-9]{8}T[0-9]{6}\.[0-9]{3}Z(-scheduled)?\.db$",
+        ))
+        .into()
+}

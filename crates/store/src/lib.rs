@@ -3,6 +3,7 @@
 //! - [`Store`]: every operation the server needs, one call per request step.
 //! - [`model`]: the records a backend returns ([`Item`] keeps its JSON text as stored).
 //! - [`paging`]: the fetch-one-more keyset page helpers every backend's lists use.
+//! - [`changes`]: the change feed's events, head and wake-up signals (contract §9).
 //! - [`StoreError`]: NotFound / Conflict / PreconditionFailed / Unavailable / Other.
 //! - `conformance` (feature `testing`): the suite every backend must pass.
 //! - [`query`]: depot-query, re-exported: the filter, sort and position types that
@@ -10,6 +11,7 @@
 //!
 //! Backends live in their own crates (`depot-store-sqlite`, later PostgreSQL).
 
+pub mod changes;
 mod error;
 pub mod model;
 pub mod paging;
@@ -19,6 +21,7 @@ mod store;
 pub mod conformance;
 
 pub use depot_query as query;
+pub use changes::{Change, ChangeBatch, ChangeOp, ChangeSignals, FeedHead};
 pub use error::StoreError;
 pub use model::*;
 pub use store::Store;

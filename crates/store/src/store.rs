@@ -1,3 +1,4 @@
+use crate::changes::{ChangeBatch, ChangeSignals, FeedHead};
 use crate::{
     ClientRecord, Collection, Created, IdempotencyKey, Item, ItemPage, NewResource, Page, Project,
     ProjectFilter, Resource, StoreError, StoredResponse, TokenRecord,
@@ -153,6 +154,9 @@ pub trait Store: Send + Sync + 'static {
     async fn insert_token(&self, token: TokenRecord) -> Result<(), StoreError>;
     /// The token with this hash, expired or not; `NotFound` once revoked or purged.
     async fn get_token(&self, hash: &[u8; 32]) -> Result<TokenRecord, StoreError>;
+    /// Deletes the token and returns it, in one step: of two callers taking the same
+    /// token at once, exactly one gets it (single-use tickets); `NotFound` otherwise.
+    async fn take_token(&self, hash: &[u8; 32]) -> Result<TokenRecord, StoreError>;
     /// Revokes the token; revoking an unknown token is not an error (RFC 7009).
     async fn revoke_token(&self, hash: &[u8; 32]) -> Result<(), StoreError>;
     /// Deletes tokens that expired before `now` (Unix seconds); returns how many.
@@ -197,6 +201,28 @@ pub trait Store: Send + Sync + 'static {
             "this store can't be backed up into a file".into(),
         ))
     }
+
+    // The change feed (contract §9; see [`crate::changes`]). Every write above that
+    // touches a collection or an item appends its event in the same transaction:
+    // create/replace/delete of items (and idempotent creates and imports of items) and
+    // create/update/delete of collections. Deleting a project deletes its feed.
+    /// Where the project's feed stands; `NotFound` if the project is missing.
+    async fn change_head(&self, project: &str) -> Result<FeedHead, StoreError>;
+    /// The project's events after `after`, in order: at most `limit`, and no more item
+    /// data than [`crate::changes::READ_BYTES`] (but at least one event), with the head
+    /// as of the same read. `NotFound` if the project is missing.
+    async fn read_changes(
+        &self,
+        project: &str,
+        after: i64,
+        limit: usize,
+    ) -> Result<ChangeBatch, StoreError>;
+    /// Deletes up to `max` of the oldest events committed before `before` (a stored
+    /// timestamp), raising their projects' floors; returns how many went. The caller
+    /// repeats it while it returns `max`, so no single call holds the writer long.
+    async fn prune_changes(&self, before: &str, max: usize) -> Result<u64, StoreError>;
+    /// Where this store announces new events (see [`ChangeSignals`]).
+    fn change_signals(&self) -> ChangeSignals;
 
     // Server-wide settings (such as maintenance mode), as JSON text by key.
     async fn get_setting(&self, key: &str) -> Result<Option<String>, StoreError>;

@@ -7,6 +7,7 @@ mod common;
 
 mod backups;
 mod bootstrap;
+mod changes;
 mod client_e2e;
 mod crash;
 mod crash_mixed;

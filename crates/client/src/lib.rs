@@ -73,3 +73,8 @@ pub use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 pub use response::RawResponse;
 pub use retry::RetryPolicy;
 pub use sse::{SseEvent, SseParser};
+
+/// The README's examples, compiled as doctests so they keep working.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

@@ -12,6 +12,7 @@ mod client_e2e;
 mod crash;
 mod crash_mixed;
 mod disk_full;
+mod feed_clients;
 mod flood;
 mod hardening;
 mod hostile;

@@ -43,7 +43,7 @@ pub use eval::{eval, lookup};
 pub use indexes::{IndexError, MAX_INDEXES, validate_indexes};
 pub use parse::{MAX_COMPARISONS, MAX_FILTER_BYTES, MAX_NESTING, ParseError, parse};
 pub use position::{Position, binding, canonical};
-pub use scan::{ItemQuery, Pager, ScanError, ScanPage, ScanRow, ScanStatement};
+pub use scan::{ItemQuery, PAGE_BYTES, Pager, ScanError, ScanPage, ScanRow, ScanStatement};
 pub use sort::{
     MAX_SORT_KEYS, SortKey, SortValue, compare_rows, parse_sort, sort_values, validate_sort,
 };

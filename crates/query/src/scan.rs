@@ -87,6 +87,13 @@ pub enum ScanError {
     Position,
 }
 
+/// The most item data (bytes of `data`) one page carries: a page ends after the row
+/// that reaches it, with a position to go on from, however many rows it was asked for,
+/// so a page of large items costs bounded memory. A store that reads a statement's rows
+/// one at a time stops reading at this much too, and hands the rows over with
+/// [`Pager::feed_cut`].
+pub const PAGE_BYTES: usize = 4 << 20;
+
 /// More non-matching rows than this are never asked for in one statement: they may turn
 /// out to match, and then their data was read for nothing.
 const MAX_EXTRA_ROWS: usize = 1024;
@@ -118,6 +125,8 @@ pub struct Pager<'q> {
     at: Option<Position>,
     taken: Vec<ScanRow>,
     misses: usize,
+    /// Bytes of `data` in `taken`.
+    bytes: usize,
     /// The LIMIT of the statement whose rows come next.
     asked: usize,
     done: Option<Option<Position>>,
@@ -156,6 +165,7 @@ impl<'q> Pager<'q> {
             at: query.start.clone(),
             taken: Vec::new(),
             misses: 0,
+            bytes: 0,
             asked: 0,
             done: (query.limit == 0).then(|| query.start.clone()),
         };
@@ -192,6 +202,16 @@ impl<'q> Pager<'q> {
     /// The rows of the statement [`Pager::next_statement`] gave, in their order.
     pub fn feed(&mut self, rows: Vec<ScanRow>) {
         let full = rows.len() >= self.asked;
+        self.feed_rows(rows, full);
+    }
+
+    /// Like [`Pager::feed`], for a statement whose rows the store stopped reading early
+    /// (at [`PAGE_BYTES`]): more may follow them, however few they are.
+    pub fn feed_cut(&mut self, rows: Vec<ScanRow>) {
+        self.feed_rows(rows, true);
+    }
+
+    fn feed_rows(&mut self, rows: Vec<ScanRow>, full: bool) {
         if matches!(self.phase, Phase::Groups) {
             return self.feed_groups(rows, full);
         }
@@ -371,7 +391,13 @@ impl<'q> Pager<'q> {
             id: row.id.clone(),
         });
         if row.matched {
+            self.bytes += row.data.as_ref().map_or(0, String::len);
             self.taken.push(row);
+            if self.bytes >= PAGE_BYTES && self.taken.len() < self.query.limit {
+                // Enough data for one answer: the page ends here and says where to go on.
+                self.finish_with(self.at.clone());
+                return true;
+            }
             return false;
         }
         self.misses += 1;

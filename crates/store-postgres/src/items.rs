@@ -2,12 +2,15 @@
 //! timestamps and version the server owns.
 
 use crate::errors::Result;
-use crate::sql::{execute, query, query_opt};
+use crate::sql::{execute, query_opt};
 use deadpool_postgres::GenericClient;
+use depot_query::PAGE_BYTES;
 use depot_query::sql::postgres::{self, Doc};
 use depot_store::paging::{fetch_limit, page};
 use depot_store::{ChangeOp, Item, Page, StoreError, new_item_id, now_timestamp};
+use futures_util::StreamExt;
 use tokio_postgres::Row;
+use tokio_postgres::types::ToSql;
 
 /// Builds an item from `id, created_at, updated_at, version, data`.
 fn from_row(row: &Row) -> Result<Item> {
@@ -49,14 +52,30 @@ pub(crate) async fn list<C: GenericClient>(
     // Ids are non-empty: "" sorts first, and `id > $2` stays a seek on the primary key
     // (collection_id, id) however deep the page.
     let after = after.unwrap_or("");
-    let rows = query(
-        c,
-        "SELECT id, created_at, updated_at, version, data FROM items
-         WHERE collection_id = $1 AND id > $2 ORDER BY id LIMIT $3",
-        &[&collection_id, &after, &fetch_limit(limit)],
-    )
-    .await?;
-    let items = rows.iter().map(from_row).collect::<Result<Vec<_>>>()?;
+    let stmt = c
+        .prepare_cached(
+            "SELECT id, created_at, updated_at, version, data FROM items
+             WHERE collection_id = $1 AND id > $2 ORDER BY id LIMIT $3",
+        )
+        .await?;
+    let fetch = fetch_limit(limit);
+    let params: [&(dyn ToSql + Sync); 3] = [&collection_id, &after, &fetch];
+    let stream = c.query_raw(&stmt, params).await?;
+    futures_util::pin_mut!(stream);
+    // Read as the rows come, and at most about PAGE_BYTES of them: the page ends there
+    // (and more follow, or the next page is empty).
+    let (mut items, mut bytes) = (Vec::new(), 0);
+    while let Some(row) = stream.next().await {
+        let item = from_row(&row?)?;
+        bytes += item.data.len();
+        items.push(item);
+        if bytes >= PAGE_BYTES && items.len() <= limit {
+            return Ok(Page {
+                rows: items,
+                has_more: true,
+            });
+        }
+    }
     Ok(page(items, limit))
 }
 

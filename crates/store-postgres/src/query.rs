@@ -14,12 +14,44 @@ use deadpool_postgres::Object;
 use depot_query::sql::SqlParam;
 use depot_query::sql::postgres::Postgres;
 use depot_query::{
-    Count, Counter, Expr, ItemQuery, Pager, Position, ScanRow, ScanStatement, eval,
+    Count, Counter, Expr, ItemQuery, PAGE_BYTES, Pager, Position, ScanRow, ScanStatement, eval,
     scan::item_value,
 };
 use depot_store::{Item, ItemPage, StoreError};
+use futures_util::StreamExt;
 use tokio_postgres::Row;
 use tokio_postgres::types::{ToSql, Type};
+
+/// Runs a generated statement with its parameters typed and reads its rows as they
+/// come; `true` with them when the reading stopped at [`PAGE_BYTES`] of item data (the
+/// rest of the answer is dropped unread, and the pager goes on after the last row).
+async fn run_cut(c: &Object, statement: &ScanStatement) -> Result<(Vec<ScanRow>, bool)> {
+    let typed = typed(&statement.params);
+    let stream = c.query_typed_raw(&statement.sql, typed).await?;
+    futures_util::pin_mut!(stream);
+    let (mut rows, mut bytes) = (Vec::new(), 0);
+    while let Some(row) = stream.next().await {
+        let row = scan_row(&row?, statement)?;
+        bytes += row.data.as_ref().map_or(0, String::len);
+        rows.push(row);
+        if bytes >= PAGE_BYTES {
+            return Ok((rows, true));
+        }
+    }
+    Ok((rows, false))
+}
+
+/// The parameters with their types, as `query_typed` takes them.
+fn typed(params: &[SqlParam]) -> Vec<(&(dyn ToSql + Sync), Type)> {
+    params
+        .iter()
+        .map(|p| match p {
+            SqlParam::Int(n) => (n as &(dyn ToSql + Sync), Type::INT8),
+            SqlParam::Real(x) => (x as &(dyn ToSql + Sync), Type::FLOAT8),
+            SqlParam::Text(s) => (s as &(dyn ToSql + Sync), Type::TEXT),
+        })
+        .collect()
+}
 
 /// Runs a generated statement with its parameters typed.
 async fn run(c: &Object, sql: &str, params: &[SqlParam]) -> Result<Vec<Row>> {
@@ -49,12 +81,12 @@ pub(crate) async fn page(
     let mut pager =
         Pager::new(&Postgres, id, &indexes, query).map_err(|e| StoreError::Other(e.to_string()))?;
     while let Some(statement) = pager.next_statement() {
-        let rows = run(c, &statement.sql, &statement.params).await?;
-        let rows = rows
-            .iter()
-            .map(|r| scan_row(r, &statement))
-            .collect::<Result<Vec<_>>>()?;
-        pager.feed(rows);
+        let (rows, cut) = run_cut(c, &statement).await?;
+        if cut {
+            pager.feed_cut(rows);
+        } else {
+            pager.feed(rows);
+        }
     }
     let page = pager.finish();
     let rows = page.rows.into_iter().map(item).collect::<Result<_>>()?;

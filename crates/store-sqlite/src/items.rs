@@ -2,6 +2,7 @@
 //! timestamps and version the server owns.
 
 use crate::{changes, collections, errors};
+use depot_query::PAGE_BYTES;
 use depot_store::paging::{fetch_limit, page};
 use depot_store::{ChangeOp, Item, Page, StoreError, new_item_id, now_timestamp};
 use rusqlite::{Connection, OptionalExtension, Row, params};
@@ -40,17 +41,27 @@ pub(crate) fn list(
              AND id > ?3 ORDER BY id LIMIT ?4",
         )
         .map_err(errors::map)?;
-    let rows: Vec<Item> = stmt
-        .query_map(
-            params![project, collection, after, fetch_limit(limit)],
-            from_row,
-        )
-        .and_then(Iterator::collect)
+    let mut rows = stmt
+        .query(params![project, collection, after, fetch_limit(limit)])
         .map_err(errors::map)?;
-    if rows.is_empty() {
+    let (mut items, mut bytes) = (Vec::new(), 0);
+    while let Some(row) = rows.next().map_err(errors::map)? {
+        let item = from_row(row).map_err(errors::map)?;
+        bytes += item.data.len();
+        items.push(item);
+        if bytes >= PAGE_BYTES && items.len() <= limit {
+            // A page carries at most about PAGE_BYTES of items: this one ends here, and
+            // more follow (or the next page is empty).
+            return Ok(Page {
+                rows: items,
+                has_more: true,
+            });
+        }
+    }
+    if items.is_empty() {
         collections::id_of(conn, project, collection)?;
     }
-    Ok(page(rows, limit))
+    Ok(page(items, limit))
 }
 
 /// Creates an item. Its id and timestamp are made here, on the writer thread, so ids

@@ -5,7 +5,9 @@
 use crate::{collections, errors, items};
 use depot_query::sql::SqlParam;
 use depot_query::sql::sqlite::Sqlite;
-use depot_query::{Count, Counter, Expr, ItemQuery, Pager, Position, ScanRow, ScanStatement};
+use depot_query::{
+    Count, Counter, Expr, ItemQuery, PAGE_BYTES, Pager, Position, ScanRow, ScanStatement,
+};
 use depot_store::{Item, ItemPage, StoreError};
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, Row, Statement, params_from_iter};
@@ -61,7 +63,12 @@ pub(crate) fn page(
                 e.insert(conn.prepare(&statement.sql).map_err(errors::map)?)
             }
         };
-        pager.feed(scan(stmt, &statement)?);
+        let (rows, cut) = scan(stmt, &statement)?;
+        if cut {
+            pager.feed_cut(rows);
+        } else {
+            pager.feed(rows);
+        }
     }
     let page = pager.finish();
     let rows = page.rows.into_iter().map(item).collect::<Result<_, _>>()?;
@@ -71,11 +78,24 @@ pub(crate) fn page(
     })
 }
 
-fn scan(stmt: &mut Statement<'_>, statement: &ScanStatement) -> Result<Vec<ScanRow>, StoreError> {
+/// The statement's rows, read one at a time; `true` with them when the reading stopped
+/// at [`PAGE_BYTES`] of item data (the pager then goes on after the last row).
+fn scan(
+    stmt: &mut Statement<'_>,
+    statement: &ScanStatement,
+) -> Result<(Vec<ScanRow>, bool), StoreError> {
     let params = params_from_iter(statement.params.iter().map(value));
-    stmt.query_map(params, |r| scan_row(r, statement.keys))
-        .and_then(Iterator::collect)
-        .map_err(errors::map)
+    let mut rows = stmt.query(params).map_err(errors::map)?;
+    let (mut read, mut bytes) = (Vec::new(), 0);
+    while let Some(row) = rows.next().map_err(errors::map)? {
+        let row = scan_row(row, statement.keys).map_err(errors::map)?;
+        bytes += row.data.as_ref().map_or(0, String::len);
+        read.push(row);
+        if bytes >= PAGE_BYTES {
+            return Ok((read, true));
+        }
+    }
+    Ok((read, false))
 }
 
 /// Reads a row in the column order `ScanStatement` documents.

@@ -91,6 +91,7 @@ where
         query::random_queries_match_the_evaluator_with_indexes,
         query::counts_match_the_evaluator_within_their_budget,
         query::paging_while_items_are_added_skips_and_repeats_nothing,
+        query::pages_are_bounded_in_bytes,
         changes::every_write_is_one_event_in_commit_order,
         changes::feeds_are_per_project_and_go_with_it,
         changes::idempotent_creates_and_imports_are_events,

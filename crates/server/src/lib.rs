@@ -148,6 +148,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let chores = tokio::spawn(background_chores(state.clone()));
+    let purge = tokio::spawn(ops::purge::run(state.store.clone()));
     let schedule = state.config.backup_interval.map(|every| {
         tokio::spawn(ops::schedule::run(
             state.clone(),
@@ -168,6 +169,7 @@ pub async fn serve(
     let tls = state.tls.clone();
     let result = listener::run(listener, router(state), limits, tls, signal).await;
     chores.abort();
+    purge.abort();
     if let Some(schedule) = schedule {
         schedule.abort();
     }

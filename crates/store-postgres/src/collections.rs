@@ -11,7 +11,7 @@
 //! inside a transaction.
 
 use crate::errors::{self, Result};
-use crate::sql::{execute, query, query_opt};
+use crate::sql::{query, query_opt};
 use deadpool_postgres::GenericClient;
 use depot_query::sql::postgres;
 use depot_query::{Path, validate_indexes};
@@ -182,33 +182,16 @@ pub(crate) async fn update<C: GenericClient>(
     Ok(collection)
 }
 
-/// Deletes the collection, its items (the foreign key cascades) and then its indexes,
-/// last so that the lock `DROP INDEX` takes is held only until the commit.
+/// Deletes the collection: hidden at once, its items and indexes purged later in
+/// small steps (see `purge`).
 pub(crate) async fn delete<C: GenericClient>(c: &C, project: &str, name: &str) -> Result<()> {
-    let (id, indexes) = target(c, project, name, true).await?;
-    execute(c, "DELETE FROM collections WHERE id = $1", &[&id]).await?;
+    let (id, _) = target(c, project, name, true).await?;
+    crate::purge::hide_collection(c, id).await?;
     // One event for the collection and everything in it, however many items that was.
-    crate::changes::record(c, project, name, ChangeOp::CollectionDelete, &[]).await?;
-    change_indexes(c, id, &indexes, &[]).await
+    crate::changes::record(c, project, name, ChangeOp::CollectionDelete, &[]).await
 }
 
-/// Every collection in the project with its indexes (to drop once it is deleted).
-pub(crate) async fn project_indexes<C: GenericClient>(
-    c: &C,
-    project_id: i64,
-) -> Result<Vec<(i64, Vec<String>)>> {
-    let rows = query(
-        c,
-        "SELECT id, indexes FROM collections WHERE project_id = $1",
-        &[&project_id],
-    )
-    .await?;
-    rows.iter()
-        .map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
-        .collect()
-}
-
-/// Drops the indexes [`project_indexes`] listed.
+/// Drops the indexes of emptied collections (being purged).
 pub(crate) async fn drop_indexes<C: GenericClient>(
     c: &C,
     all: &[(i64, Vec<String>)],

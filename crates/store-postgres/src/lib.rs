@@ -38,6 +38,7 @@ mod migrations;
 pub mod own_runtime;
 mod pool;
 mod projects;
+mod purge;
 mod query;
 mod sql;
 mod store;

@@ -142,15 +142,22 @@ ALTER TABLE items ADD COLUMN doc_escaped BOOLEAN NOT NULL DEFAULT false;
 ALTER TABLE collections ADD COLUMN indexes TEXT[] NOT NULL DEFAULT '{}';
 "#;
 
-/// Version 6: the change feed (contract §9, `changes`). Each project numbers its events
-/// (`change_seq`: the last number given; `change_floor`: the last number pruned). An
-/// event keeps the item as written (or, for a delete, as it was), so a feed can show it
-/// and filter on it without reading `items`, where it may have changed since.
+/// Version 6: the change feed (contract §9, `changes`), and deletes that don't hold
+/// other writes (`purge`).
+/// - Each project numbers its events (`change_seq`: the last number given;
+///   `change_floor`: the last number pruned). An event keeps the item as written (or,
+///   for a delete, as it was), so a feed can show it and filter on it without reading
+///   `items`, where it may have changed since. No foreign key to `projects`: a deleted
+///   project's events are purged in the background (`deleted_projects`).
+/// - The project named "" (no real project can be: names are never empty) holds the
+///   collections being purged; `deleted_projects` the projects whose events are.
 const V6: &str = r#"
 ALTER TABLE projects ADD COLUMN change_seq BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE projects ADD COLUMN change_floor BIGINT NOT NULL DEFAULT 0;
+INSERT INTO projects (name, metadata, created_at, updated_at) VALUES ('', '{}', '', '');
+CREATE TABLE deleted_projects (id BIGINT PRIMARY KEY);
 CREATE TABLE changes (
-    project_id BIGINT NOT NULL REFERENCES projects (id) ON DELETE CASCADE,
+    project_id BIGINT NOT NULL,
     seq        BIGINT NOT NULL,
     collection TEXT COLLATE "C" NOT NULL,
     op         TEXT NOT NULL,

@@ -429,6 +429,11 @@ impl Store for OwnRuntime {
             .await
     }
 
+    async fn purge_deleted(&self, max: usize) -> Result<u64, StoreError> {
+        self.call(|s| async move { s.purge_deleted(max).await })
+            .await
+    }
+
     /// The inner store's signals: its listener runs on the store's runtime, and a
     /// broadcast channel can be listened to from any runtime.
     fn change_signals(&self) -> ChangeSignals {

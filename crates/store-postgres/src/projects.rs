@@ -115,7 +115,6 @@ pub(crate) async fn delete<C: GenericClient>(c: &C, name: &str) -> Result<()> {
     )
     .await?;
     let id: i64 = row.ok_or(StoreError::NotFound)?.try_get(0)?;
-    let indexes = crate::collections::project_indexes(c, id).await?;
-    execute(c, "DELETE FROM projects WHERE id = $1", &[&id]).await?;
-    crate::collections::drop_indexes(c, &indexes).await
+    // Its collections are hidden and purged later with their items (see `purge`).
+    crate::purge::hide_project(c, id).await
 }

@@ -2,7 +2,8 @@
 //! write transaction, around one SQL function.
 
 use crate::{
-    PostgresStore, auth, changes, collections, idempotency, import, items, projects, query, sql,
+    PostgresStore, auth, changes, collections, idempotency, import, items, projects, purge, query,
+    sql,
 };
 use async_trait::async_trait;
 use depot_store::query::{Count, Expr, ItemQuery};
@@ -303,6 +304,10 @@ impl Store for PostgresStore {
     async fn prune_changes(&self, before: &str, max: usize) -> Result<u64, StoreError> {
         self.write(|tx, _| Box::pin(changes::prune(tx, before, max)))
             .await
+    }
+
+    async fn purge_deleted(&self, max: usize) -> Result<u64, StoreError> {
+        self.write(|tx, _| Box::pin(purge::step(tx, max))).await
     }
 
     fn change_signals(&self) -> ChangeSignals {

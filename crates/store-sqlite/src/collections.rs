@@ -182,32 +182,22 @@ pub(crate) fn update(
     Ok(collection)
 }
 
-/// Deletes the collection and its indexes; the foreign key cascades to its items.
+/// Deletes the collection: hidden at once, its items and indexes purged later in
+/// small steps (see `purge`).
 pub(crate) fn delete(conn: &Connection, project: &str, name: &str) -> Result<(), StoreError> {
-    let (id, indexes) = target(conn, project, name)?;
-    change_indexes(conn, id, &indexes, &[])?;
-    conn.prepare_cached("DELETE FROM collections WHERE id = ?1")
-        .and_then(|mut stmt| stmt.execute([id]))
-        .map_err(errors::map)?;
+    let id = id_of(conn, project, name)?;
+    crate::purge::hide_collection(conn, id)?;
     // One event for the collection and everything in it, however many items that was.
     changes::record(conn, project, name, ChangeOp::CollectionDelete, None)
 }
 
-/// Drops the indexes of every collection in the project (before it is deleted).
-pub(crate) fn drop_project_indexes(conn: &Connection, project_id: i64) -> Result<(), StoreError> {
-    let all: Vec<(i64, String)> = conn
-        .prepare_cached("SELECT id, indexes FROM collections WHERE project_id = ?1")
-        .and_then(|mut stmt| {
-            stmt.query_map([project_id], |r| Ok((r.get(0)?, r.get(1)?)))?
-                .collect()
-        })
-        .map_err(errors::map)?;
-    for (id, indexes) in all {
-        let indexes: Vec<String> =
-            serde_json::from_str(&indexes).map_err(|_| errors::corrupt("indexes"))?;
-        change_indexes(conn, id, &indexes, &[])?;
-    }
-    Ok(())
+/// Drops the indexes of a collection (an emptied one, being purged).
+pub(crate) fn drop_indexes(
+    conn: &Connection,
+    collection_id: i64,
+    indexes: &[String],
+) -> Result<(), StoreError> {
+    change_indexes(conn, collection_id, indexes, &[])
 }
 
 /// Drops the indexes in `before` but not in `after`, and builds those in `after` but not

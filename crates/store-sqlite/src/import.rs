@@ -1,7 +1,9 @@
-//! Records written exactly as given, for moving a deployment between backends.
+//! Records written exactly as given, for moving a deployment between backends. An
+//! imported item is not a change-feed event (a restore of data as it was, like a backup's);
+//! an imported collection is (`collections::insert`), so a follower knows to re-read it.
 
-use crate::{auth, changes, collections, errors};
-use depot_store::{ChangeOp, Resource, StoreError};
+use crate::{auth, collections, errors};
+use depot_store::{Resource, StoreError};
 use rusqlite::{Connection, params};
 
 pub(crate) fn import(conn: &Connection, record: Resource) -> Result<(), StoreError> {
@@ -39,8 +41,6 @@ pub(crate) fn import(conn: &Connection, record: Resource) -> Result<(), StoreErr
                 ])
             })
             .map_err(errors::map)?;
-            // An imported item is new to this store's feed.
-            changes::record(conn, &project, &collection, ChangeOp::Create, Some(&item))?;
         }
         Resource::Client(client) => {
             auth::create_client(conn, client)?;

@@ -30,6 +30,7 @@ mod migrations;
 pub mod offline;
 mod pragmas;
 mod projects;
+mod purge;
 mod query;
 mod readers;
 mod store;

@@ -121,16 +121,23 @@ const V4: &str = "
 ALTER TABLE collections ADD COLUMN indexes TEXT NOT NULL DEFAULT '[]';
 ";
 
-/// Version 5: the change feed (contract §9, `changes`). Each project numbers its events
-/// (`change_seq`: the last number given; `change_floor`: the last number pruned). An
-/// event keeps the item as written (or, for a delete, as it was), so a feed can show it
-/// and filter on it without reading `items`, where it may have changed since. A rowid
-/// table, not WITHOUT ROWID: rows carry whole items, up to the item size limit.
+/// Version 5: the change feed (contract §9, `changes`), and deletes that don't stall the
+/// writer (`purge`).
+/// - Each project numbers its events (`change_seq`: the last number given;
+///   `change_floor`: the last number pruned). An event keeps the item as written (or,
+///   for a delete, as it was), so a feed can show it and filter on it without reading
+///   `items`, where it may have changed since. A rowid table, not WITHOUT ROWID: rows
+///   carry whole items, up to the item size limit. No foreign key to `projects`: a
+///   deleted project's events are purged in the background (`deleted_projects`).
+/// - The project named "" (no real project can be: names are never empty) holds the
+///   collections being purged; `deleted_projects` the projects whose events are.
 const V5: &str = "
 ALTER TABLE projects ADD COLUMN change_seq INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE projects ADD COLUMN change_floor INTEGER NOT NULL DEFAULT 0;
+INSERT INTO projects (name, metadata, created_at, updated_at) VALUES ('', '{}', '', '');
+CREATE TABLE deleted_projects (id INTEGER PRIMARY KEY) STRICT;
 CREATE TABLE changes (
-    project_id INTEGER NOT NULL REFERENCES projects (id) ON DELETE CASCADE,
+    project_id INTEGER NOT NULL,
     seq        INTEGER NOT NULL,
     collection TEXT NOT NULL,
     op         TEXT NOT NULL,

@@ -70,11 +70,9 @@ pub fn check(dir: &Path) -> Result<CheckReport, StoreError> {
     let problems = integrity(&conn).map_err(|e| unreadable(&path, e))?;
     let schema_version = user_version(&conn).map_err(|e| unreadable(&path, e))?;
     let counts = TABLES.map(|table| {
-        conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| {
-            r.get::<_, i64>(0)
-        })
-        .ok()
-        .map(|n| n.unsigned_abs())
+        conn.query_row(&count_sql(table), [], |r| r.get::<_, i64>(0))
+            .ok()
+            .map(|n| n.unsigned_abs())
     });
     let wal_bytes = std::fs::metadata(wal_of(&path)).map_or(0, |m| m.len());
     Ok(CheckReport {
@@ -311,4 +309,21 @@ fn io(what: &str, e: &std::io::Error) -> StoreError {
 
 fn refuse(message: String) -> StoreError {
     StoreError::Other(message)
+}
+
+/// Counts what a user sees: not the purge project (named "") nor the collections and
+/// items still waiting there to be purged (see `purge`).
+fn count_sql(table: &str) -> String {
+    let hidden = "(SELECT id FROM projects WHERE name = '')";
+    match table {
+        "projects" => "SELECT count(*) FROM projects WHERE name <> ''".to_owned(),
+        "collections" => {
+            format!("SELECT count(*) FROM collections WHERE project_id IS NOT {hidden}")
+        }
+        "items" => format!(
+            "SELECT count(*) FROM items WHERE collection_id IN
+                 (SELECT id FROM collections WHERE project_id IS NOT {hidden})"
+        ),
+        other => format!("SELECT count(*) FROM {other}"),
+    }
 }

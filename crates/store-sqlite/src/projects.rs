@@ -100,13 +100,9 @@ pub(crate) fn update(
     .map_err(errors::map)
 }
 
-/// Deletes the project; the foreign keys cascade to its collections and their items.
-/// The collections' indexes go first: they are not tied to the rows by a foreign key.
+/// Deletes the project: its row at once, its collections hidden and purged later with
+/// their items, indexes and the project's change log (see `purge`).
 pub(crate) fn delete(conn: &Connection, name: &str) -> Result<(), StoreError> {
     let id = id_of(conn, name)?;
-    crate::collections::drop_project_indexes(conn, id)?;
-    conn.prepare_cached("DELETE FROM projects WHERE id = ?1")
-        .and_then(|mut stmt| stmt.execute([id]))
-        .map_err(errors::map)?;
-    Ok(())
+    crate::purge::hide_project(conn, id)
 }

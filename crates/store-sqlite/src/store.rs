@@ -2,7 +2,8 @@
 //! hands owned arguments to one SQL function.
 
 use crate::{
-    SqliteStore, auth, backup, changes, collections, idempotency, import, items, projects, query,
+    SqliteStore, auth, backup, changes, collections, idempotency, import, items, projects, purge,
+    query,
 };
 use async_trait::async_trait;
 use depot_store::query::{Count, Expr, ItemQuery};
@@ -312,6 +313,10 @@ impl Store for SqliteStore {
     async fn prune_changes(&self, before: &str, max: usize) -> Result<u64, StoreError> {
         let before = before.to_owned();
         self.write(move |c| changes::prune(c, &before, max)).await
+    }
+
+    async fn purge_deleted(&self, max: usize) -> Result<u64, StoreError> {
+        self.write(move |c| purge::step(c, max)).await
     }
 
     fn change_signals(&self) -> ChangeSignals {

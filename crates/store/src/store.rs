@@ -17,7 +17,8 @@ use std::path::Path;
 ///   item id, client id), `after` excludes everything up to and including that key, and
 ///   at most `limit` rows come back with `has_more` telling whether more follow.
 /// - A missing parent (project of a collection, collection of an item) is `NotFound`.
-/// - Deleting a project or collection deletes everything inside it.
+/// - Deleting a project or collection deletes everything inside it (at once as far as
+///   any call can see; the rows may go later, see [`Store::purge_deleted`]).
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     /// Whether the storage answers at all (readiness).
@@ -76,7 +77,9 @@ pub trait Store: Send + Sync + 'static {
         schema: Option<Value>,
         indexes: Vec<String>,
     ) -> Result<Collection, StoreError>;
-    /// Deletes the collection, its items and its indexes.
+    /// Deletes the collection, its items and its indexes. The collection is gone (and
+    /// its name free) at once; a backend may leave the rows to
+    /// [`Store::purge_deleted`], so that a large delete doesn't hold other writes.
     async fn delete_collection(&self, project: &str, name: &str) -> Result<(), StoreError>;
 
     // Items. `data` is a serialized JSON object without server-owned members.
@@ -202,10 +205,16 @@ pub trait Store: Send + Sync + 'static {
         ))
     }
 
+    /// Deletes up to `max` rows left behind by deletes of collections and projects
+    /// (their items, indexes and change logs); returns how many went, 0 when nothing is
+    /// left. The server calls it in a loop in the background.
+    async fn purge_deleted(&self, max: usize) -> Result<u64, StoreError>;
+
     // The change feed (contract §9; see [`crate::changes`]). Every write above that
     // touches a collection or an item appends its event in the same transaction:
-    // create/replace/delete of items (and idempotent creates and imports of items) and
-    // create/update/delete of collections. Deleting a project deletes its feed.
+    // create/replace/delete of items (idempotent creates too; imported items are not
+    // events: an import restores data as it was) and create/update/delete of
+    // collections (imported ones too). Deleting a project deletes its feed.
     /// Where the project's feed stands; `NotFound` if the project is missing.
     async fn change_head(&self, project: &str) -> Result<FeedHead, StoreError>;
     /// The project's events after `after`, in order: at most `limit`, and no more item

@@ -8,9 +8,11 @@
 //!   a cursor; [`import`]: a batch of records written as given, concurrently where
 //!   order doesn't matter, with a verdict per line; [`records`]: each line checked as
 //!   a create would check it.
+//! - [`purge`]: the background deletion of what deleted collections and projects left.
 
 pub mod backups;
 pub mod export;
 pub mod import;
+pub mod purge;
 pub mod records;
 pub mod schedule;

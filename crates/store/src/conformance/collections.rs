@@ -253,3 +253,84 @@ pub async fn a_bad_index_list_creates_nothing<S: Store>(s: S) {
         .await;
     assert!(matches!(r, Err(StoreError::Other(_))), "{r:?}");
 }
+
+/// A deleted collection is gone at once, its name free; its rows go in small steps of
+/// `purge_deleted`, which leave live collections alone and end at 0.
+pub async fn deletes_hide_at_once_and_purge_in_steps<S: Store>(s: S) {
+    project(&s, "p").await;
+    s.create_collection("p", "big", None, vec!["n".into()])
+        .await
+        .unwrap();
+    s.create_collection("p", "kept", None, vec![])
+        .await
+        .unwrap();
+    for n in 0..25 {
+        s.create_item("p", "big", format!(r#"{{"n":{n}}}"#))
+            .await
+            .unwrap();
+    }
+    let kept = s.create_item("p", "kept", "{}".into()).await.unwrap();
+    s.delete_collection("p", "big").await.unwrap();
+    assert!(not_found(s.get_collection("p", "big").await));
+    let names: Vec<String> = s
+        .list_collections("p", None, 10)
+        .await
+        .unwrap()
+        .rows
+        .into_iter()
+        .map(|c| c.name)
+        .collect();
+    assert_eq!(names, ["kept"]);
+    // The name is free again, and the new collection starts empty.
+    s.create_collection("p", "big", None, vec!["n".into()])
+        .await
+        .unwrap();
+    assert!(
+        s.list_items("p", "big", None, 10)
+            .await
+            .unwrap()
+            .rows
+            .is_empty()
+    );
+    let fresh = s
+        .create_item("p", "big", r#"{"n":1}"#.into())
+        .await
+        .unwrap();
+
+    // 25 items and then the collection itself, 10 rows a step.
+    let mut steps = Vec::new();
+    loop {
+        let n = s.purge_deleted(10).await.unwrap();
+        if n == 0 {
+            break;
+        }
+        steps.push(n);
+        assert!(steps.len() < 10, "{steps:?}");
+    }
+    assert_eq!(steps.iter().sum::<u64>(), 26, "{steps:?}");
+    assert!(steps.iter().all(|n| *n <= 11), "{steps:?}");
+    // Live rows were left alone.
+    assert_eq!(s.get_item("p", "big", &fresh.id).await.unwrap(), fresh);
+    assert_eq!(s.get_item("p", "kept", &kept.id).await.unwrap(), kept);
+
+    // A deleted project: gone at once, then its collections, items and feed go.
+    s.delete_project("p").await.unwrap();
+    assert!(not_found(s.get_project("p").await));
+    project(&s, "p").await;
+    assert!(
+        s.list_collections("p", None, 10)
+            .await
+            .unwrap()
+            .rows
+            .is_empty()
+    );
+    let mut purged = 0;
+    for _ in 0..20 {
+        match s.purge_deleted(3).await.unwrap() {
+            0 => break,
+            n => purged += n,
+        }
+    }
+    assert!(purged >= 4, "{purged}");
+    assert_eq!(s.purge_deleted(3).await.unwrap(), 0);
+}

@@ -16,6 +16,7 @@ mod feed_clients;
 mod flood;
 mod hardening;
 mod hostile;
+mod large_delete;
 mod migrate;
 mod scale_out;
 mod shutdown;

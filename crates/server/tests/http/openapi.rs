@@ -283,8 +283,19 @@ async fn every_page_refers_to_its_resource_and_always_has_next_cursor() {
             "{page}"
         );
     }
+    // The change feed's page always has somewhere to go on from.
+    let changes = &schemas["ChangePage"];
+    assert_eq!(
+        changes["properties"]["data"]["items"]["$ref"],
+        "#/components/schemas/ChangeEvent"
+    );
+    assert_eq!(changes["properties"]["next_cursor"]["type"], "string");
+    assert_eq!(
+        changes["required"],
+        serde_json::json!(["data", "next_cursor"])
+    );
     let page_schemas = schemas.keys().filter(|k| k.contains("Page")).count();
-    assert_eq!(page_schemas, pages.len(), "one page schema per list");
+    assert_eq!(page_schemas, pages.len() + 1, "one page schema per list");
 }
 
 /// Every schema object in `value`, with a pointer to where it is.

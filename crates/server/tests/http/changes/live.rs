@@ -1,0 +1,478 @@
+//! Streams and tickets, over a real socket: `serve` on `127.0.0.1:0`, read with reqwest.
+
+use super::{P, app_with, changes, page};
+use crate::common::{Actor, TestApp};
+use axum::http::{Method, StatusCode};
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// A server serving the app's state, stopped (gracefully) on drop or with [`Live::stop`].
+struct Live {
+    base: String,
+    client: reqwest::Client,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<std::io::Result<()>>>,
+}
+
+async fn live(app: &TestApp) -> Live {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (stop, stopped) = oneshot::channel();
+    let state = app.state.clone();
+    let task = tokio::spawn(depot_server::serve(listener, state, async {
+        let _ = stopped.await;
+    }));
+    Live {
+        base,
+        client: reqwest::Client::new(),
+        stop: Some(stop),
+        task: Some(task),
+    }
+}
+
+impl Live {
+    fn get(&self, path: &str, actor: &Actor) -> reqwest::RequestBuilder {
+        let mut request = self.client.get(format!("{}{path}", self.base));
+        if let Some(token) = &actor.token {
+            request = request.bearer_auth(token);
+        }
+        request
+    }
+
+    /// Opens a stream of `path` (`Accept: text/event-stream`).
+    async fn stream(&self, path: &str, actor: &Actor, last_event_id: Option<&str>) -> Sse {
+        let mut request = self.get(path, actor).header("accept", "text/event-stream");
+        if let Some(id) = last_event_id {
+            request = request.header("last-event-id", id);
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), 200, "{:?}", response.text().await);
+        assert_eq!(
+            response.headers()["content-type"].to_str().unwrap(),
+            "text/event-stream"
+        );
+        assert_eq!(
+            response.headers()["cache-control"].to_str().unwrap(),
+            "no-store"
+        );
+        Sse {
+            response,
+            buffer: String::new(),
+        }
+    }
+
+    /// Shuts the server down; returns how long that took.
+    async fn stop(&mut self) -> Duration {
+        let started = Instant::now();
+        let _ = self.stop.take().unwrap().send(());
+        self.task.take().unwrap().await.unwrap().unwrap();
+        started.elapsed()
+    }
+}
+
+impl Drop for Live {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// One SSE frame, as its fields.
+#[derive(Debug, Default, Clone)]
+struct Frame {
+    id: Option<String>,
+    event: Option<String>,
+    data: Option<String>,
+    retry: Option<String>,
+    comment: bool,
+}
+
+impl Frame {
+    fn json(&self) -> Value {
+        serde_json::from_str(self.data.as_deref().unwrap()).unwrap()
+    }
+}
+
+struct Sse {
+    response: reqwest::Response,
+    buffer: String,
+}
+
+impl Sse {
+    /// The next frame, or `None` when the server closed the stream; panics after 10 s.
+    async fn next(&mut self) -> Option<Frame> {
+        loop {
+            if let Some(end) = self.buffer.find("\n\n") {
+                let text: String = self.buffer.drain(..end + 2).collect();
+                return Some(parse(&text));
+            }
+            let chunk = tokio::time::timeout(Duration::from_secs(10), self.response.chunk())
+                .await
+                .expect("a frame within 10 s")
+                .unwrap();
+            match chunk {
+                Some(bytes) => self.buffer.push_str(std::str::from_utf8(&bytes).unwrap()),
+                None => {
+                    assert!(self.buffer.is_empty(), "a cut frame: {:?}", self.buffer);
+                    return None;
+                }
+            }
+        }
+    }
+
+    /// The next frame that is an event (not a comment or a bare `id:`).
+    async fn event(&mut self) -> Frame {
+        loop {
+            let frame = self
+                .next()
+                .await
+                .expect("an event, not the end of the stream");
+            if frame.event.is_some() {
+                return frame;
+            }
+        }
+    }
+}
+
+fn parse(text: &str) -> Frame {
+    let mut frame = Frame::default();
+    for line in text.lines().filter(|l| !l.is_empty()) {
+        if line.starts_with(':') {
+            frame.comment = true;
+            continue;
+        }
+        let (field, value) = line.split_once(": ").unwrap_or((line, ""));
+        let value = Some(value.to_owned());
+        match field {
+            "id" => frame.id = value,
+            "event" => frame.event = value,
+            "data" => frame.data = value,
+            "retry" => frame.retry = value,
+            other => panic!("unknown field {other} in {text:?}"),
+        }
+    }
+    frame
+}
+
+async fn note(app: &TestApp, n: i64) -> Value {
+    app.item(P, "notes", json!({"n": n})).await
+}
+
+#[tokio::test]
+async fn a_stream_opens_with_its_position_and_sends_events_in_order() {
+    let (app, reader) = app_with(|_| {}).await;
+    let server = live(&app).await;
+    let end = page(&app, &reader, "").await["next_cursor"].clone();
+    let mut sse = server
+        .stream(&changes("?include=item"), &reader, None)
+        .await;
+    let open = sse.next().await.unwrap();
+    assert_eq!(open.retry.as_deref(), Some("1000"));
+    assert_eq!(open.id.as_deref(), end.as_str());
+    assert!(open.event.is_none() && open.data.is_none());
+    let mut written = Vec::new();
+    for n in 0..5 {
+        written.push(note(&app, n).await);
+    }
+    for item in &written {
+        let frame = sse.event().await;
+        assert_eq!(frame.event.as_deref(), Some("create"));
+        let event = frame.json();
+        assert_eq!(frame.id.as_deref(), event["cursor"].as_str());
+        assert_eq!(&event["item"], item);
+    }
+}
+
+#[tokio::test]
+async fn a_resumed_stream_loses_nothing_and_repeats_nothing() {
+    let (app, reader) = app_with(|_| {}).await;
+    let server = live(&app).await;
+    for n in 0..4 {
+        note(&app, n).await;
+    }
+    let mut sse = server
+        .stream(&changes("?since=oldest&collections=notes"), &reader, None)
+        .await;
+    sse.next().await.unwrap();
+    let mut seen = Vec::new();
+    for _ in 0..3 {
+        seen.push(sse.event().await.id.unwrap());
+    }
+    drop(sse);
+    // Last-Event-ID wins over `since`.
+    let mut again = server
+        .stream(&changes("?since=oldest"), &reader, Some(&seen[2]))
+        .await;
+    assert_eq!(
+        again.next().await.unwrap().id.as_deref(),
+        Some(seen[2].as_str())
+    );
+    note(&app, 4).await;
+    for _ in 0..3 {
+        seen.push(again.event().await.id.unwrap());
+    }
+    let all: Vec<String> = page(&app, &reader, "?since=oldest").await["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["cursor"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(seen, all, "every event, once");
+}
+
+#[tokio::test]
+async fn an_idle_stream_gets_keep_alives_that_carry_its_position_past_filtered_events() {
+    let (app, reader) = app_with(|c| c.stream_keepalive = Duration::from_millis(200)).await;
+    let server = live(&app).await;
+    let mut sse = server
+        .stream(&changes("?collections=other"), &reader, None)
+        .await;
+    let open = sse.next().await.unwrap();
+    let alive = sse.next().await.unwrap();
+    assert!(alive.comment && alive.event.is_none(), "{alive:?}");
+    assert_eq!(alive.id, None, "nothing moved");
+    note(&app, 1).await;
+    let moved = loop {
+        let frame = sse.next().await.unwrap();
+        assert!(
+            frame.event.is_none(),
+            "the event was filtered out: {frame:?}"
+        );
+        if frame.id.is_some() {
+            break frame;
+        }
+    };
+    assert!(moved.comment);
+    assert_ne!(moved.id, open.id);
+    assert_eq!(
+        moved.id.as_deref(),
+        page(&app, &reader, "").await["next_cursor"].as_str()
+    );
+}
+
+#[tokio::test]
+async fn a_stream_ends_when_its_token_expires() {
+    let (app, _) = app_with(|c| c.token_ttl = Duration::from_secs(1)).await;
+    let reader = app.client_with(&[&format!("project:{P}:read")]).await;
+    let server = live(&app).await;
+    let mut sse = server.stream(&changes(""), &reader, None).await;
+    let open = sse.next().await.unwrap();
+    let end = sse.event().await;
+    assert_eq!(end.event.as_deref(), Some("end"));
+    assert_eq!(
+        end.json(),
+        json!({"reason": "token_expired", "cursor": open.id.unwrap()})
+    );
+    assert!(sse.next().await.is_none(), "closed after the end event");
+}
+
+#[tokio::test]
+async fn beyond_max_streams_a_stream_is_503_with_retry_after() {
+    // A stream notices its client left when it next writes: soon, with short keep-alives.
+    let (app, reader) = app_with(|c| {
+        c.max_streams = 1;
+        c.stream_keepalive = Duration::from_millis(200);
+    })
+    .await;
+    let server = live(&app).await;
+    let mut first = server.stream(&changes(""), &reader, None).await;
+    first.next().await.unwrap();
+    let r = server
+        .get(&changes(""), &reader)
+        .header("accept", "text/event-stream")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 503);
+    assert!(r.headers().contains_key("retry-after"));
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["code"], 503);
+    let metrics = server
+        .client
+        .get(format!("{}/metrics", server.base))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        metrics
+            .text()
+            .await
+            .unwrap()
+            .contains("depot_streams_open 1")
+    );
+    // Pages are not streams.
+    assert_eq!(
+        server
+            .get(&changes(""), &reader)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    drop(first);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let r = server
+            .get(&changes(""), &reader)
+            .header("accept", "text/event-stream")
+            .send()
+            .await
+            .unwrap();
+        if r.status() == 200 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the closed stream's place came free"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn open_streams_hold_no_admission_slot() {
+    let (app, reader) = app_with(|c| {
+        c.max_in_flight = 1;
+        c.queue_timeout = Duration::ZERO;
+    })
+    .await;
+    let server = live(&app).await;
+    let mut a = server.stream(&changes(""), &reader, None).await;
+    let mut b = server.stream(&changes(""), &reader, None).await;
+    a.next().await.unwrap();
+    b.next().await.unwrap();
+    for _ in 0..3 {
+        let r = server
+            .get(&format!("/v1/projects/{P}"), &reader)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+    }
+}
+
+#[tokio::test]
+async fn shutdown_ends_streams_with_an_end_event_and_does_not_wait_for_them() {
+    let (app, reader) = app_with(|c| c.shutdown_grace = Duration::from_secs(30)).await;
+    let mut server = live(&app).await;
+    let mut sse = server.stream(&changes(""), &reader, None).await;
+    let open = sse.next().await.unwrap();
+    let reading = tokio::spawn(async move {
+        let end = sse.event().await;
+        (end, sse.next().await.is_none())
+    });
+    let took = server.stop().await;
+    assert!(took < Duration::from_secs(5), "{took:?}");
+    let (end, closed) = reading.await.unwrap();
+    assert_eq!(
+        end.json(),
+        json!({"reason": "shutdown", "cursor": open.id.unwrap()})
+    );
+    assert!(closed);
+}
+
+async fn ticket(app: &TestApp, actor: &Actor, project: &str) -> String {
+    let r = app
+        .send(
+            actor,
+            Method::POST,
+            &format!("/v1/projects/{project}/changes/tickets"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    assert_eq!(
+        r.header("location"),
+        Some(format!("/v1/projects/{project}/changes").as_str())
+    );
+    let body = r.json();
+    assert_eq!(body["expires_in"], 60);
+    body["ticket"].as_str().unwrap().to_owned()
+}
+
+/// A stream request with `?ticket=` and no Authorization.
+async fn with_ticket(server: &Live, project: &str, ticket: &str) -> reqwest::Response {
+    server
+        .client
+        .get(format!(
+            "{}/v1/projects/{project}/changes?ticket={ticket}",
+            server.base
+        ))
+        .header("accept", "text/event-stream")
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn assert_invalid_token(r: reqwest::Response) {
+    assert_eq!(r.status(), 401);
+    assert_eq!(
+        r.headers()["www-authenticate"].to_str().unwrap(),
+        "Bearer realm=\"depot\", error=\"invalid_token\""
+    );
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["code"], 401);
+}
+
+#[tokio::test]
+async fn a_ticket_opens_its_projects_stream_once() {
+    let (app, reader) = app_with(|_| {}).await;
+    let server = live(&app).await;
+    let t = ticket(&app, &reader, P).await;
+    assert!(t.starts_with("dpt_"));
+    let opened = with_ticket(&server, P, &t).await;
+    assert_eq!(opened.status(), 200);
+    let mut sse = Sse {
+        response: opened,
+        buffer: String::new(),
+    };
+    sse.next().await.unwrap();
+    note(&app, 1).await;
+    assert_eq!(sse.event().await.event.as_deref(), Some("create"));
+    assert_invalid_token(with_ticket(&server, P, &t).await).await;
+}
+
+#[tokio::test]
+async fn a_ticket_is_refused_elsewhere_late_on_pages_and_as_a_bearer_token() {
+    let (app, reader) = app_with(|_| {}).await;
+    app.project("second").await;
+    let server = live(&app).await;
+    let both = app
+        .client_with(&[&format!("project:{P}:read"), "project:second:read"])
+        .await;
+    // For another project (even one the token may read).
+    let t = ticket(&app, &both, P).await;
+    assert_invalid_token(with_ticket(&server, "second", &t).await).await;
+    // On a page.
+    let t = ticket(&app, &reader, P).await;
+    let page = server
+        .client
+        .get(format!("{}{}?ticket={t}", server.base, changes("")))
+        .send()
+        .await
+        .unwrap();
+    assert_invalid_token(page).await;
+    // As a bearer token, anywhere.
+    for path in [format!("/v1/projects/{P}"), changes("")] {
+        let r = server.get(&path, &Actor::bearer(&t)).send().await.unwrap();
+        assert_invalid_token(r).await;
+    }
+    // Unknown.
+    let forged = depot_server::auth::secrets::generate_ticket(depot_store::now_unix());
+    assert_invalid_token(with_ticket(&server, P, &forged).await).await;
+    // The ticket itself still works once: none of the above used it.
+    assert_eq!(with_ticket(&server, P, &t).await.status(), 200);
+}
+
+#[tokio::test]
+async fn a_ticket_expires_after_its_time() {
+    let (app, reader) = app_with(|c| c.ticket_ttl = Duration::ZERO).await;
+    let server = live(&app).await;
+    let r = app.send(&reader, Method::POST, &changes("/tickets")).await;
+    let t = r.json()["ticket"].as_str().unwrap().to_owned();
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert_invalid_token(with_ticket(&server, P, &t).await).await;
+}

@@ -13,14 +13,15 @@ import {
   type Credentials,
 } from "./auth.js";
 import { RetryBudget } from "./budget.js";
-import { realSleep, runWithRetries, type RetryEvent, type Sleep } from "./engine.js";
+import { realSleep, runWithRetries, type Attempt, type RetryEvent, type Sleep } from "./engine.js";
 import { retryPolicy, type RetryPolicy } from "./policy.js";
 import { CollectionsApi } from "./resources/collections.js";
 import { HealthApi, MaintenanceApi, OAuthApi, OAuthClientsApi } from "./resources/admin.js";
 import { ItemsApi } from "./resources/items.js";
 import { ProjectsApi } from "./resources/projects.js";
 import { DepotResponse } from "./response.js";
-import { attemptOnce } from "./transport.js";
+import { ChangesApi } from "./changes.js";
+import { attemptOnce, attemptStream } from "./transport.js";
 import type { TokenResponse } from "./types.js";
 import { newIdempotencyKey, raceAbort } from "./util.js";
 
@@ -137,6 +138,8 @@ export class DepotClient {
   readonly maintenance: MaintenanceApi;
   readonly oauth: OAuthApi;
   readonly health: HealthApi;
+  /** The change feed (§9): pages, live streams, and tickets for a browser's EventSource. */
+  readonly changes: ChangesApi;
   readonly #shared: Shared;
   readonly #policy: RetryPolicy;
   readonly #timeoutMs: number;
@@ -152,6 +155,7 @@ export class DepotClient {
     this.maintenance = new MaintenanceApi(this);
     this.oauth = new OAuthApi(this);
     this.health = new HealthApi(this);
+    this.changes = new ChangesApi(this);
   }
 
   /** The base URL, without a trailing slash. */
@@ -223,6 +227,33 @@ export class DepotClient {
     return first;
   }
 
+  /**
+   * @internal `GET path` for a stream: authenticated and retried like `request` (503,
+   * 429, a lost connection; one fresh token after a 401), but a 2xx answer comes back
+   * with its body unread, as `body`. Any other status comes back read, without `body`.
+   */
+  async openStream(
+    path: string,
+    init: RawRequest = {},
+  ): Promise<{ response: DepotResponse; body: ReadableStream<Uint8Array> | undefined }> {
+    const url = this.#url(path, init.query);
+    const headers = this.#headers("GET", "bearer", init);
+    const token = await this.#bearer("bearer", init.signal);
+    const send = (token: string | undefined) =>
+      this.#attempts({ method: "GET", url, headers, body: undefined, auth: "bearer", token }, init, attemptStream);
+    let outcome = await send(token);
+    if (outcome.response.status === 401 && token !== undefined && this.hasClientCredentials) {
+      this.#shared.tokens.invalidate(token);
+      outcome = await send(await this.#bearer("bearer", init.signal));
+    }
+    return { response: outcome.response, body: outcome.body };
+  }
+
+  /** @internal The retry policy's sleep and randomness, for a stream's reconnects. */
+  get timing(): { sleep: Sleep; random: () => number; policy: RetryPolicy } {
+    return { sleep: this.#shared.sleep, random: this.#shared.random, policy: this.#policy };
+  }
+
   #url(path: string, query: RawRequest["query"]): string {
     if (!path.startsWith("/")) throw new TypeError(`path ${JSON.stringify(path)} must start with /`);
     const params = Object.entries(query ?? {})
@@ -280,6 +311,14 @@ export class DepotClient {
 
   /** All the attempts of one request under the policy, without token refresh. */
   async #send(req: Prepared, init: RequestOptions): Promise<DepotResponse> {
+    return (await this.#attempts(req, init, attemptOnce)).response;
+  }
+
+  async #attempts(
+    req: Prepared,
+    init: RequestOptions,
+    attempt: typeof attemptOnce,
+  ): Promise<Extract<Attempt, { kind: "response" }>> {
     const shared = this.#shared;
     const headers = new Headers(req.headers);
     if (req.token !== undefined) headers.set("authorization", `Bearer ${req.token}`);
@@ -299,7 +338,7 @@ export class DepotClient {
         signal: init.signal,
       },
       () =>
-        attemptOnce({
+        attempt({
           method: req.method,
           url: req.url,
           headers,
@@ -310,7 +349,7 @@ export class DepotClient {
         }),
     );
     if (outcome.kind === "transport") throw outcome.error;
-    return outcome.response;
+    return outcome;
   }
 }
 

@@ -19,7 +19,8 @@ import type { DepotResponse } from "./response.js";
 
 /** What one attempt came to: an answer of any status, or none. */
 export type Attempt =
-  | { kind: "response"; response: DepotResponse }
+  /** `body` is set only for a stream's 2xx answer, whose body is read by the caller. */
+  | { kind: "response"; response: DepotResponse; body?: ReadableStream<Uint8Array> | undefined }
   | { kind: "transport"; error: TransportError };
 
 /** Why a retry is made. */

@@ -11,6 +11,9 @@
 // - budget.ts: RetryBudget, the token bucket that keeps retries a share of calls.
 // - engine.ts: the retry loop, free of HTTP; RetryEvent for the onRetry hook.
 // - transport.ts: one attempt over fetch, with a timeout and the caller's AbortSignal.
+// - query.ts: the §8 filter builder (field, and, or, not), sort keys, fields.
+// - changes.ts: the change feed (§9): pages, a self-resuming SSE stream, tickets.
+// - sse.ts: the Server-Sent Events parser the stream reads with.
 // - errors.ts: DepotError and one subclass per status; TransportError; DecodeError.
 // - types.ts: the resource types, named over src/generated/openapi.ts (generated from
 //   the server's OpenAPI document by `npm run generate:types`).
@@ -57,8 +60,33 @@ export {
 } from "./errors.js";
 export type { DepotErrorInit } from "./errors.js";
 export type { ListOptions } from "./resources/common.js";
+export { FILTER_LIMITS, Field, Filter, QueryError, and, asc, checkPath, desc, field, fieldsParam, not, or, sortParam } from "./query.js";
+export type { FilterOp, Scalar, SortKey, SortSpec } from "./query.js";
+export { SseParser } from "./sse.js";
+export type { SseEvent } from "./sse.js";
+export { ChangeStream } from "./changes.js";
+export type {
+  ChangeEvent,
+  ChangeOp,
+  ChangesApi,
+  ChangesPage,
+  ChangesQuery,
+  ChangesTicket,
+  PollOptions,
+  ReconnectInfo,
+  StreamOptions,
+} from "./changes.js";
 export { etagOf } from "./resources/items.js";
-export type { EtagLike, ItemListOptions, ItemsApi, MergePatch, WriteOptions } from "./resources/items.js";
+export { itemQueryParams } from "./resources/items.js";
+export type {
+  CountOptions,
+  EtagLike,
+  ItemListOptions,
+  ItemQuery,
+  ItemsApi,
+  MergePatch,
+  WriteOptions,
+} from "./resources/items.js";
 export type { ProjectsApi } from "./resources/projects.js";
 export type { CollectionsApi } from "./resources/collections.js";
 export type { HealthApi, MaintenanceApi, OAuthApi, OAuthClientsApi } from "./resources/admin.js";

@@ -48,8 +48,14 @@ export type NewProject = Omit<RequestBody<"createProject">, Ignored>;
 export type Collection = Omit<ResponseBody<"getCollection", 200>, "schema"> & {
   schema: JsonSchema | null;
 };
-/** The body of `POST /v1/projects/{project}/collections`. */
-export type NewCollection = { name: string; schema?: JsonSchema | null };
+/**
+ * The body of `POST /v1/projects/{project}/collections`. `indexes`: paths a list may
+ * sort on, and whose comparisons are served from an index (at most 16).
+ */
+export type NewCollection = { name: string; schema?: JsonSchema | null; indexes?: string[] };
+
+/** The answer of a count: `exact` is false when counting stopped at the server's budget. */
+export type ItemCount = ResponseBody<"countItems", 200>;
 
 /**
  * The members the server owns and adds to every item it returns. (From a create's

@@ -4,12 +4,19 @@
 //! carries an automatic `Idempotency-Key`). Prints the answer's body on stdout, each
 //! retry on stderr (`429, retrying in 1.3 s (2/5)`), and exits non-zero with the
 //! envelope's message when the answer is not a success.
+//!
+//! `depot api GET PATH --follow` reads a Server-Sent Events stream instead (the change
+//! feed, `/v1/projects/{p}/changes`): each event's data is printed as one JSON line as it
+//! comes, and the stream resumes by itself (`Last-Event-ID`) after a drop or an
+//! `event: end`, with a fresh token when the old one expired.
 
 use crate::connect::{ConnectArgs, failure};
 use anyhow::{Context, bail};
 use clap::Args;
 use depot_client::Method;
+use futures_util::StreamExt;
 use serde_json::Value;
+use std::io::Write;
 
 #[derive(Args, Debug)]
 pub struct ApiArgs {
@@ -20,6 +27,10 @@ pub struct ApiArgs {
     /// JSON body, or @FILE to read it from a file (@- for stdin).
     #[arg(long)]
     data: Option<String>,
+    /// Follow a Server-Sent Events stream (GET only): one JSON line per event, until
+    /// interrupted or an error the stream can't get past.
+    #[arg(long, conflicts_with = "data")]
+    follow: bool,
     #[command(flatten)]
     connect: ConnectArgs,
 }
@@ -46,6 +57,12 @@ pub async fn run(args: ApiArgs) -> anyhow::Result<()> {
     if !args.path.starts_with('/') {
         bail!("PATH must start with /, as in /v1/projects");
     }
+    if args.follow {
+        if method != Method::GET {
+            bail!("--follow reads a stream: the method is GET");
+        }
+        return follow(&args.connect.client()?, &args.path).await;
+    }
     let body = body(args.data.as_deref())?;
     let client = args.connect.client()?;
     let answer = client.request(method, &args.path, body.as_ref()).await?;
@@ -57,4 +74,20 @@ pub async fn run(args: ApiArgs) -> anyhow::Result<()> {
         return Ok(());
     }
     bail!("{}", failure(&answer))
+}
+
+/// Prints each event of the stream at `path` as one JSON line (its data if that is
+/// JSON, else the data as a JSON string), flushed as it comes.
+async fn follow(client: &depot_client::Client, path: &str) -> anyhow::Result<()> {
+    let mut events = std::pin::pin!(client.follow(path));
+    while let Some(event) = events.next().await {
+        let event = event?;
+        let line = serde_json::from_str::<Value>(&event.data)
+            .unwrap_or(Value::String(event.data))
+            .to_string();
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "{line}").context("can't write to stdout")?;
+        out.flush().context("can't write to stdout")?;
+    }
+    Ok(())
 }

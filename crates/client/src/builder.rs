@@ -15,6 +15,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// Builds a [`Client`]; see [`Client::builder`].
+/// How long a stream waits for its next bytes before it counts the connection as lost.
+const STREAM_READ_TIMEOUT: Duration = Duration::from_secs(45);
+
 pub struct ClientBuilder {
     base_url: String,
     credentials: Credentials,
@@ -111,24 +114,20 @@ impl ClientBuilder {
         self
     }
 
-    /// Checks the base URL and builds the HTTP client.
-    pub fn build(self) -> Result<Client, ClientError> {
-        let base = self.base_url.trim_end_matches('/').to_owned();
-        let parsed = Url::parse(&base)
-            .map_err(|e| ClientError::Config(format!("base URL {base:?}: {e}")))?;
-        if !matches!(parsed.scheme(), "http" | "https") || parsed.query().is_some() {
-            return Err(ClientError::Config(format!(
-                "base URL {base:?} must be http(s) without a query"
-            )));
-        }
+    /// A reqwest client with the user agent, the connect timeout and the CA roots;
+    /// `limits` adds the timeouts of its use.
+    fn http_client(
+        &self,
+        limits: impl FnOnce(reqwest::ClientBuilder) -> reqwest::ClientBuilder,
+    ) -> Result<reqwest::Client, ClientError> {
         let mut headers = HeaderMap::new();
         headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
         let mut http = reqwest::Client::builder()
             .user_agent(concat!("depot-client/", env!("CARGO_PKG_VERSION")))
             .default_headers(headers)
-            .timeout(self.timeout)
             .connect_timeout(self.connect_timeout)
             .use_rustls_tls();
+        http = limits(http);
         for pem in &self.roots {
             let certs = reqwest::Certificate::from_pem_bundle(pem)
                 .map_err(|e| ClientError::Config(format!("CA certificate: {}", describe(&e))))?;
@@ -141,11 +140,27 @@ impl ClientBuilder {
                 http = http.add_root_certificate(cert);
             }
         }
-        let http = http
-            .build()
-            .map_err(|e| ClientError::Config(describe(&e)))?;
+        http.build().map_err(|e| ClientError::Config(describe(&e)))
+    }
+
+    /// Checks the base URL and builds the HTTP client.
+    pub fn build(self) -> Result<Client, ClientError> {
+        let base = self.base_url.trim_end_matches('/').to_owned();
+        let parsed = Url::parse(&base)
+            .map_err(|e| ClientError::Config(format!("base URL {base:?}: {e}")))?;
+        if !matches!(parsed.scheme(), "http" | "https") || parsed.query().is_some() {
+            return Err(ClientError::Config(format!(
+                "base URL {base:?} must be http(s) without a query"
+            )));
+        }
+        let http = self.http_client(|b| b.timeout(self.timeout))?;
+        // Streams live for hours: no limit on the whole request, but one on the wait
+        // for each read, beyond the server's keep-alive comments (every 15 s), so a
+        // connection that died silently is noticed and the stream reconnects.
+        let stream_http = self.http_client(|b| b.read_timeout(STREAM_READ_TIMEOUT))?;
         let shared = Shared {
             http,
+            stream_http,
             base,
             credentials: self.credentials,
             tokens: TokenCache::default(),

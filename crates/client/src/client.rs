@@ -70,6 +70,8 @@ impl std::fmt::Debug for Client {
 /// What all clones of a client share.
 pub(crate) struct Shared {
     pub(crate) http: reqwest::Client,
+    /// For streams: no overall timeout, a read timeout instead.
+    pub(crate) stream_http: reqwest::Client,
     /// Without a trailing slash; paths start with one.
     pub(crate) base: String,
     pub(crate) credentials: Credentials,
@@ -88,6 +90,14 @@ pub(crate) enum AuthMode {
     Basic,
     /// Nothing (health endpoints).
     Anonymous,
+}
+
+/// What opening a stream came to.
+pub(crate) enum Opened {
+    /// A 2xx answer, its body still to read.
+    Stream(reqwest::Response),
+    /// Any other status, read whole.
+    Answer(RawResponse),
 }
 
 /// One logical request, as the retry engine repeats it.
@@ -281,7 +291,7 @@ impl Client {
         }
     }
 
-    fn url(&self, path: &str) -> Result<Url, ClientError> {
+    pub(crate) fn url(&self, path: &str) -> Result<Url, ClientError> {
         if !path.starts_with('/') {
             return Err(ClientError::Config(format!(
                 "path {path:?} must start with /"
@@ -291,7 +301,7 @@ impl Client {
         Url::parse(&joined).map_err(|e| ClientError::Config(format!("URL {joined:?}: {e}")))
     }
 
-    async fn bearer(&self, auth: AuthMode) -> Result<Option<SecretString>, ClientError> {
+    pub(crate) async fn bearer(&self, auth: AuthMode) -> Result<Option<SecretString>, ClientError> {
         if auth != AuthMode::Bearer {
             return Ok(None);
         }
@@ -346,6 +356,89 @@ impl Client {
         };
         let outcome = run_with_retries(&self.policy, &self.shared.budget, &ctx, |_| {
             self.attempt(spec, url, token)
+        })
+        .await;
+        match outcome {
+            Attempt::Response { response, .. } => Ok(response),
+            Attempt::Transport(text) => Err(ClientError::Transport(text)),
+        }
+    }
+
+    /// `GET spec.path` for a stream: authenticated and retried like any request (503,
+    /// 429, a lost connection; one fresh token after a 401), but a 2xx answer comes
+    /// back open, its body unread. Any other status comes back read.
+    pub(crate) async fn open_stream(&self, spec: Spec) -> Result<Opened, ClientError> {
+        let url = self.url(&spec.path)?;
+        let token = self.bearer(spec.auth).await?;
+        let first = self.send_stream(&spec, &url, token.as_ref()).await?;
+        let refreshable = matches!(
+            self.shared.credentials,
+            Credentials::ClientCredentials { .. }
+        );
+        match (token, &first) {
+            (Some(used), Opened::Answer(answer)) if answer.status == 401 && refreshable => {
+                tracing::info!(path = %spec.path, "stream token refused, fetching a new one");
+                self.shared.tokens.invalidate(&used).await;
+                let fresh = self.bearer(spec.auth).await?;
+                self.send_stream(&spec, &url, fresh.as_ref()).await
+            }
+            _ => Ok(first),
+        }
+    }
+
+    /// Sleeps on the client's clock (a test's virtual one, or tokio's).
+    pub(crate) fn sleep(&self, duration: std::time::Duration) -> crate::clock::Sleep {
+        self.shared.clock.sleep(duration)
+    }
+
+    async fn send_stream(
+        &self,
+        spec: &Spec,
+        url: &Url,
+        token: Option<&SecretString>,
+    ) -> Result<Opened, ClientError> {
+        let ctx = RetryContext {
+            method: &spec.method,
+            path: &spec.path,
+            retry_transport: true,
+            on_retry: self.shared.on_retry.as_ref(),
+            clock: self.shared.clock.as_ref(),
+        };
+        let outcome = run_with_retries(&self.policy, &self.shared.budget, &ctx, |_| async {
+            let req = self
+                .shared
+                .stream_http
+                .get(url.clone())
+                .headers(spec.headers.clone());
+            let resp = match self.authorize(req, spec.auth, token).send().await {
+                Ok(resp) => resp,
+                Err(e) => return Attempt::Transport(describe(&e)),
+            };
+            let status = resp.status().as_u16();
+            if resp.status().is_success() {
+                let response = Opened::Stream(resp);
+                return Attempt::Response {
+                    status,
+                    retry_after: None,
+                    response,
+                };
+            }
+            let headers = resp.headers().clone();
+            match resp.bytes().await {
+                Ok(body) => {
+                    let answer = RawResponse {
+                        status,
+                        headers,
+                        body: body.to_vec(),
+                    };
+                    Attempt::Response {
+                        status,
+                        retry_after: answer.retry_after(),
+                        response: Opened::Answer(answer),
+                    }
+                }
+                Err(e) => Attempt::Transport(describe(&e)),
+            }
         })
         .await;
         match outcome {

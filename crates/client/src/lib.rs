@@ -7,6 +7,12 @@
 //!   [`Client::send_json`]. Every call authenticates and retries.
 //! - [`routes`]: one typed method per route (projects, collections, items, OAuth
 //!   clients, maintenance, token revocation, health).
+//! - [`query`]: item queries (contract §8): the [`Filter`] builder ([`field`], `&`, `|`,
+//!   `!`), [`SortKey`], `fields`, gathered in an [`ItemQuery`] for
+//!   [`Client::query_items`], [`Client::items`] (every page) and [`Client::count_items`].
+//! - [`changes`]: the change feed (§9): [`Client::poll_changes`], the self-resuming
+//!   stream [`Client::changes`] (on the generic SSE [`Client::follow`]), tickets for a
+//!   browser's `EventSource`; [`sse`]: the Server-Sent Events parser they read with.
 //! - [`auth`]: [`Credentials`] (a fixed token, or an OAuth client whose tokens are
 //!   fetched from `/oauth/token`, cached, and refreshed once on a 401).
 //! - [`retry`]: [`RetryPolicy`], full-jitter exponential backoff and `Retry-After`
@@ -41,23 +47,34 @@
 pub mod auth;
 pub mod budget;
 pub mod builder;
+pub mod changes;
 pub mod client;
 pub mod clock;
 pub mod engine;
 pub mod error;
+pub mod query;
 pub mod response;
 pub mod retry;
 pub mod routes;
+pub mod sse;
 
 pub use auth::Credentials;
 pub use budget::RetryBudget;
 pub use builder::ClientBuilder;
+pub use changes::{ChangeEvent, ChangesPage, ChangesQuery, ChangesTicket};
 pub use client::{Client, IDEMPOTENCY_KEY, IdempotencyKey, RequestOptions};
 pub use clock::{Clock, TokioClock};
 pub use depot_api::types;
 pub use engine::{OnRetry, RetryEvent, RetryReason};
 pub use error::ClientError;
+pub use query::{Filter, ItemCount, ItemQuery, SortKey, field};
 pub use reqwest::Method;
 pub use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 pub use response::RawResponse;
 pub use retry::RetryPolicy;
+pub use sse::{SseEvent, SseParser};
+
+/// The README's examples, compiled as doctests so they keep working.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

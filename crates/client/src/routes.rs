@@ -4,10 +4,13 @@
 //! server would refuse reaches it intact and gets the server's 400 or 404.
 
 use crate::auth::{Credentials, form_encode as seg};
+use crate::changes::encode_query;
 use crate::client::{AuthMode, Client, Spec};
 use crate::error::ClientError;
+use crate::query::{Filter, ItemCount, ItemQuery, fields_param};
 use crate::retry::RetryPolicy;
 use depot_api::types::{self, Collection, Maintenance, Page, Project};
+use futures_util::Stream;
 use reqwest::Method;
 use reqwest::header::{HeaderValue, IF_MATCH};
 use secrecy::ExposeSecret;
@@ -141,6 +144,23 @@ impl Client {
             .await
     }
 
+    /// Like [`Client::create_collection`], with `indexes`: paths lists may sort on,
+    /// whose comparisons an index serves (§8; at most 16).
+    pub async fn create_collection_with_indexes(
+        &self,
+        project: &str,
+        name: &str,
+        schema: Option<&Value>,
+        indexes: &[&str],
+    ) -> Result<Collection> {
+        let spec = Spec::new(
+            Method::POST,
+            format!("/v1/projects/{}/collections", seg(project)),
+        );
+        let body = json!({ "name": name, "schema": schema, "indexes": indexes });
+        self.call(spec.json(&body)).await
+    }
+
     pub async fn get_collection(&self, project: &str, name: &str) -> Result<Collection> {
         let path = format!("/v1/projects/{}/collections/{}", seg(project), seg(name));
         self.call(Spec::new(Method::GET, path)).await
@@ -178,6 +198,125 @@ impl Client {
             items_path(project, collection),
             page_query(limit, cursor)
         );
+        self.call(Spec::new(Method::GET, path)).await
+    }
+
+    /// A page of the items `query` selects (contract §8). A filtered page may be short,
+    /// even empty, with a `next_cursor` (the server's scan budget ran out): only a
+    /// `None` cursor is the end. [`Client::items`] follows it.
+    pub async fn query_items(
+        &self,
+        project: &str,
+        collection: &str,
+        query: &ItemQuery,
+        limit: Option<u32>,
+        cursor: Option<&str>,
+    ) -> Result<Page<Value>> {
+        let mut parts = query.params()?;
+        if let Some(limit) = limit {
+            parts.push(("limit", limit.to_string()));
+        }
+        if let Some(cursor) = cursor {
+            parts.push(("cursor", cursor.to_owned()));
+        }
+        let path = format!(
+            "{}{}",
+            items_path(project, collection),
+            encode_query(&parts)
+        );
+        self.call(Spec::new(Method::GET, path)).await
+    }
+
+    /// Every item `query` selects, page after page (`page_size` items a page), through
+    /// short and empty pages.
+    pub fn items(
+        &self,
+        project: &str,
+        collection: &str,
+        query: ItemQuery,
+        page_size: Option<u32>,
+    ) -> impl Stream<Item = Result<Value>> + Send + use<> {
+        struct Paging {
+            client: Client,
+            project: String,
+            collection: String,
+            query: ItemQuery,
+            page: std::vec::IntoIter<Value>,
+            cursor: Option<String>,
+            done: bool,
+        }
+        let state = Paging {
+            client: self.clone(),
+            project: project.to_owned(),
+            collection: collection.to_owned(),
+            query,
+            page: Vec::new().into_iter(),
+            cursor: None,
+            done: false,
+        };
+        futures_util::stream::unfold(state, move |mut s| async move {
+            loop {
+                if let Some(item) = s.page.next() {
+                    return Some((Ok(item), s));
+                }
+                if s.done {
+                    return None;
+                }
+                let page = s
+                    .client
+                    .query_items(
+                        &s.project,
+                        &s.collection,
+                        &s.query,
+                        page_size,
+                        s.cursor.as_deref(),
+                    )
+                    .await;
+                match page {
+                    Ok(page) => {
+                        s.done = page.next_cursor.is_none();
+                        s.cursor = page.next_cursor;
+                        s.page = page.data.into_iter();
+                    }
+                    Err(e) => {
+                        s.done = true;
+                        return Some((Err(e), s));
+                    }
+                }
+            }
+        })
+    }
+
+    /// How many items match `filter` (all without one).
+    pub async fn count_items(
+        &self,
+        project: &str,
+        collection: &str,
+        filter: Option<&Filter>,
+    ) -> Result<ItemCount> {
+        let parts = match filter {
+            Some(f) => vec![("filter", f.render()?)],
+            None => Vec::new(),
+        };
+        let path = format!(
+            "/v1/projects/{}/collections/{}/count{}",
+            seg(project),
+            seg(collection),
+            encode_query(&parts)
+        );
+        self.call(Spec::new(Method::GET, path)).await
+    }
+
+    /// The item with only the top-level members `fields` (plus `id`).
+    pub async fn get_item_fields(
+        &self,
+        project: &str,
+        collection: &str,
+        id: &str,
+        fields: &[&str],
+    ) -> Result<Value> {
+        let q = encode_query(&[("fields", fields_param(fields)?)]);
+        let path = format!("{}{q}", item_path(project, collection, id));
         self.call(Spec::new(Method::GET, path)).await
     }
 

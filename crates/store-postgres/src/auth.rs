@@ -203,6 +203,24 @@ pub(crate) async fn get_token<C: GenericClient>(c: &C, hash: &[u8; 32]) -> Resul
     })
 }
 
+/// Deletes the token and returns it. Of two transactions deleting the same row, the
+/// second waits for the first and then finds nothing to delete, so a token is taken once.
+pub(crate) async fn take_token<C: GenericClient>(c: &C, hash: &[u8; 32]) -> Result<TokenRecord> {
+    let row = query_opt(
+        c,
+        "DELETE FROM tokens WHERE hash = $1 RETURNING client_id, scopes, expires_at",
+        &[&&hash[..]],
+    )
+    .await?
+    .ok_or(StoreError::NotFound)?;
+    Ok(TokenRecord {
+        hash: *hash,
+        client_id: row.try_get(0)?,
+        scopes: row.try_get(1)?,
+        expires_at: row.try_get(2)?,
+    })
+}
+
 /// Revoking an unknown token is fine (RFC 7009): the outcome is the same.
 pub(crate) async fn revoke_token<C: GenericClient>(c: &C, hash: &[u8; 32]) -> Result<()> {
     execute(c, "DELETE FROM tokens WHERE hash = $1", &[&&hash[..]]).await?;

@@ -16,7 +16,7 @@ use deadpool_postgres::GenericClient;
 use depot_query::sql::postgres;
 use depot_query::{Path, validate_indexes};
 use depot_store::paging::{fetch_limit, page};
-use depot_store::{Collection, Page, Schema, StoreError, now_timestamp};
+use depot_store::{ChangeOp, Collection, Page, Schema, StoreError, now_timestamp};
 use serde_json::Value;
 use tokio_postgres::Row;
 
@@ -137,7 +137,9 @@ pub(crate) async fn insert<C: GenericClient>(c: &C, col: &Collection) -> Result<
     )
     .await?;
     let id: i64 = row.ok_or(StoreError::NotFound)?.try_get(0)?;
-    change_indexes(c, id, &[], &col.indexes).await
+    change_indexes(c, id, &[], &col.indexes).await?;
+    let op = ChangeOp::CollectionCreate;
+    crate::changes::record(c, &col.project, &col.name, op, &[]).await
 }
 
 pub(crate) async fn get<C: GenericClient>(c: &C, project: &str, name: &str) -> Result<Collection> {
@@ -176,6 +178,7 @@ pub(crate) async fn update<C: GenericClient>(
     .await?;
     let collection = from_row(project, &row.ok_or(StoreError::NotFound)?)?;
     change_indexes(c, id, &before, indexes).await?;
+    crate::changes::record(c, project, name, ChangeOp::CollectionUpdate, &[]).await?;
     Ok(collection)
 }
 
@@ -184,6 +187,8 @@ pub(crate) async fn update<C: GenericClient>(
 pub(crate) async fn delete<C: GenericClient>(c: &C, project: &str, name: &str) -> Result<()> {
     let (id, indexes) = target(c, project, name, true).await?;
     execute(c, "DELETE FROM collections WHERE id = $1", &[&id]).await?;
+    // One event for the collection and everything in it, however many items that was.
+    crate::changes::record(c, project, name, ChangeOp::CollectionDelete, &[]).await?;
     change_indexes(c, id, &indexes, &[]).await
 }
 

@@ -5,7 +5,7 @@ use crate::auth;
 use crate::errors::{Result, corrupt};
 use crate::sql::execute;
 use deadpool_postgres::GenericClient;
-use depot_store::{Resource, StoreError};
+use depot_store::{ChangeOp, Resource, StoreError};
 
 pub(crate) async fn import<C: GenericClient>(c: &C, record: &Resource) -> Result<()> {
     let inserted = match record {
@@ -28,14 +28,19 @@ pub(crate) async fn import<C: GenericClient>(c: &C, record: &Resource) -> Result
             item,
         } => {
             let doc = crate::items::doc(&item.data)?;
-            execute(
+            let inserted = execute(
                 c,
                 "INSERT INTO items (collection_id, id, created_at, updated_at, version, data, doc, doc_escaped)
                  SELECT c.id, $3, $4, $5, $6, $7, $8::text::jsonb, $9 FROM collections c JOIN projects p ON p.id = c.project_id
                  WHERE p.name = $1 AND c.name = $2",
                 &[project, collection, &item.id, &item.created_at, &item.updated_at, &item.version, &item.data, &doc.json, &doc.escaped],
             )
-            .await?
+            .await?;
+            if inserted > 0 {
+                // An imported item is new to this store's feed.
+                crate::changes::record(c, project, collection, ChangeOp::Create, &[item]).await?;
+            }
+            inserted
         }
         Resource::Client(client) => {
             auth::create_client(c, client).await?;

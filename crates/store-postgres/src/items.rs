@@ -6,7 +6,7 @@ use crate::sql::{execute, query, query_opt};
 use deadpool_postgres::GenericClient;
 use depot_query::sql::postgres::{self, Doc};
 use depot_store::paging::{fetch_limit, page};
-use depot_store::{Item, Page, StoreError, new_item_id, now_timestamp};
+use depot_store::{ChangeOp, Item, Page, StoreError, new_item_id, now_timestamp};
 use tokio_postgres::Row;
 
 /// Builds an item from `id, created_at, updated_at, version, data`.
@@ -100,14 +100,20 @@ pub(crate) async fn create_many<C: GenericClient>(
         &[&collection_id, &ids, &now, &data, &docs, &escaped],
     )
     .await?;
-    let items = ids.into_iter().zip(data).map(|(id, data)| Item {
-        id,
-        created_at: now.clone(),
-        updated_at: now.clone(),
-        version: 1,
-        data: (*data).to_owned(),
-    });
-    Ok(items.collect())
+    let items: Vec<Item> = ids
+        .into_iter()
+        .zip(data)
+        .map(|(id, data)| Item {
+            id,
+            created_at: now.clone(),
+            updated_at: now.clone(),
+            version: 1,
+            data: (*data).to_owned(),
+        })
+        .collect();
+    let recorded: Vec<&Item> = items.iter().collect();
+    crate::changes::record(c, project, collection, ChangeOp::Create, &recorded).await?;
+    Ok(items)
 }
 
 /// The collection's row id, locked until the transaction ends (see [`create_many`]).
@@ -175,7 +181,11 @@ pub(crate) async fn replace<C: GenericClient>(
     )
     .await?;
     match row {
-        Some(row) => from_row(&row),
+        Some(row) => {
+            let item = from_row(&row)?;
+            crate::changes::record(c, project, collection, ChangeOp::Update, &[&item]).await?;
+            Ok(item)
+        }
         None => Err(why_unchanged(c, project, collection, id).await?.into()),
     }
 }
@@ -188,19 +198,23 @@ pub(crate) async fn delete<C: GenericClient>(
     id: &str,
     expected_version: Option<i64>,
 ) -> Result<()> {
-    let deleted = execute(
+    let deleted = query_opt(
         c,
         "DELETE FROM items i USING collections c, projects p
          WHERE c.id = i.collection_id AND p.id = c.project_id
            AND p.name = $1 AND c.name = $2 AND i.id = $3
-           AND ($4::BIGINT IS NULL OR i.version = $4)",
+           AND ($4::BIGINT IS NULL OR i.version = $4)
+         RETURNING i.id, i.created_at, i.updated_at, i.version, i.data",
         &[&project, &collection, &id, &expected_version],
     )
     .await?;
-    if deleted == 0 {
-        return Err(why_unchanged(c, project, collection, id).await?.into());
+    match deleted {
+        Some(row) => {
+            let item = from_row(&row)?;
+            crate::changes::record(c, project, collection, ChangeOp::Delete, &[&item]).await
+        }
+        None => Err(why_unchanged(c, project, collection, id).await?.into()),
     }
-    Ok(())
 }
 
 /// A conditional write touched no row: the item (or a parent) is missing, or its

@@ -14,6 +14,8 @@
 //!   can start together.
 //! - `projects`, `collections`, `items`, `auth`, `idempotency`: the SQL, as functions of
 //!   a connection or transaction; `creates`: group commit for concurrent item creates.
+//! - `changes`: the change log written with each write (contract §9), numbered under
+//!   the project row's lock; `listen`: the LISTEN connection that wakes feed readers.
 //! - `query`: filtered and sorted pages and counts (contract §8), planned by
 //!   `depot_query`, over the `doc` column the store writes with every item.
 //! - `errors`: driver and pool failures to [`StoreError`]; `sql`: statement and paging
@@ -24,12 +26,14 @@
 //! - `testing` (feature `testing`): a throwaway database per test, dropped by a guard.
 
 mod auth;
+mod changes;
 mod collections;
 mod creates;
 mod errors;
 mod idempotency;
 mod import;
 mod items;
+mod listen;
 mod migrations;
 pub mod own_runtime;
 mod pool;
@@ -57,6 +61,8 @@ pub struct PostgresStore {
     pool: Pool,
     options: PostgresOptions,
     creates: Arc<Creates>,
+    /// Wake-ups for change feed readers, from every instance (see `listen`).
+    listener: Arc<listen::Listener>,
 }
 
 /// A snapshot of the pool, for metrics and diagnostics.
@@ -86,6 +92,7 @@ impl PostgresStore {
         options: PostgresOptions,
     ) -> Result<PostgresStore, StoreError> {
         let pool = pool::build(url, &options)?;
+        let (config, tls) = pool::target(url, &options)?;
         let mut client = pool.get().await.map_err(|e| errors::at_start(&e))?;
         migrations::run(&mut client)
             .await
@@ -100,6 +107,7 @@ impl PostgresStore {
             pool,
             options,
             creates: Arc::default(),
+            listener: listen::Listener::new(config, tls),
         })
     }
 

@@ -142,8 +142,32 @@ ALTER TABLE items ADD COLUMN doc_escaped BOOLEAN NOT NULL DEFAULT false;
 ALTER TABLE collections ADD COLUMN indexes TEXT[] NOT NULL DEFAULT '{}';
 "#;
 
+/// Version 6: the change feed (contract §9, `changes`). Each project numbers its events
+/// (`change_seq`: the last number given; `change_floor`: the last number pruned). An
+/// event keeps the item as written (or, for a delete, as it was), so a feed can show it
+/// and filter on it without reading `items`, where it may have changed since.
+const V6: &str = r#"
+ALTER TABLE projects ADD COLUMN change_seq BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE projects ADD COLUMN change_floor BIGINT NOT NULL DEFAULT 0;
+CREATE TABLE changes (
+    project_id BIGINT NOT NULL REFERENCES projects (id) ON DELETE CASCADE,
+    seq        BIGINT NOT NULL,
+    collection TEXT COLLATE "C" NOT NULL,
+    op         TEXT NOT NULL,
+    at         TEXT COLLATE "C" NOT NULL,
+    item_id    TEXT,
+    created_at TEXT,
+    updated_at TEXT,
+    version    BIGINT,
+    data       TEXT,
+    PRIMARY KEY (project_id, seq)
+);
+-- Pruning takes the oldest events first.
+CREATE INDEX changes_by_time ON changes (at);
+"#;
+
 /// Every migration in order; version N is `MIGRATIONS[N - 1]`.
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6];
 
 /// The version after whose SQL [`fill_docs`] runs.
 const DOCS_VERSION: i32 = 5;

@@ -14,8 +14,9 @@
 use async_trait::async_trait;
 use depot_store::query::{Count, Expr, ItemQuery};
 use depot_store::{
-    ClientRecord, Collection, Created, IdempotencyKey, Item, ItemPage, NewResource, Page, Project,
-    ProjectFilter, Resource, Store, StoreError, StoredResponse, TokenRecord, WriteStats,
+    ChangeBatch, ChangeSignals, ClientRecord, Collection, Created, FeedHead, IdempotencyKey, Item,
+    ItemPage, NewResource, Page, Project, ProjectFilter, Resource, Store, StoreError,
+    StoredResponse, TokenRecord, WriteStats,
 };
 use serde_json::{Map, Value};
 use std::future::Future;
@@ -351,6 +352,12 @@ impl Store for OwnRuntime {
         self.call(|s| async move { s.get_token(&hash).await }).await
     }
 
+    async fn take_token(&self, hash: &[u8; 32]) -> Result<TokenRecord, StoreError> {
+        let hash = *hash;
+        self.call(|s| async move { s.take_token(&hash).await })
+            .await
+    }
+
     async fn revoke_token(&self, hash: &[u8; 32]) -> Result<(), StoreError> {
         let hash = *hash;
         self.call(|s| async move { s.revoke_token(&hash).await })
@@ -397,6 +404,35 @@ impl Store for OwnRuntime {
     async fn backup(&self, dest: &Path) -> Result<(), StoreError> {
         let dest = dest.to_owned();
         self.call(|s| async move { s.backup(&dest).await }).await
+    }
+
+    async fn change_head(&self, project: &str) -> Result<FeedHead, StoreError> {
+        let project = project.to_owned();
+        self.call(|s| async move { s.change_head(&project).await })
+            .await
+    }
+
+    async fn read_changes(
+        &self,
+        project: &str,
+        after: i64,
+        limit: usize,
+    ) -> Result<ChangeBatch, StoreError> {
+        let project = project.to_owned();
+        self.call(|s| async move { s.read_changes(&project, after, limit).await })
+            .await
+    }
+
+    async fn prune_changes(&self, before: &str, max: usize) -> Result<u64, StoreError> {
+        let before = before.to_owned();
+        self.call(|s| async move { s.prune_changes(&before, max).await })
+            .await
+    }
+
+    /// The inner store's signals: its listener runs on the store's runtime, and a
+    /// broadcast channel can be listened to from any runtime.
+    fn change_signals(&self) -> ChangeSignals {
+        self.inner.change_signals()
     }
 
     async fn get_setting(&self, key: &str) -> Result<Option<String>, StoreError> {

@@ -12,6 +12,7 @@
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use depot_store::StoreError;
+use rustls::ClientConfig;
 use std::time::Duration;
 use tokio_postgres::{Config, NoTls};
 use tokio_postgres_rustls::MakeRustlsConnect;
@@ -41,19 +42,14 @@ impl Default for PostgresOptions {
 
 /// A pool of not-yet-opened connections to `url`: nothing connects until first use.
 pub(crate) fn build(url: &str, options: &PostgresOptions) -> Result<Pool, StoreError> {
-    let (url, tls) = crate::tls::split(url).map_err(StoreError::Other)?;
-    // The URL may carry a password: never echo it.
-    let mut config: Config = url
-        .parse()
-        .map_err(|_| StoreError::Other("invalid PostgreSQL connection URL".into()))?;
-    configure(&mut config, options);
+    let (config, tls) = target(url, options)?;
     let manager_config = ManagerConfig {
         // A connection that closed is replaced; one that merely went quiet is caught
         // by the transaction deadline and dropped instead of being pinged before
         // every use, which would cost a round trip per call.
         recycling_method: RecyclingMethod::Fast,
     };
-    let manager = match crate::tls::client_config(&tls).map_err(StoreError::Other)? {
+    let manager = match tls {
         None => Manager::from_config(config, NoTls, manager_config),
         Some(tls) => Manager::from_config(config, MakeRustlsConnect::new(tls), manager_config),
     };
@@ -65,6 +61,22 @@ pub(crate) fn build(url: &str, options: &PostgresOptions) -> Result<Pool, StoreE
         .recycle_timeout(Some(options.acquire_timeout))
         .build()
         .map_err(|e| StoreError::Other(format!("postgres pool: {e}")))
+}
+
+/// What a connection to `url` is made with: the parsed URL with depot's session
+/// settings, and the TLS configuration its `sslmode` asks for (if any).
+pub(crate) fn target(
+    url: &str,
+    options: &PostgresOptions,
+) -> Result<(Config, Option<ClientConfig>), StoreError> {
+    let (url, tls) = crate::tls::split(url).map_err(StoreError::Other)?;
+    // The URL may carry a password: never echo it.
+    let mut config: Config = url
+        .parse()
+        .map_err(|_| StoreError::Other("invalid PostgreSQL connection URL".into()))?;
+    configure(&mut config, options);
+    let tls = crate::tls::client_config(&tls).map_err(StoreError::Other)?;
+    Ok((config, tls))
 }
 
 /// Adds depot's session settings to the parsed URL. Settings the URL gives itself win:

@@ -1,12 +1,15 @@
 //! [`Store`] for [`PostgresStore`]: each call is a read on a pooled connection or one
 //! write transaction, around one SQL function.
 
-use crate::{PostgresStore, auth, collections, idempotency, import, items, projects, query, sql};
+use crate::{
+    PostgresStore, auth, changes, collections, idempotency, import, items, projects, query, sql,
+};
 use async_trait::async_trait;
 use depot_store::query::{Count, Expr, ItemQuery};
 use depot_store::{
-    ClientRecord, Collection, Created, IdempotencyKey, Item, ItemPage, NewResource, Page, Project,
-    ProjectFilter, Resource, Store, StoreError, StoredResponse, TokenRecord,
+    ChangeBatch, ChangeSignals, ClientRecord, Collection, Created, FeedHead, IdempotencyKey, Item,
+    ItemPage, NewResource, Page, Project, ProjectFilter, Resource, Store, StoreError,
+    StoredResponse, TokenRecord,
 };
 use serde_json::{Map, Value};
 
@@ -245,6 +248,11 @@ impl Store for PostgresStore {
         self.read(|c, _| Box::pin(auth::get_token(c, hash))).await
     }
 
+    async fn take_token(&self, hash: &[u8; 32]) -> Result<TokenRecord, StoreError> {
+        self.write(|tx, _| Box::pin(auth::take_token(tx, hash)))
+            .await
+    }
+
     async fn revoke_token(&self, hash: &[u8; 32]) -> Result<(), StoreError> {
         self.write(|tx, _| Box::pin(auth::revoke_token(tx, hash)))
             .await
@@ -276,6 +284,29 @@ impl Store for PostgresStore {
     async fn purge_idempotency(&self, now: i64) -> Result<u64, StoreError> {
         self.write(|tx, _| Box::pin(idempotency::purge(tx, now)))
             .await
+    }
+
+    async fn change_head(&self, project: &str) -> Result<FeedHead, StoreError> {
+        self.read(|c, _| Box::pin(changes::head(c, project))).await
+    }
+
+    async fn read_changes(
+        &self,
+        project: &str,
+        after: i64,
+        limit: usize,
+    ) -> Result<ChangeBatch, StoreError> {
+        self.read(|c, _| Box::pin(changes::read(c, project, after, limit)))
+            .await
+    }
+
+    async fn prune_changes(&self, before: &str, max: usize) -> Result<u64, StoreError> {
+        self.write(|tx, _| Box::pin(changes::prune(tx, before, max)))
+            .await
+    }
+
+    fn change_signals(&self) -> ChangeSignals {
+        self.listener.signals()
     }
 
     async fn get_setting(&self, key: &str) -> Result<Option<String>, StoreError> {

@@ -169,6 +169,24 @@ pub(crate) fn get_token(conn: &Connection, hash: &[u8; 32]) -> Result<TokenRecor
         .map_err(errors::map)
 }
 
+/// Deletes the token and returns it: on the one writer, so a token is taken once.
+pub(crate) fn take_token(conn: &Connection, hash: &[u8; 32]) -> Result<TokenRecord, StoreError> {
+    conn.prepare_cached(
+        "DELETE FROM tokens WHERE hash = ?1 RETURNING client_id, scopes, expires_at",
+    )
+    .and_then(|mut stmt| {
+        stmt.query_row([hash], |row| {
+            Ok(TokenRecord {
+                hash: *hash,
+                client_id: row.get(0)?,
+                scopes: scopes_at(row, 1)?,
+                expires_at: row.get(2)?,
+            })
+        })
+    })
+    .map_err(errors::map)
+}
+
 /// Revoking an unknown token is fine (RFC 7009): the outcome is the same.
 pub(crate) fn revoke_token(conn: &Connection, hash: &[u8; 32]) -> Result<(), StoreError> {
     conn.prepare_cached("DELETE FROM tokens WHERE hash = ?1")

@@ -8,11 +8,11 @@
 //! so declaring an index costs in proportion to the whole database, once.
 
 use crate::errors::{self, corrupt_column};
-use crate::projects;
+use crate::{changes, projects};
 use depot_query::sql::sqlite;
 use depot_query::{Path, validate_indexes};
 use depot_store::paging::{fetch_limit, page};
-use depot_store::{Collection, Page, Schema, StoreError, now_timestamp};
+use depot_store::{ChangeOp, Collection, Page, Schema, StoreError, now_timestamp};
 use rusqlite::{Connection, Row, params};
 use serde_json::Value;
 
@@ -142,6 +142,7 @@ pub(crate) fn insert(conn: &Connection, c: Collection) -> Result<Collection, Sto
     .map_err(errors::map)?;
     let id = conn.last_insert_rowid();
     change_indexes(conn, id, &[], &c.indexes)?;
+    changes::record(conn, &c.project, &c.name, ChangeOp::CollectionCreate, None)?;
     Ok(c)
 }
 
@@ -177,6 +178,7 @@ pub(crate) fn update(
         })
         .map_err(errors::map)?;
     change_indexes(conn, id, &before, &indexes)?;
+    changes::record(conn, project, name, ChangeOp::CollectionUpdate, None)?;
     Ok(collection)
 }
 
@@ -187,7 +189,8 @@ pub(crate) fn delete(conn: &Connection, project: &str, name: &str) -> Result<(),
     conn.prepare_cached("DELETE FROM collections WHERE id = ?1")
         .and_then(|mut stmt| stmt.execute([id]))
         .map_err(errors::map)?;
-    Ok(())
+    // One event for the collection and everything in it, however many items that was.
+    changes::record(conn, project, name, ChangeOp::CollectionDelete, None)
 }
 
 /// Drops the indexes of every collection in the project (before it is deleted).

@@ -1,7 +1,7 @@
 //! Records written exactly as given, for moving a deployment between backends.
 
-use crate::{auth, collections, errors};
-use depot_store::{Resource, StoreError};
+use crate::{auth, changes, collections, errors};
+use depot_store::{ChangeOp, Resource, StoreError};
 use rusqlite::{Connection, params};
 
 pub(crate) fn import(conn: &Connection, record: Resource) -> Result<(), StoreError> {
@@ -39,6 +39,8 @@ pub(crate) fn import(conn: &Connection, record: Resource) -> Result<(), StoreErr
                 ])
             })
             .map_err(errors::map)?;
+            // An imported item is new to this store's feed.
+            changes::record(conn, &project, &collection, ChangeOp::Create, Some(&item))?;
         }
         Resource::Client(client) => {
             auth::create_client(conn, client)?;

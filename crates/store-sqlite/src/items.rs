@@ -1,10 +1,9 @@
 //! Items: the client's JSON text, stored and returned byte for byte, plus the id,
 //! timestamps and version the server owns.
 
-use crate::collections;
-use crate::errors;
+use crate::{changes, collections, errors};
 use depot_store::paging::{fetch_limit, page};
-use depot_store::{Item, Page, StoreError, new_item_id, now_timestamp};
+use depot_store::{ChangeOp, Item, Page, StoreError, new_item_id, now_timestamp};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 /// Builds an item from `id, created_at, updated_at, version, data`.
@@ -71,13 +70,15 @@ pub(crate) fn create(
     )
     .and_then(|mut stmt| stmt.execute(params![collection_id, id, now, data]))
     .map_err(errors::map)?;
-    Ok(Item {
+    let item = Item {
         id,
         created_at: now.clone(),
         updated_at: now,
         version: 1,
         data,
-    })
+    };
+    changes::record(conn, project, collection, ChangeOp::Create, Some(&item))?;
+    Ok(item)
 }
 
 pub(crate) fn get(
@@ -121,7 +122,10 @@ pub(crate) fn replace(
         })
         .map_err(errors::map)?;
     match replaced {
-        Some(item) => Ok(item),
+        Some(item) => {
+            changes::record(conn, project, collection, ChangeOp::Update, Some(&item))?;
+            Ok(item)
+        }
         None => Err(why_unchanged(conn, collection_id, id)?),
     }
 }
@@ -138,14 +142,18 @@ pub(crate) fn delete(
     let deleted = conn
         .prepare_cached(
             "DELETE FROM items
-             WHERE collection_id = ?1 AND id = ?2 AND (?3 IS NULL OR version = ?3)",
+             WHERE collection_id = ?1 AND id = ?2 AND (?3 IS NULL OR version = ?3)
+             RETURNING id, created_at, updated_at, version, data",
         )
-        .and_then(|mut stmt| stmt.execute(params![collection_id, id, expected_version]))
+        .and_then(|mut stmt| {
+            stmt.query_row(params![collection_id, id, expected_version], from_row)
+                .optional()
+        })
         .map_err(errors::map)?;
-    if deleted == 0 {
-        return Err(why_unchanged(conn, collection_id, id)?);
+    match deleted {
+        Some(item) => changes::record(conn, project, collection, ChangeOp::Delete, Some(&item)),
+        None => Err(why_unchanged(conn, collection_id, id)?),
     }
-    Ok(())
 }
 
 /// A conditional write touched no row: the item is missing, or its version differs.

@@ -19,6 +19,7 @@
 mod auth;
 mod backup;
 mod cache;
+mod changes;
 mod collections;
 mod datadir;
 mod errors;
@@ -35,7 +36,7 @@ mod store;
 mod writer;
 
 use cache::ReadCache;
-use depot_store::StoreError;
+use depot_store::{ChangeSignals, StoreError};
 use readers::Readers;
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};
@@ -99,6 +100,8 @@ pub struct SqliteStore {
     writer: Writer,
     readers: Readers,
     cache: Arc<ReadCache>,
+    /// Wake-ups for change feed readers, sent after each commit (see `changes`).
+    signals: ChangeSignals,
     path: PathBuf,
     /// The data directory's lock, released last (see `datadir`).
     _lock: datadir::DirLock,
@@ -122,12 +125,21 @@ impl SqliteStore {
         let readers = Readers::open(path)?;
         let cache = Arc::new(ReadCache::new(options.item_cache_bytes));
         let committed = Arc::clone(&cache);
-        let writer = Writer::start(conn, Box::new(move || committed.after_commit()))?;
+        let signals = ChangeSignals::default();
+        let wake = signals.clone();
+        let writer = Writer::start(
+            conn,
+            Box::new(move || {
+                committed.after_commit();
+                changes::signal_committed(&wake);
+            }),
+        )?;
         tracing::info!(path = %path.display(), "sqlite store open");
         Ok(SqliteStore {
             writer,
             readers,
             cache,
+            signals,
             path: path.to_owned(),
             _lock: lock,
         })

@@ -121,8 +121,33 @@ const V4: &str = "
 ALTER TABLE collections ADD COLUMN indexes TEXT NOT NULL DEFAULT '[]';
 ";
 
+/// Version 5: the change feed (contract §9, `changes`). Each project numbers its events
+/// (`change_seq`: the last number given; `change_floor`: the last number pruned). An
+/// event keeps the item as written (or, for a delete, as it was), so a feed can show it
+/// and filter on it without reading `items`, where it may have changed since. A rowid
+/// table, not WITHOUT ROWID: rows carry whole items, up to the item size limit.
+const V5: &str = "
+ALTER TABLE projects ADD COLUMN change_seq INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE projects ADD COLUMN change_floor INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE changes (
+    project_id INTEGER NOT NULL REFERENCES projects (id) ON DELETE CASCADE,
+    seq        INTEGER NOT NULL,
+    collection TEXT NOT NULL,
+    op         TEXT NOT NULL,
+    at         TEXT NOT NULL,
+    item_id    TEXT,
+    created_at TEXT,
+    updated_at TEXT,
+    version    INTEGER,
+    data       TEXT,
+    UNIQUE (project_id, seq)
+) STRICT;
+-- Pruning takes the oldest events first.
+CREATE INDEX changes_by_time ON changes (at);
+";
+
 fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(V1), M::up(V2), M::up(V3), M::up(V4)])
+    Migrations::new(vec![M::up(V1), M::up(V2), M::up(V3), M::up(V4), M::up(V5)])
 }
 
 /// Brings the database to the latest schema; a no-op when it is already there.

@@ -1,12 +1,15 @@
 //! [`Store`] for [`SqliteStore`]: each call picks the reader pool or the writer and
 //! hands owned arguments to one SQL function.
 
-use crate::{SqliteStore, auth, backup, collections, idempotency, import, items, projects, query};
+use crate::{
+    SqliteStore, auth, backup, changes, collections, idempotency, import, items, projects, query,
+};
 use async_trait::async_trait;
 use depot_store::query::{Count, Expr, ItemQuery};
 use depot_store::{
-    ClientRecord, Collection, Created, IdempotencyKey, Item, ItemPage, NewResource, Page, Project,
-    ProjectFilter, Resource, Store, StoreError, StoredResponse, TokenRecord,
+    ChangeBatch, ChangeSignals, ClientRecord, Collection, Created, FeedHead, IdempotencyKey, Item,
+    ItemPage, NewResource, Page, Project, ProjectFilter, Resource, Store, StoreError,
+    StoredResponse, TokenRecord,
 };
 use serde_json::{Map, Value};
 use std::path::Path;
@@ -278,6 +281,11 @@ impl Store for SqliteStore {
         self.read(|c| auth::get_token(c, hash)).await
     }
 
+    async fn take_token(&self, hash: &[u8; 32]) -> Result<TokenRecord, StoreError> {
+        let hash = *hash;
+        self.write(move |c| auth::take_token(c, &hash)).await
+    }
+
     async fn revoke_token(&self, hash: &[u8; 32]) -> Result<(), StoreError> {
         let hash = *hash;
         self.write(move |c| auth::revoke_token(c, &hash)).await
@@ -286,6 +294,28 @@ impl Store for SqliteStore {
     async fn purge_expired_tokens(&self, now: i64) -> Result<u64, StoreError> {
         self.write(move |c| auth::purge_expired_tokens(c, now))
             .await
+    }
+
+    async fn change_head(&self, project: &str) -> Result<FeedHead, StoreError> {
+        self.read_one(|c| changes::head(c, project)).await
+    }
+
+    async fn read_changes(
+        &self,
+        project: &str,
+        after: i64,
+        limit: usize,
+    ) -> Result<ChangeBatch, StoreError> {
+        self.read(|c| changes::read(c, project, after, limit)).await
+    }
+
+    async fn prune_changes(&self, before: &str, max: usize) -> Result<u64, StoreError> {
+        let before = before.to_owned();
+        self.write(move |c| changes::prune(c, &before, max)).await
+    }
+
+    fn change_signals(&self) -> ChangeSignals {
+        self.signals.clone()
     }
 
     async fn get_setting(&self, key: &str) -> Result<Option<String>, StoreError> {

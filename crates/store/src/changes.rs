@@ -1,8 +1,8 @@
 //! The change feed as a store keeps it (docs/contract.md §9).
 //!
 //! Every write to a project's collections and items appends an event to the project's
-//! change log in the same transaction, numbered by a per-project sequence (`seq`, from
-//! 1) in commit order: a backend assigns the next number only while it holds what keeps
+//! change log in the same transaction, numbered by a per-project sequence (`seq`,
+//! starting at one) in commit order: a backend assigns the next number only while it holds what keeps
 //! the project's writes apart until commit (SQLite's one writer; a lock on the project's
 //! row on PostgreSQL), so a reader that has seen `seq` n has seen every event up to n,
 //! and an event that never committed never got a number anyone reads.

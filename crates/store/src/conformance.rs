@@ -11,10 +11,12 @@
 //! - [`auth`]: OAuth clients, tokens, settings and ping.
 //! - [`idempotency`]: keyed creates, replays, refusals and purging.
 //! - [`import`]: records written exactly as given.
+//! - [`changes`]: the change feed: events in commit order, pruning, wake-ups.
 //! - [`query`]: filtered, sorted, budgeted pages and counts against the evaluator, on
 //!   random items and filters from [`random`].
 
 pub mod auth;
+pub mod changes;
 pub mod collections;
 pub mod idempotency;
 pub mod import;
@@ -89,6 +91,13 @@ where
         query::random_queries_match_the_evaluator_with_indexes,
         query::counts_match_the_evaluator_within_their_budget,
         query::paging_while_items_are_added_skips_and_repeats_nothing,
+        changes::every_write_is_one_event_in_commit_order,
+        changes::feeds_are_per_project_and_go_with_it,
+        changes::idempotent_creates_and_imports_are_events,
+        changes::pruning_raises_the_floor,
+        changes::reads_are_bounded_in_bytes,
+        changes::commits_send_wake_ups,
+        changes::a_token_is_taken_once,
     );
 }
 

@@ -20,8 +20,8 @@ mod store;
 #[cfg(feature = "testing")]
 pub mod conformance;
 
-pub use depot_query as query;
 pub use changes::{Change, ChangeBatch, ChangeOp, ChangeSignals, FeedHead};
+pub use depot_query as query;
 pub use error::StoreError;
 pub use model::*;
 pub use store::Store;

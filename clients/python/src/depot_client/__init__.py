@@ -10,6 +10,9 @@
   reports (a log line on the ``depot_client`` logger and the ``on_retry`` hook).
 - ``errors.py``: `DepotError` and its subclasses, typed by status.
 - ``models.py``: the resources as TypedDicts.
+- ``query.py``: the §8 filter builder (`field`, `and_`, `or_`, `not_`), sort keys, fields.
+- ``changes.py``: the change feed's self-resuming stream (`ChangeStream`,
+  `AsyncChangeStream`); ``sse.py``: the Server-Sent Events parser it reads with.
 
     from depot_client import Client
     with Client("http://127.0.0.1:8080", client_id="app", client_secret="...") as depot:
@@ -21,6 +24,7 @@ from ._routes import etag
 from ._version import __version__
 from .async_client import AsyncClient
 from .budget import RetryBudget
+from .changes import AsyncChangeStream, ChangeStream, ReconnectInfo
 from .client import Client
 from .engine import OnRetry, RetryEvent, RetryReason
 from .errors import (
@@ -46,10 +50,14 @@ from .errors import (
     ValidationFailed,
 )
 from .models import (
+    ChangeEvent,
+    ChangesPage,
+    ChangesTicket,
     Collection,
     CollectionPage,
     Health,
     Item,
+    ItemCount,
     ItemMeta,
     ItemPage,
     JSONSchema,
@@ -60,23 +68,33 @@ from .models import (
     ProjectPage,
     TokenResponse,
 )
+from .query import Field, Filter, QueryError, SortKey, and_, asc, desc, field, not_, or_
 from .retry import RetryPolicy, parse_retry_after
+from .sse import SseEvent, SseParser
 
 __all__ = [
     "ApiError",
+    "AsyncChangeStream",
     "AsyncClient",
     "BadRequest",
+    "ChangeEvent",
+    "ChangeStream",
+    "ChangesPage",
+    "ChangesTicket",
     "Client",
     "Collection",
     "CollectionPage",
     "Conflict",
     "DecodeError",
     "DepotError",
+    "Field",
+    "Filter",
     "Forbidden",
     "Gone",
     "Health",
     "IdempotencyMismatch",
     "Item",
+    "ItemCount",
     "ItemMeta",
     "ItemPage",
     "JSONSchema",
@@ -91,13 +109,18 @@ __all__ = [
     "PreconditionFailed",
     "Project",
     "ProjectPage",
+    "QueryError",
     "RateLimited",
+    "ReconnectInfo",
     "Response",
     "RetryBudget",
     "RetryEvent",
     "RetryPolicy",
     "RetryReason",
     "ServerError",
+    "SortKey",
+    "SseEvent",
+    "SseParser",
     "TokenResponse",
     "TransportError",
     "Unauthorized",
@@ -105,6 +128,12 @@ __all__ = [
     "UnsupportedMediaType",
     "ValidationFailed",
     "__version__",
+    "and_",
+    "asc",
+    "desc",
     "etag",
+    "field",
+    "not_",
+    "or_",
     "parse_retry_after",
 ]

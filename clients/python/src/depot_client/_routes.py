@@ -20,10 +20,13 @@ from ._http import (
     seg,
 )
 from .models import (
+    ChangesPage,
+    ChangesTicket,
     Collection,
     CollectionPage,
     Health,
     Item,
+    ItemCount,
     ItemPage,
     JSONSchema,
     Maintenance,
@@ -33,6 +36,7 @@ from .models import (
     ProjectPage,
     TokenResponse,
 )
+from .query import Filter, SortKey, fields_param, sort_param
 
 _PROJECT = ("name", "metadata", "created_at", "updated_at")
 _COLLECTION = ("project", "name", "schema", "created_at", "updated_at")
@@ -126,8 +130,14 @@ def list_collections(project: str, limit: int | None, cursor: str | None) -> Cal
     return Call("GET", path, lambda r: cast(CollectionPage, expect_page(r, _COLLECTION)))
 
 
-def create_collection(project: str, name: str, schema: JSONSchema | None, key: str | bool) -> Call[Collection]:
-    body = {"name": name, "schema": schema}
+def create_collection(
+    project: str, name: str, schema: JSONSchema | None, indexes: Sequence[str] | None, key: str | bool
+) -> Call[Collection]:
+    body: dict[str, Any] = {"name": name, "schema": schema}
+    if indexes is not None:
+        if isinstance(indexes, str):
+            raise TypeError("indexes is a list of paths, not one string")
+        body["indexes"] = list(indexes)
     return _json_call("POST", collections_path(project), body, _collection, idempotency_key=key)
 
 
@@ -146,17 +156,53 @@ def delete_collection(project: str, name: str) -> Call[None]:
 # --- items ------------------------------------------------------------------------
 
 
-def list_items(project: str, collection: str, limit: int | None, cursor: str | None) -> Call[ItemPage]:
-    path = items_path(project, collection) + query(limit=limit, cursor=cursor)
-    return Call("GET", path, lambda r: cast(ItemPage, expect_page(r, _ITEM)))
+#: A sort as list_items takes it: keys, or paths with an optional leading ``-``.
+SortSpec = SortKey | str | Sequence[SortKey | str]
+
+
+def list_items(
+    project: str,
+    collection: str,
+    limit: int | None,
+    cursor: str | None,
+    filter: Filter | None = None,
+    sort: SortSpec | None = None,
+    fields: Sequence[str] | None = None,
+) -> Call[ItemPage]:
+    q = query(
+        filter=_filter(filter),
+        sort=None if sort is None else sort_param(sort),
+        fields=None if fields is None else fields_param(fields),
+        limit=limit,
+        cursor=cursor,
+    )
+    # With `fields`, an item holds only `id` of the server-owned members.
+    required = _ITEM if fields is None else ("id",)
+    return Call("GET", items_path(project, collection) + q, lambda r: cast(ItemPage, expect_page(r, required)))
+
+
+def _filter(f: Filter | None) -> str | None:
+    if f is None:
+        return None
+    if not isinstance(f, Filter):
+        raise TypeError("filter is a Filter (depot_client.query.field(...)), not text")
+    return str(f)
+
+
+def count_items(project: str, collection: str, filter: Filter | None) -> Call[ItemCount]:
+    path = f"{collections_path(project, collection)}/count" + query(filter=_filter(filter))
+    return Call("GET", path, lambda r: cast(ItemCount, expect_object(r, ("count", "exact"))))
 
 
 def create_item(project: str, collection: str, item: Mapping[str, Any], key: str | bool) -> Call[Item]:
     return _json_call("POST", items_path(project, collection), item, _item, idempotency_key=key)
 
 
-def get_item(project: str, collection: str, item_id: str) -> Call[Item]:
-    return Call("GET", items_path(project, collection, item_id), _item)
+def get_item(project: str, collection: str, item_id: str, fields: Sequence[str] | None = None) -> Call[Item]:
+    if fields is None:
+        return Call("GET", items_path(project, collection, item_id), _item)
+    path = items_path(project, collection, item_id) + query(fields=fields_param(fields))
+    return Call("GET", path, lambda r: expect_object(r, ("id",)))
 
 
 def get_item_if_changed(project: str, collection: str, item_id: str, etags: str | int) -> Call[Item | None]:
@@ -186,6 +232,47 @@ def patch_item(
 def delete_item(project: str, collection: str, item_id: str, if_match: str | int | None) -> Call[None]:
     path = items_path(project, collection, item_id)
     return Call("DELETE", path, decode_nothing, headers=_if_match(if_match))
+
+
+# --- changes ----------------------------------------------------------------------
+
+
+def changes_path(project: str) -> str:
+    return f"{projects_path(project)}/changes"
+
+
+def changes_query(
+    since: str | None, collections: Sequence[str] | None, filter: Filter | None, include_item: bool, **extra: Any
+) -> str:
+    if collections is not None:
+        if isinstance(collections, str):
+            raise TypeError("collections is a list of names, not one string")
+        if not collections:
+            raise ValueError("collections names at least one collection (None for all)")
+    return query(
+        since=since,
+        collections=None if collections is None else ",".join(collections),
+        filter=_filter(filter),
+        include="item" if include_item else None,
+        **extra,
+    )
+
+
+def poll_changes(
+    project: str,
+    since: str | None,
+    collections: Sequence[str] | None,
+    filter: Filter | None,
+    include_item: bool,
+    limit: int | None,
+) -> Call[ChangesPage]:
+    path = changes_path(project) + changes_query(since, collections, filter, include_item, limit=limit)
+    return Call("GET", path, lambda r: cast(ChangesPage, expect_page(r, ("cursor", "op"))))
+
+
+def changes_ticket(project: str) -> Call[ChangesTicket]:
+    decode = lambda r: cast(ChangesTicket, expect_object(r, ("ticket", "expires_in")))  # noqa: E731
+    return _json_call("POST", changes_path(project) + "/tickets", {}, decode)
 
 
 # --- OAuth clients (admin) --------------------------------------------------------

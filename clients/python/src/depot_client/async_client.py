@@ -15,13 +15,18 @@ import httpx
 from . import _routes as routes
 from ._base import _NO_BODY, _NOT_GIVEN, BaseClient, Prepared, describe, transport_error
 from ._http import Call, Response, json_body
+from ._routes import SortSpec
 from .budget import RetryBudget
+from .changes import AsyncChangeStream, OnReconnect, _Resume
 from .engine import OnRetry
 from .models import (
+    ChangesPage,
+    ChangesTicket,
     Collection,
     CollectionPage,
     Health,
     Item,
+    ItemCount,
     ItemPage,
     JSONSchema,
     Maintenance,
@@ -31,6 +36,7 @@ from .models import (
     ProjectPage,
     TokenResponse,
 )
+from .query import Filter
 from .retry import RetryPolicy
 
 __all__ = ["AsyncClient"]
@@ -185,6 +191,43 @@ class AsyncClient(BaseClient):
                     return response
             await self._sleep(delay)
 
+    async def _open_stream(self, call: Call[Any]) -> httpx.Response | Response:
+        """``call`` for a stream: authenticated and retried like any call (503, 429, a
+        lost connection; one fresh token after a 401), but a 2xx answer comes back open,
+        its body unread. Any other status comes back read, as a `Response`."""
+        prepared = self._prepare(call)
+        token = await self._bearer(call.auth)
+        opened = await self._stream_attempts(prepared, token)
+        if isinstance(opened, Response) and opened.status == 401 and token is not None and self._refreshable:
+            async with self._token_lock:
+                self._tokens.invalidate(token)
+            opened = await self._stream_attempts(prepared, await self._bearer(call.auth))
+        return opened
+
+    async def _stream_attempts(self, prepared: Prepared, token: str | None) -> httpx.Response | Response:
+        run = self._start_run(prepared)
+        headers = self._headers(prepared, token)
+        while True:
+            try:
+                request = self._http.build_request("GET", prepared.url, headers=headers, timeout=self._timeout)
+                r = await self._http.send(request, stream=True)
+                if r.is_success:
+                    return r
+                try:
+                    await r.aread()
+                finally:
+                    await r.aclose()
+            except httpx.TransportError as e:
+                delay = run.after_failure(describe(e))
+                if delay is None:
+                    raise transport_error(e) from e
+            else:
+                response, retry_after = self._response(r)
+                delay = run.after_answer(response.status, retry_after)
+                if delay is None:
+                    return response
+            await self._sleep(delay)
+
     async def _bearer(self, auth: str) -> str | None:
         if auth != "bearer":
             return None
@@ -247,10 +290,17 @@ class AsyncClient(BaseClient):
                 return
 
     async def create_collection(
-        self, project: str, name: str, *, schema: JSONSchema | None = None, idempotency_key: str | bool = True
+        self,
+        project: str,
+        name: str,
+        *,
+        schema: JSONSchema | None = None,
+        indexes: Sequence[str] | None = None,
+        idempotency_key: str | bool = True,
     ) -> Collection:
-        """``schema`` is a JSON Schema (draft 2020-12) items must satisfy, or None."""
-        return await self._run(routes.create_collection(project, name, schema, idempotency_key))
+        """``schema`` is a JSON Schema (draft 2020-12) items must satisfy, or None.
+        ``indexes``: paths lists may sort on, whose comparisons an index serves (§8)."""
+        return await self._run(routes.create_collection(project, name, schema, indexes, idempotency_key))
 
     async def get_collection(self, project: str, name: str) -> Collection:
         return await self._run(routes.get_collection(project, name))
@@ -266,15 +316,46 @@ class AsyncClient(BaseClient):
     # --- items ----------------------------------------------------------------------
 
     async def list_items(
-        self, project: str, collection: str, *, limit: int | None = None, cursor: str | None = None
+        self,
+        project: str,
+        collection: str,
+        *,
+        limit: int | None = None,
+        cursor: str | None = None,
+        filter: Filter | None = None,
+        sort: SortSpec | None = None,
+        fields: Sequence[str] | None = None,
     ) -> ItemPage:
-        """A page of items in id (creation) order."""
-        return await self._run(routes.list_items(project, collection, limit, cursor))
+        """A page of items, in id (creation) order unless ``sort`` says otherwise (1 to 3
+        keys: ``[desc("priority"), "title"]``, each a server-owned member or an indexed
+        path). ``filter``: only items that match (`depot_client.query.field`).
+        ``fields``: only those top-level members, plus ``id``. A filtered page may be
+        short, even empty, with a ``next_cursor``: the server's scan budget ran out;
+        only a None ``next_cursor`` is the end (`iter_items` follows it)."""
+        return await self._run(routes.list_items(project, collection, limit, cursor, filter, sort, fields))
 
-    async def iter_items(self, project: str, collection: str, *, page_size: int | None = None) -> AsyncIterator[Item]:
+    async def count_items(self, project: str, collection: str, *, filter: Filter | None = None) -> ItemCount:
+        """How many items match: ``{"count": n, "exact": bool}``; not exact when counting
+        stopped at the server's budget (``count`` is then a lower bound)."""
+        return await self._run(routes.count_items(project, collection, filter))
+
+    async def iter_items(
+        self,
+        project: str,
+        collection: str,
+        *,
+        page_size: int | None = None,
+        filter: Filter | None = None,
+        sort: SortSpec | None = None,
+        fields: Sequence[str] | None = None,
+    ) -> AsyncIterator[Item]:
+        """Every item that matches, page after page, through short and empty pages."""
+        routes.list_items(project, collection, page_size, None, filter, sort, fields)  # checked now
         cursor: str | None = None
         while True:
-            page = await self.list_items(project, collection, limit=page_size, cursor=cursor)
+            page = await self.list_items(
+                project, collection, limit=page_size, cursor=cursor, filter=filter, sort=sort, fields=fields
+            )
             for entry in page["data"]:
                 yield entry
             if (cursor := page["next_cursor"]) is None:
@@ -287,8 +368,11 @@ class AsyncClient(BaseClient):
         ``updated_at`` and ``version``."""
         return await self._run(routes.create_item(project, collection, item, idempotency_key))
 
-    async def get_item(self, project: str, collection: str, item_id: str) -> Item:
-        return await self._run(routes.get_item(project, collection, item_id))
+    async def get_item(
+        self, project: str, collection: str, item_id: str, *, fields: Sequence[str] | None = None
+    ) -> Item:
+        """The item; with ``fields``, only those top-level members (plus ``id``)."""
+        return await self._run(routes.get_item(project, collection, item_id, fields))
 
     async def get_item_if_changed(self, project: str, collection: str, item_id: str, etag: str | int) -> Item | None:
         """The item, or None if its ETag (or version) is still ``etag`` (a 304)."""
@@ -323,6 +407,61 @@ class AsyncClient(BaseClient):
         self, project: str, collection: str, item_id: str, *, if_match: str | int | None = None
     ) -> None:
         await self._run(routes.delete_item(project, collection, item_id, if_match))
+
+    # --- changes --------------------------------------------------------------------
+
+    async def poll_changes(
+        self,
+        project: str,
+        *,
+        since: str | None = None,
+        collections: Sequence[str] | None = None,
+        filter: Filter | None = None,
+        include_item: bool = False,
+        limit: int | None = None,
+    ) -> ChangesPage:
+        """A page of the change feed (§9). ``since``: a cursor, ``"oldest"``, or None for
+        the feed's current end; continue with ``since=page["next_cursor"]`` (never None).
+        ``filter`` keeps item events whose item matches; ``include_item`` adds ``item``
+        to creates and updates."""
+        return await self._run(routes.poll_changes(project, since, collections, filter, include_item, limit))
+
+    def stream_changes(
+        self,
+        project: str,
+        *,
+        since: str | None = None,
+        collections: Sequence[str] | None = None,
+        filter: Filter | None = None,
+        include_item: bool = False,
+        on_reconnect: OnReconnect | None = None,
+    ) -> AsyncChangeStream:
+        """The feed as it happens, over Server-Sent Events: ``async for event in
+        client.stream_changes("p")``. Resumes by itself (``Last-Event-ID``) after a
+        dropped connection, an ``end`` event or a refused token; ``on_reconnect`` hears
+        of each. ``last_event_id`` on the stream says where it is."""
+        resume = _Resume(project, since, collections, filter, include_item, on_reconnect)
+        return AsyncChangeStream(self, resume)
+
+    async def changes_ticket(self, project: str) -> ChangesTicket:
+        """A single-use ticket (valid 60 s) that opens one stream of ``project``
+        without a token: for a browser's ``EventSource``."""
+        return await self._run(routes.changes_ticket(project))
+
+    async def event_source_url(
+        self,
+        project: str,
+        *,
+        since: str | None = None,
+        collections: Sequence[str] | None = None,
+        filter: Filter | None = None,
+        include_item: bool = False,
+    ) -> str:
+        """A stream URL carrying a fresh ticket instead of the token, to hand to a
+        browser's ``new EventSource(url)``. The ticket works once."""
+        ticket = (await self.changes_ticket(project))["ticket"]
+        q = routes.changes_query(since, collections, filter, include_item, ticket=ticket)
+        return self.base_url + routes.changes_path(project) + q
 
     # --- OAuth clients (admin) ------------------------------------------------------
 

@@ -14,10 +14,14 @@ from __future__ import annotations
 from typing import Any, TypedDict
 
 __all__ = [
+    "ChangeEvent",
+    "ChangesPage",
+    "ChangesTicket",
     "Collection",
     "CollectionPage",
     "Health",
     "Item",
+    "ItemCount",
     "ItemMeta",
     "ItemPage",
     "JSONSchema",
@@ -61,6 +65,8 @@ class Collection(TypedDict):
     name: str
     #: The JSON Schema every item must satisfy, or None for none.
     schema: JSONSchema | None
+    #: Paths lists may sort on, whose comparisons an index serves (§8).
+    indexes: list[str]
     created_at: str
     updated_at: str
 
@@ -121,3 +127,44 @@ class ItemPage(TypedDict):
 class OAuthClientPage(TypedDict):
     data: list[OAuthClient]
     next_cursor: str | None
+
+
+class ItemCount(TypedDict):
+    """How many items match; ``exact`` is False when counting stopped at the server's
+    budget (``--max-count-scan``), and ``count`` is then a lower bound."""
+
+    count: int
+    exact: bool
+
+
+class _ChangeEventRequired(TypedDict):
+    #: Where the feed continues after this event (opaque).
+    cursor: str
+    #: create, update, delete, expire, collection_create, collection_update,
+    #: collection_delete.
+    op: str
+    collection: str
+    #: When it was committed, RFC 3339.
+    at: str
+
+
+class ChangeEvent(_ChangeEventRequired, total=False):
+    """One event of the change feed (§9). Collection events have no ``id``,
+    ``version`` or ``item``; ``item`` comes with creates and updates when asked for."""
+
+    id: str
+    version: int
+    item: Item
+
+
+class ChangesPage(TypedDict):
+    data: list[ChangeEvent]
+    #: Never None: where to continue (``since=``).
+    next_cursor: str
+
+
+class ChangesTicket(TypedDict):
+    """A single-use ticket (valid ``expires_in`` seconds) for one stream of a project."""
+
+    ticket: str
+    expires_in: int

@@ -194,6 +194,76 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/backups": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Lists the backups, oldest first, in one page. */
+        get: operations["listBackups"];
+        put?: never;
+        /** Takes a backup now: a consistent snapshot while reads and writes go on. */
+        post: operations["createBackup"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/backups/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Downloads a backup, streamed from disk. */
+        get: operations["getBackup"];
+        put?: never;
+        post?: never;
+        /** Deletes a backup and its checksum file. */
+        delete: operations["deleteBackup"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A page of the export: records after `cursor` (from the start without one). */
+        get: operations["exportRecords"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Writes a batch of export records as given (ids, versions, timestamps, secret hashes). */
+        post: operations["importRecords"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/oauth/token": {
         parameters: {
             query?: never;
@@ -363,6 +433,32 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
+        /** @description A backup file (`POST /v1/admin/backups`, `GET /v1/admin/backups`). */
+        Backup: {
+            /** @description The file's name, as in `/v1/admin/backups/{name}`. */
+            name: string;
+            /**
+             * Format: int64
+             * @description Its size in bytes.
+             */
+            bytes: number;
+            /**
+             * @description The SHA-256 of its content, in hex (also in `<name>.sha256` beside it, in the
+             *     format `sha256sum -c` reads).
+             */
+            sha256: string;
+            /**
+             * Format: date-time
+             * @description When the snapshot was taken.
+             */
+            created_at: string;
+        };
+        /** @description Every complete backup in the data directory, oldest first; `next_cursor` is always null. */
+        BackupPage: {
+            data: components["schemas"]["Backup"][];
+            /** @description Pass as `cursor` for the next page; null on the last page. */
+            next_cursor: string | null;
+        };
         /** @description A collection as the API shows it. */
         Collection: {
             project: string;
@@ -446,6 +542,36 @@ export interface components {
         Healthy: {
             /** @enum {string} */
             status: "ok";
+        };
+        /** @description One record of a batch that was not written. */
+        ImportFailure: {
+            /**
+             * Format: int64
+             * @description The record's line in the batch, from 1.
+             */
+            line: number;
+            /**
+             * Format: int32
+             * @description The status this record alone would have had: 400 (invalid), 404 (its parent is
+             *     missing), 413 (an item over the body limit), 500, or 503 (try it again).
+             */
+            code: number;
+            message: string;
+        };
+        /** @description The answer to an import batch: what it added, what was there already, what failed. */
+        ImportReport: {
+            /**
+             * Format: int64
+             * @description Records written.
+             */
+            imported: number;
+            /**
+             * Format: int64
+             * @description Records that were there already (same key), left as they are.
+             */
+            skipped: number;
+            /** @description Records not written, by line of the batch; a `503` among them may be sent again. */
+            failed: components["schemas"]["ImportFailure"][];
         };
         /** @description A stored item: the members the client wrote plus the four server-owned ones. */
         Item: {
@@ -1801,6 +1927,191 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             406: components["responses"]["MissingFields"];
+            408: components["responses"]["RequestTimeout"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listBackups: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every complete backup in the data directory, oldest first; `next_cursor` is always null. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BackupPage"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    createBackup: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Taken, synced and complete. */
+            201: {
+                headers: {
+                    /** @description Where to download it. */
+                    Location: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Backup"];
+                };
+            };
+            /** @description This server's store can't be backed up into a file (PostgreSQL: use `pg_dump`, or `depot export`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description A backup is already running. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getBackup: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A backup's file name, as listed; any other name names nothing (404). */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The backup file, an SQLite database: restore it with `depot restore FILE --data-dir DIR`. */
+            200: {
+                headers: {
+                    /** @description Its size. */
+                    "Content-Length": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.sqlite3": number[];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    deleteBackup: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A backup's file name, as listed; any other name names nothing (404). */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["Deleted"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    exportRecords: {
+        parameters: {
+            query?: {
+                /** @description Where the previous page's `Link: rel="next"` says to go on. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Up to 5000 records (or about 4 MiB), one JSON object a line, each with a `kind`: `header` (first page only), `project`, `collection`, `item`, `client` (with its secret hash). A `Link` header with `rel="next"` names the next page; the last page has none. The first page's `Depot-Export-Total` says about how many records the whole export holds. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/x-ndjson": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    importRecords: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Records as the export writes them, one a line, parents before their children. The body may be up to 1 KiB over the body limit, so that any item fits in a batch of its own. */
+        requestBody: {
+            content: {
+                "application/x-ndjson": string;
+            };
+        };
+        responses: {
+            /** @description What became of each record: `imported`, `skipped` (the same key was there already; it was left as it is, so sending a batch again adds only what is missing) and `failed` (by line, with the status each stands for; those with 503 may be sent again). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportReport"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             408: components["responses"]["RequestTimeout"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];

@@ -30,7 +30,11 @@ export class CollectionsApi {
    * satisfy, or null/left out for none. A 409 ConflictError when the name is taken.
    */
   create(project: string, collection: NewCollection, options?: RequestOptions): Promise<Collection> {
-    const body = { name: collection.name, schema: collection.schema ?? null };
+    const body = {
+      name: collection.name,
+      schema: collection.schema ?? null,
+      ...(collection.indexes === undefined ? {} : { indexes: collection.indexes }),
+    };
     return call(this.#client, "POST", collectionsPath(project), { ...options, json: body });
   }
 

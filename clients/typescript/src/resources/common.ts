@@ -42,27 +42,38 @@ export async function callVoid(
   if (!res.ok) throw res.toError();
 }
 
+/** Query parameters of a list beyond `limit` and `cursor` (an item list's filter...). */
+export type ExtraQuery = Record<string, string | undefined>;
+
 /** One page of a list. */
-export function listPage<T>(client: DepotClient, path: string, options: ListOptions = {}): Promise<Page<T>> {
+export function listPage<T>(
+  client: DepotClient,
+  path: string,
+  options: ListOptions = {},
+  extra: ExtraQuery = {},
+): Promise<Page<T>> {
   const { limit, cursor, ...init } = options;
   return call<Page<T>>(client, "GET", path, {
     ...init,
-    query: { limit, cursor: cursor ?? undefined },
+    query: { ...extra, limit, cursor: cursor ?? undefined },
   });
 }
 
 /**
  * Every entry of a list, page after page, fetched as the loop asks for them:
  * `for await (const p of depot.projects.iterate()) ...`. `limit` is the page size.
+ * A page may be short, even empty (a filtered list stops at its scan budget): only a
+ * null `next_cursor` ends the list.
  */
 export async function* paginate<T>(
   client: DepotClient,
   path: string,
   options: ListOptions = {},
+  extra: ExtraQuery = {},
 ): AsyncGenerator<T, void, undefined> {
   let cursor = options.cursor ?? undefined;
   do {
-    const page = await listPage<T>(client, path, { ...options, cursor });
+    const page = await listPage<T>(client, path, { ...options, cursor }, extra);
     yield* page.data;
     cursor = page.next_cursor ?? undefined;
   } while (cursor !== undefined);

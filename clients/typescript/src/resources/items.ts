@@ -2,8 +2,9 @@
 // conditional requests (`If-Match`, `If-None-Match`).
 
 import type { DepotClient, RequestOptions } from "../client.js";
-import type { Item, Page } from "../types.js";
-import { call, callVoid, listPage, paginate, seg, type ListOptions } from "./common.js";
+import { fieldsParam, sortParam, type Filter, type SortSpec } from "../query.js";
+import type { Item, ItemCount, Page } from "../types.js";
+import { call, callVoid, listPage, paginate, seg, type ExtraQuery, type ListOptions } from "./common.js";
 
 /** An ETag as the server sent it (`"3"`), or an item whose current version it names. */
 export type EtagLike = string | { version: number };
@@ -35,8 +36,38 @@ export type MergePatch<T> = {
     | null;
 };
 
-/** Options of an item list. The server's queries (§8) will add filter, sort and fields. */
-export type ItemListOptions = ListOptions;
+/** The query of an item list or count (contract §8). */
+export interface ItemQuery {
+  /** Only items that match: `field("done").eq(false)`. */
+  filter?: Filter | undefined;
+  /**
+   * Up to 3 keys: `[desc("priority"), "title"]` or `"-priority"`. Each a server-owned
+   * member or a path in the collection's `indexes`; `id` breaks ties last.
+   */
+  sort?: SortSpec | undefined;
+  /**
+   * Only these top-level members (plus `id`) in each item. The items are then typed as
+   * `Item<T>` still: read the members you asked for.
+   */
+  fields?: readonly string[] | undefined;
+}
+
+/** Options of an item list: a page, and what to query. */
+export interface ItemListOptions extends ListOptions, ItemQuery {}
+
+/** Options of a count. */
+export interface CountOptions extends RequestOptions {
+  filter?: Filter | undefined;
+}
+
+/** The query parameters of an `ItemQuery`, checked (a QueryError if one can't be sent). */
+export function itemQueryParams(query: ItemQuery): ExtraQuery {
+  return {
+    filter: query.filter === undefined ? undefined : query.filter.toString(),
+    sort: query.sort === undefined ? undefined : sortParam(query.sort),
+    fields: query.fields === undefined ? undefined : fieldsParam(query.fields),
+  };
+}
 
 export class ItemsApi<T extends object = Record<string, unknown>> {
   readonly project: string;
@@ -51,14 +82,32 @@ export class ItemsApi<T extends object = Record<string, unknown>> {
     this.#path = `/v1/projects/${seg(project)}/collections/${seg(collection)}/items`;
   }
 
-  /** One page of items, sorted by id (so by creation time). */
-  list(options?: ItemListOptions): Promise<Page<Item<T>>> {
-    return listPage(this.#client, this.#path, options);
+  /**
+   * One page of items, by id (so by creation time) unless sorted. A filtered page may be
+   * short or empty with a `next_cursor` (the server's scan budget ran out): go on while
+   * `next_cursor` is not null, or use `iterate`.
+   */
+  async list(options: ItemListOptions = {}): Promise<Page<Item<T>>> {
+    const { filter, sort, fields, ...rest } = options;
+    return listPage(this.#client, this.#path, rest, itemQueryParams({ filter, sort, fields }));
   }
 
-  /** Every item, page after page (`limit` is the page size). */
-  iterate(options?: ItemListOptions): AsyncGenerator<Item<T>, void, undefined> {
-    return paginate(this.#client, this.#path, options);
+  /** Every item that matches, page after page (`limit` is the page size). */
+  iterate(options: ItemListOptions = {}): AsyncGenerator<Item<T>, void, undefined> {
+    const { filter, sort, fields, ...rest } = options;
+    // Checked now, so a bad query throws here rather than at the first `next()`.
+    const extra = itemQueryParams({ filter, sort, fields });
+    return paginate(this.#client, this.#path, rest, extra);
+  }
+
+  /**
+   * How many items match: `{count, exact}`. `exact` is false when counting stopped at
+   * the server's budget (`--max-count-scan`), and `count` is then a lower bound.
+   */
+  async count(options: CountOptions = {}): Promise<ItemCount> {
+    const { filter, ...init } = options;
+    const path = this.#path.replace(/\/items$/, "/count");
+    return call(this.#client, "GET", path, { ...init, query: { filter: filter?.toString() } });
   }
 
   /**
@@ -69,8 +118,11 @@ export class ItemsApi<T extends object = Record<string, unknown>> {
     return call(this.#client, "POST", this.#path, { ...options, json: item });
   }
 
-  get(id: string, options?: RequestOptions): Promise<Item<T>> {
-    return call(this.#client, "GET", this.#itemPath(id), options);
+  /** The item; with `fields`, only those top-level members (plus `id`). */
+  get(id: string, options?: RequestOptions & { fields?: readonly string[] | undefined }): Promise<Item<T>> {
+    const { fields, ...init } = options ?? {};
+    const query = { fields: fields === undefined ? undefined : fieldsParam(fields) };
+    return call(this.#client, "GET", this.#itemPath(id), { ...init, query });
   }
 
   /**

@@ -7,10 +7,12 @@ mod common;
 
 mod backups;
 mod bootstrap;
+mod changes;
 mod client_e2e;
 mod crash;
 mod crash_mixed;
 mod disk_full;
+mod feed_clients;
 mod flood;
 mod hardening;
 mod hostile;

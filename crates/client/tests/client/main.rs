@@ -5,6 +5,7 @@
 
 mod common;
 
+mod changes;
 mod engine;
 mod http;
 mod routes;

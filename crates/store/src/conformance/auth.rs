@@ -3,7 +3,7 @@
 use super::not_found;
 use crate::{ClientRecord, Store, StoreError, TokenRecord, now_timestamp, now_unix};
 
-fn client(id: &str, secret_hash: &str, scopes: &[&str]) -> ClientRecord {
+pub(super) fn client(id: &str, secret_hash: &str, scopes: &[&str]) -> ClientRecord {
     ClientRecord {
         client_id: id.into(),
         name: format!("client {id}"),
@@ -13,7 +13,7 @@ fn client(id: &str, secret_hash: &str, scopes: &[&str]) -> ClientRecord {
     }
 }
 
-fn token(byte: u8, client_id: &str, expires_at: i64) -> TokenRecord {
+pub(super) fn token(byte: u8, client_id: &str, expires_at: i64) -> TokenRecord {
     TokenRecord {
         hash: [byte; 32],
         client_id: client_id.into(),

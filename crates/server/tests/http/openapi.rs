@@ -148,6 +148,8 @@ async fn every_v1_operation_names_the_scopes_that_let_it_through_and_documents_i
         let wanted: Vec<&str> = match (path.as_str(), method.as_str()) {
             ("/v1/projects", "get") => vec![],
             ("/v1/projects", _) | ("/v1/projects/{project}", "delete") => vec!["admin"],
+            // A stream ticket lends a read.
+            ("/v1/projects/{project}/changes/tickets", "post") => read.to_vec(),
             (p, "get") if p.starts_with("/v1/projects/{project}") => read.to_vec(),
             (p, _) if p.starts_with("/v1/projects/{project}") => write.to_vec(),
             _ => vec!["admin"],

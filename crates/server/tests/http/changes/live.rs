@@ -476,3 +476,80 @@ async fn a_ticket_expires_after_its_time() {
     tokio::time::sleep(Duration::from_millis(1100)).await;
     assert_invalid_token(with_ticket(&server, P, &t).await).await;
 }
+
+#[tokio::test]
+async fn streams_of_one_project_share_one_hub_that_ends_with_them() {
+    let (app, reader) = app_with(|c| c.stream_keepalive = Duration::from_millis(100)).await;
+    let server = live(&app).await;
+    let hubs = app.state.streams.hubs();
+    let mut a = server.stream(&changes(""), &reader, None).await;
+    let mut b = server
+        .stream(&changes("?include=item"), &reader, None)
+        .await;
+    a.next().await.unwrap();
+    b.next().await.unwrap();
+    note(&app, 1).await;
+    assert_eq!(a.event().await.event.as_deref(), Some("create"));
+    assert_eq!(b.event().await.event.as_deref(), Some("create"));
+    assert_eq!(
+        hubs.len(),
+        1,
+        "one reader for the project, whatever its streams"
+    );
+    drop((a, b));
+    // The hub looks at least every 2 s; the streams notice at their next keep-alive.
+    let deadline = Instant::now() + Duration::from_secs(8);
+    while !hubs.is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "the hub ended with its last stream"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_stream_that_falls_too_far_behind_ends_with_lagging() {
+    use depot_server::feed::{cursor::Cursor, select::Selection, stream::Spec};
+    let (app, reader) = app_with(|_| {}).await;
+    let end = page(&app, &reader, "").await["next_cursor"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let streams = &app.state.streams;
+    let spec = Spec {
+        project: P.to_owned(),
+        start: Cursor::parse(&end).unwrap(),
+        selection: Selection::default(),
+        expires_at: depot_store::now_unix() + 600,
+    };
+    // A client that reads nothing: its frames pile up, then its hub's events do.
+    let mut frames = streams.start(spec, streams.reserve().unwrap(), ());
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let behind = depot_server::feed::hub::BUFFER + 40;
+    for n in 0..behind {
+        note(&app, n as i64).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let mut last = String::new();
+    let mut creates = 0;
+    while let Some(frame) = tokio::time::timeout(Duration::from_secs(10), frames.recv())
+        .await
+        .unwrap()
+    {
+        creates += usize::from(frame.contains("event: create"));
+        last = frame;
+    }
+    assert!(creates < behind, "{creates}");
+    let end = parse(&last);
+    assert_eq!(end.event.as_deref(), Some("end"));
+    assert_eq!(end.json()["reason"], "lagging");
+    // Its cursor is where it got to: resuming from there loses nothing.
+    let cursor = end.json()["cursor"].as_str().unwrap().to_owned();
+    let rest = page(&app, &reader, &format!("?since={cursor}&limit=1000")).await;
+    assert_eq!(
+        creates + rest["data"].as_array().unwrap().len(),
+        behind,
+        "what it sent and what comes after its cursor are every event"
+    );
+}

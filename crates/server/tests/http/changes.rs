@@ -340,3 +340,4 @@ async fn the_feed_answers_401_403_and_404_like_any_project_read() {
 }
 
 mod live;
+mod tickets;

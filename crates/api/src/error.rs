@@ -24,6 +24,8 @@ pub enum ErrorKind {
     MissingFields,
     /// The name is taken, or an idempotency key is still in flight.
     Conflict,
+    /// A change-feed cursor whose events are gone: pruned, or from a deleted project's feed.
+    Gone,
     /// The request (its body) did not arrive in time.
     RequestTimeout,
     /// `If-Match` does not match the current version.
@@ -55,6 +57,7 @@ impl ErrorKind {
             ErrorKind::MissingFields => 406,
             ErrorKind::RequestTimeout => 408,
             ErrorKind::Conflict => 409,
+            ErrorKind::Gone => 410,
             ErrorKind::PreconditionFailed => 412,
             ErrorKind::PayloadTooLarge => 413,
             ErrorKind::UnsupportedMediaType => 415,

@@ -114,6 +114,21 @@ pub struct Config {
     /// The PEM file with the private key of `--tls-cert` (PKCS#8, PKCS#1 or SEC1).
     #[arg(long, env = "DEPOT_TLS_KEY")]
     pub tls_key: Option<PathBuf>,
+    /// Seconds the change feed keeps an event; a cursor older than that is a 410.
+    /// Expired events are deleted every minute, in small batches.
+    #[arg(id = "change_retention_secs", long = "change-retention-secs", env = "DEPOT_CHANGE_RETENTION_SECS", default_value = "604800", value_parser = secs)]
+    pub change_retention: Duration,
+    /// Change streams (Server-Sent Events) open at once on this instance; one more is a
+    /// 503. Streams hold no request slot.
+    #[arg(long, env = "DEPOT_MAX_STREAMS", default_value_t = 1000)]
+    pub max_streams: usize,
+    /// How long a change stream may be silent before a keep-alive comment (at most 15
+    /// s, as the contract promises; tests shorten it).
+    #[arg(skip = Duration::from_secs(15))]
+    pub stream_keepalive: Duration,
+    /// How long a stream ticket may wait to be used (tests shorten it).
+    #[arg(skip = Duration::from_secs(60))]
+    pub ticket_ttl: Duration,
 }
 
 /// Requests in flight per CPU by default: enough to keep the single SQLite writer's
@@ -243,6 +258,11 @@ impl Config {
         if self.token_ttl.is_zero() {
             return Err(ConfigError("token_ttl_secs must be at least 1".into()));
         }
+        if self.change_retention.is_zero() || self.max_streams == 0 {
+            return Err(ConfigError(
+                "change_retention_secs and max_streams must be at least 1".into(),
+            ));
+        }
         if self.backup_keep == 0 {
             return Err(ConfigError("backup_keep must be at least 1".into()));
         }
@@ -285,6 +305,9 @@ mod tests {
         assert_eq!(config.token_ttl, Duration::from_secs(3600));
         assert_eq!(config.queue_timeout, Duration::from_millis(10));
         assert!(config.cors_origins.is_empty());
+        assert_eq!(config.change_retention, Duration::from_secs(604_800));
+        assert_eq!(config.max_streams, 1000);
+        assert_eq!(config.stream_keepalive, Duration::from_secs(15));
         assert!(config.validate().is_ok());
     }
 

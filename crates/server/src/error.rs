@@ -128,6 +128,11 @@ impl ApiError {
         }
     }
 
+    /// 410: the change feed no longer has the events a cursor asks for.
+    pub fn gone(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Gone, message)
+    }
+
     pub fn precondition_failed() -> Self {
         Self::new(
             ErrorKind::PreconditionFailed,

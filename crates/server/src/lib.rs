@@ -18,6 +18,7 @@
 //! share, [`AppState`]), [`respond`] (success answers and the wire shapes of
 //! resources), [`heavy`] (CPU-heavy work off the async workers, bounded and fair),
 //! [`ops`] (backups, export and import behind the admin routes of §11, free of HTTP),
+//! [`feed`] (the change feed of §9: cursors, pages, the hubs and streams, free of HTTP),
 //! and [`openapi`] (the document at `/openapi.json` and its page
 //! at `/docs`, fed by the route table).
 //!
@@ -27,6 +28,7 @@
 pub mod auth;
 pub mod config;
 pub mod error;
+pub mod feed;
 pub mod heavy;
 pub mod http;
 pub mod json;
@@ -54,6 +56,12 @@ use tower_http::catch_panic::CatchPanicLayer;
 
 /// How often expired tokens and idempotency keys are deleted from the store.
 const PURGE_INTERVAL: Duration = Duration::from_secs(600);
+
+/// How often change-feed events older than the retention are deleted.
+const PRUNE_INTERVAL: Duration = Duration::from_secs(60);
+
+/// Events one prune call deletes at most: small, so no call holds the writer long.
+const PRUNE_BATCH: usize = 1000;
 
 /// The whole application. Layers, outermost first: the edge (request id, headers every
 /// answer carries, metrics and 5xx logging; so even a shed or panicking answer has
@@ -156,10 +164,13 @@ pub async fn serve(
             state.config.backup_keep,
         ))
     });
-    let admission = state.admission.clone();
+    let draining = state.clone();
     let signal = async move {
         shutdown.await;
-        admission.start_draining();
+        draining.admission.start_draining();
+        // Streams never finish on their own: end them, so the drain doesn't wait out
+        // the grace period for them.
+        draining.streams.shut_down();
     };
     let limits = listener::Limits {
         max_connections: state.config.max_connections,
@@ -176,10 +187,12 @@ pub async fn serve(
     result
 }
 
-/// Periodic work: mirror the maintenance switch, purge expired tokens and keys.
+/// Periodic work: mirror the maintenance switch, purge expired tokens and keys, prune
+/// the change feed.
 async fn background_chores(state: AppState) {
     let mut refresh = tokio::time::interval(maintenance::REFRESH_INTERVAL);
     let mut purge = tokio::time::interval(PURGE_INTERVAL);
+    let mut prune = tokio::time::interval(PRUNE_INTERVAL);
     loop {
         tokio::select! {
             _ = refresh.tick() => {
@@ -188,6 +201,9 @@ async fn background_chores(state: AppState) {
                 }
             }
             _ = purge.tick() => purge_expired(state.store.as_ref()).await,
+            _ = prune.tick() => {
+                prune_changes(state.store.as_ref(), state.config.change_retention).await;
+            }
         }
     }
 }
@@ -203,5 +219,34 @@ async fn purge_expired(store: &dyn Store) {
         Ok(n) if n > 0 => tracing::info!(purged = n, "expired idempotency keys deleted"),
         Ok(_) => {}
         Err(e) => tracing::warn!(error = %e, "purging idempotency keys failed"),
+    }
+}
+
+/// Deletes change-feed events older than `retention`, a batch at a time.
+pub async fn prune_changes(store: &dyn Store, retention: Duration) {
+    let Ok(retention) = chrono::Duration::from_std(retention) else {
+        return;
+    };
+    let cutoff =
+        (chrono::Utc::now() - retention).to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let mut pruned = 0;
+    loop {
+        match store.prune_changes(&cutoff, PRUNE_BATCH).await {
+            Ok(n) => {
+                pruned += n;
+                if n < PRUNE_BATCH as u64 {
+                    break;
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "pruning the change feed failed");
+                break;
+            }
+        }
+        // Let writes waiting for the writer in between.
+        tokio::task::yield_now().await;
+    }
+    if pruned > 0 {
+        tracing::info!(pruned, "expired change-feed events deleted");
     }
 }

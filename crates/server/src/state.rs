@@ -4,6 +4,7 @@ use crate::auth::client_auth::ClientAuth;
 use crate::auth::rate::{Rate, RateLimits};
 use crate::auth::tokens::TokenService;
 use crate::config::Config;
+use crate::feed::stream::Streams;
 use crate::http::admission::Admission;
 use crate::http::metrics::Metrics;
 use crate::http::owner::Owners;
@@ -40,6 +41,8 @@ pub struct Shared {
     pub backups: Backups,
     /// The certificate HTTPS serves (reloaded on SIGHUP), when TLS is on.
     pub tls: Option<Arc<Tls>>,
+    /// The open change streams and the hubs that feed them.
+    pub streams: Streams,
 }
 
 impl AppState {
@@ -73,6 +76,7 @@ impl AppState {
             )),
             backups: Backups::new(&config.data_dir),
             tls,
+            streams: Streams::new(store.clone(), config.max_streams, config.stream_keepalive),
             store,
             config: Arc::new(config),
             metrics: Arc::new(Metrics::default()),

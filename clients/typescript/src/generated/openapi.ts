@@ -140,6 +140,40 @@ export interface paths {
         patch: operations["patchItem"];
         trace?: never;
     };
+    "/v1/projects/{project}/changes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Reads the project's change feed: a page, or a stream of Server-Sent Events. */
+        get: operations["readChanges"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/projects/{project}/changes/tickets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Issues a single-use ticket that opens this project's change stream (`?ticket=`). */
+        post: operations["createChangesTicket"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/clients": {
         parameters: {
             query?: never;
@@ -458,6 +492,33 @@ export interface components {
             data: components["schemas"]["Backup"][];
             /** @description Pass as `cursor` for the next page; null on the last page. */
             next_cursor: string | null;
+        };
+        /** @description One change of a project (docs/contract.md §9). Item events (`create`, `update`, `delete`) have `id` and `version`, and with `include=item` creates and updates carry the `item`; collection events (`collection_create`, `collection_update`, `collection_delete`) have neither. Deleting a collection is one `collection_delete` event, not one per item. */
+        ChangeEvent: {
+            /** @description Where this event is: `since` (or `Last-Event-ID`) goes on after it. Opaque. */
+            cursor: string;
+            /** @enum {string} */
+            op: "create" | "update" | "delete" | "collection_create" | "collection_update" | "collection_delete";
+            collection: string;
+            /**
+             * Format: uuid
+             * @description The item's id (item events only).
+             */
+            id?: string;
+            /** @description The item's version after the change; for a delete, the version deleted. */
+            version?: number;
+            /**
+             * Format: date-time
+             * @description When the change committed (RFC 3339, UTC).
+             */
+            at: string;
+            item?: components["schemas"]["Item"];
+        };
+        /** @description Events of the change feed, in order. The page may be short, even empty: a read examines at most 10,000 events and about 4 MiB of items. */
+        ChangePage: {
+            data: components["schemas"]["ChangeEvent"][];
+            /** @description Never null: pass it as `since` to go on (it moves past events a filter left out). */
+            next_cursor: string;
         };
         /** @description A collection as the API shows it. */
         Collection: {
@@ -859,6 +920,12 @@ export interface components {
         } & {
             [key: string]: string;
         };
+        /** @description A single-use ticket that opens this project's change stream (`?ticket=`, streams only). */
+        Ticket: {
+            ticket: string;
+            /** @description Seconds left to use it. */
+            expires_in: number;
+        };
         /** @description RFC 6749 §4.4 client credentials grant. A parameter sent empty counts as left out. */
         TokenRequest: {
             /** @description The client's credentials go either here (`client_secret_post`) or in HTTP Basic (`client_secret_basic`, RFC 6749 §2.3.1: id and secret each form-encoded), not both. */
@@ -914,6 +981,15 @@ export interface components {
             headers: {
                 /** @description `Bearer realm="depot", error="insufficient_scope", scope="..."` naming the scope needed. */
                 "WWW-Authenticate": string;
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"];
+            };
+        };
+        /** @description The change-feed cursor asks for events that are gone: older than the retention (`--change-retention-secs`, 7 days by default), or of the feed of a project that was deleted and created again. Resume from `since=oldest` or from the current end (no `since`). */
+        Gone: {
+            headers: {
                 [name: string]: unknown;
             };
             content: {
@@ -1741,6 +1817,95 @@ export interface operations {
             412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    readChanges: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Where to start: a `cursor` or `next_cursor` this feed gave, or `oldest` (the
+                 *     oldest event kept). Absent: the feed's current end (only what happens next). A
+                 *     stream's `Last-Event-ID` header wins over it. Malformed or ahead of the feed: 400;
+                 *     pruned or of another feed: 410.
+                 */
+                since?: string;
+                /** @description Only events of these collections: 1 to 100 comma-separated names. */
+                collections?: string;
+                /**
+                 * @description Only item events whose item matches (docs/contract.md §8; a delete is matched by
+                 *     the item as it was); collection events are then left out.
+                 */
+                filter?: string;
+                /** @description `item`: creates and updates carry the item as a GET shows it. */
+                include?: string;
+                /**
+                 * @description Events per page, 1 to 1000 (default 100); a page may be shorter, even empty, when
+                 *     the events examined ran out of budget (10,000 events, about 4 MiB). Ignored by
+                 *     streams.
+                 */
+                limit?: number;
+                /**
+                 * @description A single-use ticket (`POST .../changes/tickets`) instead of an `Authorization`
+                 *     header; streams only.
+                 */
+                ticket?: string;
+            };
+            header?: never;
+            path: {
+                /** @description A project name; one that breaks the naming rule names nothing (404). */
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of events (`application/json`), or with `Accept: text/event-stream` a stream of them: each event is `id: <cursor>`, `event: <op>`, `data: <event JSON>`; a comment keeps it alive at least every 15 s; `event: end` with `{"reason": "token_expired" | "lagging" | "shutdown", "cursor": ...}` comes before the server closes it. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChangePage"];
+                    "text/event-stream": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            410: components["responses"]["Gone"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    createChangesTicket: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A project name; one that breaks the naming rule names nothing (404). */
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A ticket: it opens this project's change stream once (`GET .../changes?ticket=...` with `Accept: text/event-stream`), within `expires_in` seconds, with this token's client and expiry. `Location` is the stream it opens. */
+            201: {
+                headers: {
+                    /** @description The change feed the ticket opens. */
+                    Location: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Ticket"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["Internal"];
             503: components["responses"]["Unavailable"];

@@ -6,13 +6,15 @@
 //! - [`tokens`]: issuing and verifying bearer tokens; [`secrets`]: hashing;
 //!   [`client_auth`]: client credentials at the OAuth endpoints, at a bounded price;
 //!   [`rate`]: per-client rate limits (429);
-//!   [`scopes`]: the scope grammar; [`bootstrap`]: the admin client at start.
+//!   [`scopes`]: the scope grammar; [`bootstrap`]: the admin client at start;
+//!   [`tickets`]: single-use tickets that open a change stream from a browser.
 
 pub mod bootstrap;
 pub mod client_auth;
 pub mod rate;
 pub mod scopes;
 pub mod secrets;
+pub mod tickets;
 pub mod tokens;
 
 use crate::error::{ApiError, ApiResult};
@@ -30,6 +32,9 @@ use tokens::TokenRejection;
 pub struct Principal {
     pub client_id: String,
     pub scopes: Scopes,
+    /// When the token expires (Unix seconds; valid through that second): a change
+    /// stream ends then.
+    pub expires_at: i64,
 }
 
 /// What a request does to a project.
@@ -183,6 +188,16 @@ impl FromRequestParts<AppState> for Principal {
                 ));
             }
         };
+        // A ticket is stored like a token but only opens a stream, via `?ticket=`.
+        if secrets::is_ticket(token) {
+            state.metrics.auth_failure();
+            tracing::info!(reason = "ticket as bearer token", "authentication failed");
+            return Err(unauthenticated(
+                true,
+                "a stream ticket is not a bearer token; pass it as ?ticket= when opening the \
+                 change stream",
+            ));
+        }
         match state.tokens.verify(token).await {
             Ok(principal) => {
                 within_rate(state, &principal)?;

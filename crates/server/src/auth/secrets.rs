@@ -22,6 +22,34 @@ pub fn generate(prefix: &str) -> String {
     format!("{prefix}{}", URL_SAFE_NO_PAD.encode(bytes))
 }
 
+/// A stream ticket issued at `issued` (Unix seconds): `dpt_<issued>_<256 random bits>`.
+pub fn generate_ticket(issued: i64) -> String {
+    generate(&format!("{TOKEN_PREFIX}{issued}_"))
+}
+
+/// Whether `text` has a ticket's shape (which no token has: a token's random part
+/// follows the prefix directly and is 43 characters long, a ticket is longer). Returns
+/// the issue time.
+pub fn ticket_issued(text: &str) -> Option<i64> {
+    let rest = text.strip_prefix(TOKEN_PREFIX)?;
+    let (issued, random) = rest.split_once('_')?;
+    let url_safe = |b: u8| b.is_ascii_alphanumeric() || b == b'-' || b == b'_';
+    if issued.is_empty()
+        || issued.len() > 12
+        || !issued.bytes().all(|b| b.is_ascii_digit())
+        || random.len() != 43
+        || !random.bytes().all(url_safe)
+    {
+        return None;
+    }
+    issued.parse().ok()
+}
+
+/// Whether `text` is a stream ticket rather than a token.
+pub fn is_ticket(text: &str) -> bool {
+    ticket_issued(text).is_some()
+}
+
 /// A new client id: a prefix and 96 random bits.
 pub fn generate_client_id() -> String {
     let bytes: [u8; 12] = rand::random();
@@ -73,6 +101,10 @@ mod tests {
         assert!(a.starts_with("dpt_") && a.len() == 4 + 43);
         assert_ne!(a, generate(TOKEN_PREFIX));
         assert!(is_valid_client_id(&generate_client_id()));
+        let ticket = generate_ticket(1_700_000_000);
+        assert_eq!(ticket_issued(&ticket), Some(1_700_000_000));
+        assert!(!is_ticket(&a), "a token is never a ticket");
+        assert!(!is_ticket("dpt_12_short"));
         assert!(!is_valid_client_id("a b") && !is_valid_client_id(""));
     }
 }

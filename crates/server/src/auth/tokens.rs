@@ -116,6 +116,7 @@ impl TokenService {
         Ok(Principal {
             client_id: record.client_id.clone(),
             scopes,
+            expires_at: record.expires_at,
         })
     }
 

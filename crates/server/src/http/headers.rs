@@ -66,6 +66,9 @@ pub fn cors(origins: &[String]) -> Option<CorsLayer> {
         header::IF_MATCH,
         header::IF_NONE_MATCH,
         HeaderName::from_static(IDEMPOTENCY_KEY),
+        // Where a change stream resumes: a fetch-based stream client sends it, and
+        // cross-origin that needs a preflight that allows it.
+        HeaderName::from_static("last-event-id"),
     ];
     let exposed = [
         header::ETAG,

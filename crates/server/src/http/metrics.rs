@@ -1,5 +1,6 @@
 //! Metrics at `/metrics` in the Prometheus text format (via `prometheus-client`):
-//! requests by route and status, latency by route, in-flight, admitted vs shed,
+//! requests by route and status, latency by route, in-flight, open change streams,
+//! admitted vs shed,
 //! idempotent replays and authentication failures.
 
 use prometheus_client::encoding::EncodeLabelSet;
@@ -31,6 +32,7 @@ pub struct Metrics {
     requests: Family<RequestLabels, Counter>,
     latency: Family<RouteLabels, Histogram, fn() -> Histogram>,
     in_flight: Gauge,
+    streams_open: Gauge,
     admitted: Counter,
     shed: Counter,
     over_share: Counter,
@@ -50,6 +52,7 @@ impl Default for Metrics {
             requests: Family::default(),
             latency: Family::new_with_constructor(latency_histogram),
             in_flight: Gauge::default(),
+            streams_open: Gauge::default(),
             admitted: Counter::default(),
             shed: Counter::default(),
             over_share: Counter::default(),
@@ -71,6 +74,11 @@ impl Default for Metrics {
             "depot_in_flight",
             "Requests being served now",
             m.in_flight.clone(),
+        );
+        r.register(
+            "depot_streams_open",
+            "Change streams (Server-Sent Events) open now",
+            m.streams_open.clone(),
         );
         r.register(
             "depot_admitted",
@@ -116,7 +124,8 @@ impl Default for Metrics {
     }
 }
 
-/// Decrements the in-flight gauge when the request is done, however it ends.
+/// Decrements a gauge (requests in flight, streams open) when what it counts is done,
+/// however it ends.
 pub struct InFlight(Gauge);
 
 impl Drop for InFlight {
@@ -153,6 +162,12 @@ impl Metrics {
     pub fn in_flight_guard(&self) -> InFlight {
         self.in_flight.inc();
         InFlight(self.in_flight.clone())
+    }
+
+    /// Counts an open change stream until the guard is dropped.
+    pub fn stream_guard(&self) -> InFlight {
+        self.streams_open.inc();
+        InFlight(self.streams_open.clone())
     }
 
     /// Labels are `'static` (method names and interned route templates), so counting a

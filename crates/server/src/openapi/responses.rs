@@ -106,6 +106,14 @@ error_response!(
      8 KiB a second or faster once 2 s have passed."
 );
 error_response!(
+    Gone,
+    "ErrorBody",
+    "The change-feed cursor asks for events that are gone: older than the retention \
+     (`--change-retention-secs`, 7 days by default), or of the feed of a project that was \
+     deleted and created again. Resume from `since=oldest` or from the current end (no \
+     `since`)."
+);
+error_response!(
     PreconditionFailed,
     "ErrorBody",
     "`If-Match` does not name the item's current version."

@@ -79,6 +79,8 @@ fn needs(path: &str, method: &str) -> Needs {
         "/v1/projects" if get => Needs::AnyToken,
         "/v1/projects" => Needs::Admin,
         "/v1/projects/{project}" if method == "delete" => Needs::Admin,
+        // A ticket lends a read: issuing one writes nothing the project holds.
+        "/v1/projects/{project}/changes/tickets" => Needs::Read,
         _ if path.starts_with("/v1/projects/{project}") && get => Needs::Read,
         _ if path.starts_with("/v1/projects/{project}") => Needs::Write,
         _ => Needs::Admin,
@@ -129,6 +131,12 @@ mod tests {
                 "/v1/projects/{project}/collections/{collection}/items/{id}",
                 "patch",
                 Needs::Write,
+            ),
+            ("/v1/projects/{project}/changes", "get", Needs::Read),
+            (
+                "/v1/projects/{project}/changes/tickets",
+                "post",
+                Needs::Read,
             ),
             ("/v1/clients/{client_id}", "get", Needs::Admin),
             ("/v1/admin/maintenance", "get", Needs::Admin),

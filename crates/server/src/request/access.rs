@@ -13,6 +13,8 @@
 //!   here), then the names.
 //! - [`Admin`], [`AdminBody`] and [`AdminCreating`]: the same for admin-only routes
 //!   outside any project.
+//! - [`Following`]: a read of a project's change feed, where a stream may present a
+//!   single-use ticket (`?ticket=`) instead of a token.
 //!
 //! The access level is a type ([`Read`], [`Write`], [`Owner`]); the target below the
 //! project is another ([`TheProject`], [`TheCollection`], [`TheItem`]).
@@ -20,12 +22,13 @@
 use super::body::{self, MediaTypes};
 use super::idempotency::{self, Begin, Pending};
 use super::lookup::{body_in_project, missing};
-use crate::auth::{Access, Principal};
+use crate::auth::{Access, Principal, tickets, unauthenticated};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, MatchedPath, RawPathParams, Request};
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use depot_api::ErrorKind;
 use std::marker::PhantomData;
@@ -406,4 +409,74 @@ impl FromRequest<AppState> for AdminCreating {
             pending,
         })
     }
+}
+
+/// A read of a project's change feed: as [`Located`]`<Read, TheProject>`, except that
+/// a stream (`Accept: text/event-stream`) may be opened with `?ticket=` instead of an
+/// `Authorization` header (see [`crate::auth::tickets`]).
+pub struct Following {
+    pub principal: Principal,
+    pub project: String,
+    /// Whether the client asked for a stream rather than a page.
+    pub stream: bool,
+}
+
+impl FromRequestParts<AppState> for Following {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Self> {
+        let stream = wants_event_stream(&parts.headers);
+        let Some(ticket) = ticket_in(parts.uri.query()) else {
+            let (principal, project, _) = project_access::<Read>(parts, state).await?;
+            return Ok(Following {
+                principal,
+                project,
+                stream,
+            });
+        };
+        if parts.headers.contains_key(header::AUTHORIZATION) {
+            return Err(ApiError::bad_request(
+                "send a ticket or an Authorization header, not both",
+            ));
+        }
+        if !stream {
+            return Err(unauthenticated(
+                true,
+                "a ticket only opens the change stream (Accept: text/event-stream); pages \
+                 need a bearer token",
+            ));
+        }
+        let params = Params::of(parts, state).await?;
+        let project = params.get("project")?.to_owned();
+        let principal = tickets::redeem(state, &ticket, &project).await?;
+        principal.require_project(&project, Access::Read)?;
+        Ok(Following {
+            principal,
+            project,
+            stream,
+        })
+    }
+}
+
+/// Whether `Accept` asks for Server-Sent Events.
+pub fn wants_event_stream(headers: &HeaderMap) -> bool {
+    headers.get_all(header::ACCEPT).iter().any(|value| {
+        value.to_str().is_ok_and(|text| {
+            text.split(',').any(|media| {
+                media
+                    .split(';')
+                    .next()
+                    .is_some_and(|m| m.trim().eq_ignore_ascii_case("text/event-stream"))
+            })
+        })
+    })
+}
+
+/// The `ticket` query parameter, if the query has one.
+fn ticket_in(query: Option<&str>) -> Option<String> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query?).ok()?;
+    pairs
+        .into_iter()
+        .find(|(k, _)| k == "ticket")
+        .map(|(_, v)| v)
 }

@@ -4,6 +4,7 @@
 
 mod admin;
 mod backups;
+mod changes;
 mod clients;
 mod collections;
 mod health;
@@ -61,6 +62,11 @@ pub fn routes() -> Router<AppState> {
                 .put(items::replace)
                 .patch(items::patch)
                 .delete(items::delete),
+        )
+        .route("/v1/projects/{project}/changes", get(changes::read))
+        .route(
+            "/v1/projects/{project}/changes/tickets",
+            post(changes::ticket),
         )
         .route("/v1/clients", get(clients::list).post(clients::create))
         .route(
@@ -126,6 +132,7 @@ async fn method_not_allowed() -> ApiError {
         collections::update, collections::delete,
         items::list, items::count, items::create, items::get,
         items::replace, items::patch, items::delete,
+        changes::read, changes::ticket,
         clients::list, clients::create, clients::get,
         clients::delete,
         admin::get, admin::put,
@@ -143,10 +150,11 @@ async fn method_not_allowed() -> ApiError {
             NewProject, ProjectUpdate, NewCollection, CollectionUpdate, ItemBody, ItemPatch,
             NewClient, MaintenanceUpdate, TokenRequest, RevokeRequest, Healthy, Ready,
             AuthorizationServerMetadata, Backup, BackupPage, ImportReport, ImportFailure,
+            ChangeEvent, ChangePage, Ticket,
         ),
         responses(
             BadRequest, Unauthorized, Forbidden, NotFound, MissingFields, RequestTimeout,
-            Conflict, PreconditionFailed, PayloadTooLarge, UnsupportedMediaType,
+            Conflict, Gone, PreconditionFailed, PayloadTooLarge, UnsupportedMediaType,
             IdempotencyMismatch, RateLimited, Internal, Unavailable, openapi::responses::Deleted,
             OAuthBadRequest, OAuthUnauthorized, OAuthRequestTimeout, OAuthPayloadTooLarge,
         ),
@@ -156,6 +164,7 @@ async fn method_not_allowed() -> ApiError {
         (name = "projects", description = "Projects hold collections."),
         (name = "collections", description = "Collections hold items and may have a JSON Schema."),
         (name = "items", description = "JSON objects with server-owned `id`, `created_at`, `updated_at` and `version`."),
+        (name = "changes", description = "The change feed: pages, a Server-Sent Events stream, and tickets to open one from a browser."),
         (name = "clients", description = "OAuth clients (admin only)."),
         (name = "admin", description = "The maintenance switch, backups, export and import (admin only)."),
         (name = "oauth", description = "Tokens: RFC 6749 client credentials and RFC 7009 revocation."),

@@ -151,6 +151,7 @@ async fn a_configured_origin_gets_preflights_answered_and_its_headers_exposed() 
         "content-type",
         "idempotency-key",
         "if-match",
+        "last-event-id",
     ] {
         assert!(headers.contains(h), "{headers}");
     }

@@ -7,6 +7,7 @@ mod common;
 
 mod authz;
 mod availability;
+mod changes;
 mod clients;
 mod collection_bodies;
 mod collections;

@@ -148,6 +148,8 @@ async fn every_v1_operation_names_the_scopes_that_let_it_through_and_documents_i
         let wanted: Vec<&str> = match (path.as_str(), method.as_str()) {
             ("/v1/projects", "get") => vec![],
             ("/v1/projects", _) | ("/v1/projects/{project}", "delete") => vec!["admin"],
+            // A stream ticket lends a read.
+            ("/v1/projects/{project}/changes/tickets", "post") => read.to_vec(),
             (p, "get") if p.starts_with("/v1/projects/{project}") => read.to_vec(),
             (p, _) if p.starts_with("/v1/projects/{project}") => write.to_vec(),
             _ => vec!["admin"],
@@ -283,8 +285,19 @@ async fn every_page_refers_to_its_resource_and_always_has_next_cursor() {
             "{page}"
         );
     }
+    // The change feed's page always has somewhere to go on from.
+    let changes = &schemas["ChangePage"];
+    assert_eq!(
+        changes["properties"]["data"]["items"]["$ref"],
+        "#/components/schemas/ChangeEvent"
+    );
+    assert_eq!(changes["properties"]["next_cursor"]["type"], "string");
+    assert_eq!(
+        changes["required"],
+        serde_json::json!(["data", "next_cursor"])
+    );
     let page_schemas = schemas.keys().filter(|k| k.contains("Page")).count();
-    assert_eq!(page_schemas, pages.len(), "one page schema per list");
+    assert_eq!(page_schemas, pages.len() + 1, "one page schema per list");
 }
 
 /// Every schema object in `value`, with a pointer to where it is.

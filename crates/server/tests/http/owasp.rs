@@ -268,6 +268,8 @@ async fn api9_the_openapi_inventory_lists_every_served_route_and_nothing_else() 
         "/v1/clients/{client_id}",
         "/v1/projects",
         "/v1/projects/{project}",
+        "/v1/projects/{project}/changes",
+        "/v1/projects/{project}/changes/tickets",
         "/v1/projects/{project}/collections",
         "/v1/projects/{project}/collections/{collection}",
         "/v1/projects/{project}/collections/{collection}/count",

@@ -381,3 +381,51 @@ async fn request_supplied_text_is_logged_escaped_cut_short_and_never_as_a_secret
     assert!(!log.contains(&"q".repeat(1000)), "an uncut value");
     assert!(log.contains("more bytes]"), "the cut is said");
 }
+
+#[tokio::test]
+async fn stream_tickets_never_reach_a_log_line() {
+    use tower::ServiceExt;
+    capture_logs();
+    let app = TestApp::new().await;
+    app.project("a").await;
+    let reader = app.client_with(&["project:a:read"]).await;
+    let issued = app
+        .send(&reader, Method::POST, "/v1/projects/a/changes/tickets")
+        .await;
+    assert_eq!(issued.status, 201, "{}", issued.text());
+    let ticket = issued.json()["ticket"].as_str().unwrap().to_owned();
+    let stream = |ticket: &str| {
+        app.req(
+            Method::GET,
+            &format!("/v1/projects/a/changes?ticket={ticket}"),
+        )
+        .header("accept", "text/event-stream")
+    };
+    // Redeemed (the stream's body is dropped unread), reused, used as a bearer token,
+    // on another project, and one never issued.
+    let opened = app
+        .router
+        .clone()
+        .oneshot(
+            axum::http::Request::get(format!("/v1/projects/a/changes?ticket={ticket}"))
+                .header("accept", "text/event-stream")
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(opened.status(), 200);
+    drop(opened);
+    assert_eq!(stream(&ticket).send().await.status, 401);
+    let as_bearer = app
+        .send(&Actor::bearer(&ticket), Method::GET, "/v1/projects/a")
+        .await;
+    assert_eq!(as_bearer.status, 401);
+    let forged = depot_server::auth::secrets::generate_ticket(depot_store::now_unix());
+    assert_eq!(stream(&forged).send().await.status, 401);
+    let log = log_text();
+    for secret in [&ticket, &forged] {
+        let random = &secret[secret.len() - 43..];
+        assert!(!log.contains(random), "a ticket reached the log");
+    }
+}

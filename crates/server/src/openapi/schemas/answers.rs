@@ -245,3 +245,98 @@ named_schema!(AuthorizationServerMetadata, || {
     .required("service_documentation")
     .into()
 });
+
+named_schema!(ChangeEvent, || {
+    object()
+        .description(Some(
+            "One change of a project (docs/contract.md §9). Item events (`create`, `update`, \
+             `delete`) have `id` and `version`, and with `include=item` creates and updates \
+             carry the `item`; collection events (`collection_create`, `collection_update`, \
+             `collection_delete`) have neither. Deleting a collection is one \
+             `collection_delete` event, not one per item.",
+        ))
+        .property(
+            "cursor",
+            typed(Type::String)
+                .pattern(Some("^[0-9]+\\.[0-9]+$"))
+                .description(Some(
+                    "Where this event is: `since` (or `Last-Event-ID`) goes on after it. \
+                     Opaque.",
+                )),
+        )
+        .property(
+            "op",
+            typed(Type::String).enum_values(Some([
+                "create",
+                "update",
+                "delete",
+                "collection_create",
+                "collection_update",
+                "collection_delete",
+            ])),
+        )
+        .property("collection", typed(Type::String))
+        .property(
+            "id",
+            uuid().description(Some("The item's id (item events only).")),
+        )
+        .property(
+            "version",
+            typed(Type::Integer).minimum(Some(1)).description(Some(
+                "The item's version after the change; for a delete, the version deleted.",
+            )),
+        )
+        .property(
+            "at",
+            timestamp("When the change committed (RFC 3339, UTC)."),
+        )
+        .property("item", RefOr::Ref(Ref::from_schema_name("Item")))
+        .required("cursor")
+        .required("op")
+        .required("collection")
+        .required("at")
+        .into()
+});
+
+named_schema!(ChangePage, || {
+    object()
+        .description(Some(
+            "Events of the change feed, in order. The page may be short, even empty: a read \
+             examines at most 10,000 events and about 4 MiB of items.",
+        ))
+        .property(
+            "data",
+            ArrayBuilder::new().items(RefOr::Ref(Ref::from_schema_name("ChangeEvent"))),
+        )
+        .property(
+            "next_cursor",
+            typed(Type::String).description(Some(
+                "Never null: pass it as `since` to go on (it moves past events a filter \
+                 left out).",
+            )),
+        )
+        .required("data")
+        .required("next_cursor")
+        .into()
+});
+
+named_schema!(Ticket, || {
+    object()
+        .description(Some(
+            "A single-use ticket that opens this project's change stream \
+             (`?ticket=`, streams only).",
+        ))
+        .property(
+            "ticket",
+            typed(Type::String).pattern(Some("^dpt_[0-9]{1,12}_[A-Za-z0-9_-]{43}$")),
+        )
+        .property(
+            "expires_in",
+            typed(Type::Integer)
+                .minimum(Some(1))
+                .description(Some("Seconds left to use it.")),
+        )
+        .required("ticket")
+        .required("expires_in")
+        .into()
+});

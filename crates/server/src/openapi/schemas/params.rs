@@ -49,6 +49,40 @@ pub struct ItemListParams {
     fields: Option<String>,
 }
 
+/// The query of the change feed (docs/contract.md §9).
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[expect(
+    dead_code,
+    reason = "documents parameters; the handler reads the raw query"
+)]
+pub struct ChangesParams {
+    /// Where to start: a `cursor` or `next_cursor` this feed gave, or `oldest` (the
+    /// oldest event kept). Absent: the feed's current end (only what happens next). A
+    /// stream's `Last-Event-ID` header wins over it. Malformed or ahead of the feed: 400;
+    /// pruned or of another feed: 410.
+    since: Option<String>,
+    /// Only events of these collections: 1 to 100 comma-separated names.
+    #[param(pattern = r"^[a-z0-9][a-z0-9_-]{0,62}(,[a-z0-9][a-z0-9_-]{0,62}){0,99}$")]
+    collections: Option<String>,
+    /// Only item events whose item matches (docs/contract.md §8; a delete is matched by
+    /// the item as it was); collection events are then left out.
+    #[param(min_length = 1, max_length = 4096)]
+    filter: Option<String>,
+    /// `item`: creates and updates carry the item as a GET shows it.
+    #[param(pattern = "^item$")]
+    include: Option<String>,
+    /// Events per page, 1 to 1000 (default 100); a page may be shorter, even empty, when
+    /// the events examined ran out of budget (10,000 events, about 4 MiB). Ignored by
+    /// streams.
+    #[param(minimum = 1, maximum = 1000)]
+    limit: Option<u32>,
+    /// A single-use ticket (`POST .../changes/tickets`) instead of an `Authorization`
+    /// header; streams only.
+    #[param(pattern = r"^dpt_[0-9]{1,12}_[A-Za-z0-9_-]{43}$")]
+    ticket: Option<String>,
+}
+
 /// The query of a single item's GET.
 #[derive(utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]

@@ -151,33 +151,54 @@ fn from_row(row: &Row<'_>) -> Result<Change, StoreError> {
 }
 
 /// Deletes up to `max` of the oldest events from before `before`, raising each
-/// project's floor to the highest `seq` deleted (so a cursor below it is known stale
-/// even if clocks made an older-looking event outlive a newer one).
+/// project's floor to the highest `seq` deleted. Events are numbered in commit order on
+/// the one writer, so each project's oldest are at the front of its key range: the
+/// walk reads from the floor up and stops at the first event that is new enough, with
+/// no index on time. (Should the clock step back, an event newer than one after it
+/// stays until that one goes: late, never early.)
 pub(crate) fn prune(conn: &Connection, before: &str, max: usize) -> Result<u64, StoreError> {
-    let max = i64::try_from(max).unwrap_or(i64::MAX);
-    let floors: Vec<(i64, i64)> = conn
-        .prepare_cached(
-            "SELECT project_id, max(seq) FROM (
-                 SELECT project_id, seq FROM changes WHERE at < ?1 ORDER BY at LIMIT ?2)
-             GROUP BY project_id",
-        )
+    let projects: Vec<(i64, i64)> = conn
+        .prepare_cached("SELECT id, change_floor FROM projects WHERE change_seq > change_floor")
         .and_then(|mut stmt| {
-            stmt.query_map(params![before, max], |r| Ok((r.get(0)?, r.get(1)?)))?
+            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
                 .collect()
         })
         .map_err(errors::map)?;
+    let mut left = max;
     let mut deleted = 0;
-    for (project_id, floor) in floors {
-        conn.prepare_cached(
-            "UPDATE projects SET change_floor = max(change_floor, ?2) WHERE id = ?1",
-        )
-        .and_then(|mut stmt| stmt.execute(params![project_id, floor]))
-        .map_err(errors::map)?;
-        // Everything up to the new floor goes: a reader can't resume inside it anyway.
+    for (project_id, floor) in projects {
+        if left == 0 {
+            break;
+        }
+        let limit = i64::try_from(left).unwrap_or(i64::MAX);
+        let old: Vec<(i64, String)> = conn
+            .prepare_cached(
+                "SELECT seq, at FROM changes WHERE project_id = ?1 AND seq > ?2
+                 ORDER BY seq LIMIT ?3",
+            )
+            .and_then(|mut stmt| {
+                stmt.query_map(params![project_id, floor, limit], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })?
+                .collect()
+            })
+            .map_err(errors::map)?;
+        let Some(upto) = old
+            .iter()
+            .take_while(|(_, at)| at.as_str() < before)
+            .last()
+            .map(|(seq, _)| *seq)
+        else {
+            continue;
+        };
+        conn.prepare_cached("UPDATE projects SET change_floor = ?2 WHERE id = ?1")
+            .and_then(|mut stmt| stmt.execute(params![project_id, upto]))
+            .map_err(errors::map)?;
         let gone = conn
             .prepare_cached("DELETE FROM changes WHERE project_id = ?1 AND seq <= ?2")
-            .and_then(|mut stmt| stmt.execute(params![project_id, floor]))
+            .and_then(|mut stmt| stmt.execute(params![project_id, upto]))
             .map_err(errors::map)?;
+        left = left.saturating_sub(gone);
         deleted += u64::try_from(gone).unwrap_or(0);
     }
     Ok(deleted)

@@ -126,9 +126,11 @@ ALTER TABLE collections ADD COLUMN indexes TEXT NOT NULL DEFAULT '[]';
 /// - Each project numbers its events (`change_seq`: the last number given;
 ///   `change_floor`: the last number pruned). An event keeps the item as written (or,
 ///   for a delete, as it was), so a feed can show it and filter on it without reading
-///   `items`, where it may have changed since. A rowid table, not WITHOUT ROWID: rows
-///   carry whole items, up to the item size limit. No foreign key to `projects`: a
-///   deleted project's events are purged in the background (`deleted_projects`).
+///   `items`, where it may have changed since. Keyed by (project, number) alone, WITHOUT
+///   ROWID like `items`, and no other index: each event is one B-tree insert (pruning
+///   walks a project's events from the front, where the oldest are). No foreign key to
+///   `projects`: a deleted project's events are purged in the background
+///   (`deleted_projects`).
 /// - The project named "" (no real project can be: names are never empty) holds the
 ///   collections being purged; `deleted_projects` the projects whose events are.
 const V5: &str = "
@@ -147,10 +149,8 @@ CREATE TABLE changes (
     updated_at TEXT,
     version    INTEGER,
     data       TEXT,
-    UNIQUE (project_id, seq)
-) STRICT;
--- Pruning takes the oldest events first.
-CREATE INDEX changes_by_time ON changes (at);
+    PRIMARY KEY (project_id, seq)
+) STRICT, WITHOUT ROWID;
 ";
 
 fn migrations() -> Migrations<'static> {

@@ -97,8 +97,8 @@ pub(crate) fn step(conn: &Connection, max: usize) -> Result<u64, StoreError> {
     };
     let events = conn
         .prepare_cached(
-            "DELETE FROM changes WHERE rowid IN
-                 (SELECT rowid FROM changes WHERE project_id = ?1 LIMIT ?2)",
+            "DELETE FROM changes WHERE project_id = ?1
+                 AND seq IN (SELECT seq FROM changes WHERE project_id = ?1 LIMIT ?2)",
         )
         .and_then(|mut stmt| stmt.execute(params![project, max]))
         .map_err(errors::map)?;

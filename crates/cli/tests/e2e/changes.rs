@@ -25,6 +25,9 @@ type Write = (String, String, String, i64);
 struct Ledger {
     acked: Vec<Write>,
     unknown: Vec<Write>,
+    /// Creates whose answer was lost (the server died): each may have committed, under
+    /// an id the writer never learnt.
+    lost_creates: usize,
 }
 
 fn event_key(event: &Value) -> Write {
@@ -58,12 +61,14 @@ async fn writer(
             .send()
             .await
         else {
+            ledger.lock().unwrap().lost_creates += 1;
             return;
         };
         if created.status() != 201 {
             continue;
         }
         let Ok(item) = created.json::<Value>().await else {
+            ledger.lock().unwrap().lost_creates += 1;
             return;
         };
         let id = item["id"].as_str().unwrap().to_owned();
@@ -295,9 +300,17 @@ fn check(ledger: &Ledger, streamed: &[Value], polled: &[Value]) {
         assert_eq!(counts.get(write), Some(&1), "acknowledged {write:?} once");
     }
     let known: HashSet<&Write> = ledger.acked.iter().chain(&ledger.unknown).collect();
-    for e in &item_events {
-        assert!(known.contains(e), "{e:?} was never written");
-    }
+    let unexplained: Vec<&Write> = item_events.iter().filter(|e| !known.contains(e)).collect();
+    // Only creates whose answer was lost may be unknown to the writers, and only as
+    // many as were lost.
+    assert!(
+        unexplained
+            .iter()
+            .all(|(op, _, _, v)| op == "create" && *v == 1)
+            && unexplained.len() <= ledger.lost_creates,
+        "never written: {unexplained:?} (lost creates: {})",
+        ledger.lost_creates
+    );
     assert!(
         ledger.acked.len() > 20,
         "only {} writes",

@@ -537,9 +537,12 @@ async fn declared_indexes_exist_exactly_while_declared() {
         .await
         .unwrap();
     assert_eq!(declared_indexes(&client).await, 3);
+    // A deleted collection's indexes go when its purge empties it (see `purge`).
     store.delete_collection("p", "c").await.unwrap();
+    while store.purge_deleted(100).await.unwrap() > 0 {}
     assert_eq!(declared_indexes(&client).await, 1);
     store.delete_project("p").await.unwrap();
+    while store.purge_deleted(100).await.unwrap() > 0 {}
     assert_eq!(declared_indexes(&client).await, 0);
     drop(store);
     db.remove().await;

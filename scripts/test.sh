@@ -9,7 +9,10 @@
 # 2. the in-process HTTP suite again, each test on a fresh PostgreSQL database;
 # 3. README's walk-through, as written, against the binary;
 # 4. the TypeScript and Python clients: their own tests, the shared retry scenarios,
-#    and their end-to-end tests against the binary.
+#    and their end-to-end tests against the binary;
+# 5. the change feed in a real browser (tests/browser/): Debian's chromium, driven by
+#    playwright-core (scripts/ensure-browser.sh installs both when missing), against the
+#    binary, with the TypeScript client's build from step 4.
 #
 # Arguments go to both `cargo test` runs (a test name filter, say).
 set -euo pipefail
@@ -40,3 +43,6 @@ step "the TypeScript client"
 DEPOT_E2E_REQUIRED=1 clients/typescript/scripts/test.sh
 step "the Python client"
 clients/python/scripts/test.sh
+step "the change feed in a real browser"
+scripts/ensure-browser.sh
+DEPOT_BROWSER_REQUIRED=1 node --test tests/browser/feed.test.mjs

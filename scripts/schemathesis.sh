@@ -88,8 +88,14 @@ status=0
 # Everything but the maintenance switch: turned on, it makes every write answer 503 by
 # design (documented, but a 503 is a "server error" to schemathesis' not_a_server_error
 # check), which would hide every other write from the run.
+#
+# Also left out: the two admin operations whose bodies schemathesis can't handle: the
+# import (an application/x-ndjson request: no serializer) and a backup's download (an
+# application/vnd.sqlite3 answer: no deserializer, a warning that fails the run). The
+# e2e tests cover both (crates/cli/tests/e2e/transfer.rs, backups.rs).
 rm -rf "$REPORT_DIR"
-run --exclude-path /v1/admin/maintenance --phases examples,coverage,fuzzing,stateful \
+run --exclude-path /v1/admin/maintenance --exclude-operation-id importRecords \
+  --exclude-operation-id getBackup --phases examples,coverage,fuzzing,stateful \
   --report-junit-path "$REPORT_DIR/api.xml" "$@" || status=$?
 # Then the switch on its own, where it can't get in anything else's way (no links lead
 # to or from it, so there is no stateful phase).

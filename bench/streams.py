@@ -50,6 +50,13 @@ def now() -> int:
     return time.monotonic_ns()
 
 
+def cpu_s(pid: int) -> float:
+    """utime + stime of PID, in seconds."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def vmrss_kib(pid: int) -> int:
     with open(f"/proc/{pid}/status") as f:
         for line in f:
@@ -374,6 +381,7 @@ async def cmd_latency(a):
     # The writer: a process of its own (same CPU as this one, see bench/README.md), so
     # that its answer's time isn't taken only when this loop gets round to it.
     cpu0 = time.process_time()
+    server0 = cpu_s(a.pid) if a.pid else None
     w0 = time.monotonic()
     proc = await asyncio.create_subprocess_exec(
         sys.executable, os.path.abspath(__file__), "write", "--port", str(a.port), "--auth", a.auth,
@@ -396,11 +404,12 @@ async def cmd_latency(a):
         await asyncio.sleep(0.2)
     busy_s = time.process_time() - cpu0
     wall_s = time.monotonic() - w0
+    server_s = cpu_s(a.pid) - server0 if a.pid else None
     for s in subs:
         s.close()
     ack = {w[0]: w[2] for w in writes}
     send = {w[0]: w[1] for w in writes}
-    lat, missing, dup, errors, firsts, lasts = [], 0, 0, [], {}, {}
+    lat, from_send, missing, dup, errors, firsts, lasts = [], [], 0, 0, [], {}, {}
     for s in subs:
         if s.error:
             errors.append(s.error)
@@ -426,6 +435,7 @@ async def cmd_latency(a):
             seen.add(iid)
             d = (t - ack[iid]) / 1e6
             lat.append(d)
+            from_send.append((t - send[iid]) / 1e6)
             firsts[iid] = min(firsts.get(iid, d), d)
             lasts[iid] = max(lasts.get(iid, d), d)
         missing += len(want - seen)
@@ -440,10 +450,13 @@ async def cmd_latency(a):
         "latency_ms": {"p50": pct(lat, 50), "p99": pct(lat, 99), "max": max(lat) if lat else None,
                        "min": min(lat) if lat else None,
                        "negative_share": (sum(1 for x in lat if x < 0) / len(lat)) if lat else None},
+        "from_send_ms": {"p50": pct(from_send, 50), "p99": pct(from_send, 99)},
         "first_subscriber_ms": {"p50": pct(list(firsts.values()), 50), "p99": pct(list(firsts.values()), 99)},
         "fanout_spread_ms": {"p50": pct(spread, 50), "p99": pct(spread, 99)},
         "write_rtt_ms": {"p50": pct(rtt, 50), "p99": pct(rtt, 99)},
         "client_cpu_share": round(busy_s / wall_s, 3),
+        "server_cpu_s": server_s,
+        "server_cpu_ms_per_write": server_s * 1000 / len(writes) if server_s is not None else None,
     }
     with open(a.out, "w") as f:
         json.dump(res, f)
@@ -518,17 +531,22 @@ def cmd_report(a):
               f"{lat[0]['interval_ms'] if lat else '?'} ms apart; latency = when a subscriber read the event "
               "− when the writer had the create's answer (ms; negative when the event came first). "
               "p50/p99 over every (write, subscriber) pair. *first* = the first subscriber to get "
-              "each event; *spread* = last − first subscriber per event; *client CPU* = the "
-              "subscribers' process's CPU time over the writes' wall time (at 1.0 the client, "
-              "not the server, sets the pace).\n")
-    md.append("| server | subscribers | p50 | p99 | max | first p50 | spread p99 | events (missing) | write RTT p50 | client CPU |")
-    md.append("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
+              "each event; *spread* = last − first subscriber per event; *from send* = the "
+              "event's receipt − when the writer sent the POST (unaffected by whether the server "
+              "answers or broadcasts first); *server CPU/write* = the server's utime+stime from the "
+              "first write until the events stopped, per write (the write and all its "
+              "deliveries); *client CPU* = the subscribers' process's CPU time over the same "
+              "wall time (at 1.0 the client, not the server, would set the pace).\n")
+    md.append("| server | subscribers | p50 | p99 | max | from send p50 / p99 | first p50 | spread p99 | events (missing) | write RTT p50 | server CPU/write | client CPU |")
+    md.append("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
     for r in lat:
         L = r["latency_ms"]
         md.append(f"| {r['kind']} | {r['subscribers']:,} | {fmt(L['p50'], 2)} | {fmt(L['p99'], 2)} | "
-                  f"{fmt(L['max'], 1)} | {fmt(r['first_subscriber_ms']['p50'], 2)} | "
+                  f"{fmt(L['max'], 1)} | {fmt(r['from_send_ms']['p50'], 2)} / {fmt(r['from_send_ms']['p99'], 2)} | "
+                  f"{fmt(r['first_subscriber_ms']['p50'], 2)} | "
                   f"{fmt(r['fanout_spread_ms']['p99'], 1)} | {r['events']:,} ({r['missing']}) | "
-                  f"{fmt(r['write_rtt_ms']['p50'], 2)} | {r['client_cpu_share']:.2f} |")
+                  f"{fmt(r['write_rtt_ms']['p50'], 2)} | {fmt(r.get('server_cpu_ms_per_write'), 2)} ms | "
+                  f"{r['client_cpu_share']:.2f} |")
     md.append("\n## Memory per idle stream\n")
     md.append("VmRSS of the server with no stream, then with the streams open for 3 s.\n")
     md.append("| server | streams | VmRSS before | VmRSS with streams | per stream |")
@@ -541,8 +559,10 @@ def cmd_report(a):
         md.append("`wrk -t1 -c32` (bench/wrk/bench.lua) on project `bench`, without and with idle "
                   "streams open on project `idle` (which gets no events); runs alternate, "
                   "median of the runs; ratio = with / without.\n")
-        md.append("| workload | without (req/s) | with streams (req/s) | ratio | runs without | runs with |")
-        md.append("|---|--:|--:|--:|---|---|")
+        md.append("*CPU/request* = the server's utime+stime over the run / wrk's requests "
+                  "(steadier than req/s on a shared machine).\n")
+        md.append("| workload | without (req/s) | with streams (req/s) | ratio | CPU/request without → with | runs without | runs with |")
+        md.append("|---|--:|--:|--:|--:|---|---|")
         summary = {}
         for w in ("get", "post"):
             wo = [r["ok_per_s"] for r in idle if r["workload"] == w and r["streams"] == 0]
@@ -550,8 +570,10 @@ def cmd_report(a):
             if not wo or not wi:
                 continue
             m0, m1 = statistics.median(wo), statistics.median(wi)
-            summary[w] = {"without": m0, "with": m1, "ratio": m1 / m0}
-            md.append(f"| {w.upper()} c32 | {m0:,.0f} | {m1:,.0f} | {m1 / m0:.2f} | "
+            c0 = statistics.median(r.get("server_cpu_us_per_req", 0) for r in idle if r["workload"] == w and r["streams"] == 0)
+            c1 = statistics.median(r.get("server_cpu_us_per_req", 0) for r in idle if r["workload"] == w and r["streams"] > 0)
+            summary[w] = {"without": m0, "with": m1, "ratio": m1 / m0, "cpu_us_without": c0, "cpu_us_with": c1}
+            md.append(f"| {w.upper()} c32 | {m0:,.0f} | {m1:,.0f} | {m1 / m0:.2f} | {c0:.1f} → {c1:.1f} µs | "
                       f"{', '.join(f'{x / 1000:.1f} k' for x in wo)} | {', '.join(f'{x / 1000:.1f} k' for x in wi)} |")
         meta["idle_summary"] = summary
     with open(a.md, "w") as f:
@@ -576,13 +598,14 @@ def cmd_tag(a):
               f"{r['streams']} streams: {r['per_stream_kib']:.1f} KiB per stream", file=sys.stderr)
 
 
-def cmd_wrk():
-    """wrk's BENCH_JSON object on stdin -> "ok/s non-2xx p99_ms"."""
+def cmd_wrk(a):
+    """wrk's BENCH_JSON object on stdin -> "ok/s non-2xx p99_ms server_cpu_us_per_request"."""
     o = json.load(sys.stdin)
     ok = sum(n for st, n in o["status"].items() if 200 <= int(st) < 300)
     bad = sum(n for st, n in o["status"].items() if not 200 <= int(st) < 300)
     bad += sum(o["errors"].values())
-    print(f"{ok / o['duration_s']:.1f} {bad} {o['latency_ms']['all']['p99']}")
+    us = a.cpu_ticks / os.sysconf("SC_CLK_TCK") * 1e6 / max(1, o["requests"])
+    print(f"{ok / o['duration_s']:.1f} {bad} {o['latency_ms']['all']['p99']} {us:.2f}")
 
 
 def main():
@@ -607,6 +630,7 @@ def main():
     l.add_argument("--writes", type=int, default=200)
     l.add_argument("--interval-ms", type=float, default=20)
     l.add_argument("--topic", default="notes")
+    l.add_argument("--pid", type=int, default=0, help="the server's, for its CPU time")
     l.add_argument("--out", required=True)
     h = sp.add_parser("hold", parents=[common])
     h.add_argument("--kind", choices=["depot", "pocketbase"], required=True)
@@ -625,12 +649,13 @@ def main():
     t = sp.add_parser("tag")
     t.add_argument("--test", required=True)
     t.add_argument("file")
-    sp.add_parser("wrk")
+    wk = sp.add_parser("wrk")
+    wk.add_argument("--cpu-ticks", type=int, default=0, help="the server's CPU ticks during the run")
     a = p.parse_args()
     if a.cmd == "tag":
         return cmd_tag(a)
     if a.cmd == "wrk":
-        return cmd_wrk()
+        return cmd_wrk(a)
     if a.cmd == "report":
         return cmd_report(a)
     fn = {"write": cmd_write, "seed": cmd_seed, "latency": cmd_latency, "hold": cmd_hold}[a.cmd]

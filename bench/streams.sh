@@ -22,7 +22,7 @@ WORK=$ROOT/target/bench
 PB_VERSION=${PB_VERSION:-0.40.6}
 quick=0 servers=(depot pocketbase) writes=200 interval=20 reps=3 publish=1
 subs_list=(1 100 1000) hold_n=1000 wrk_dur=10s
-command_line="bench/streams.sh $*"
+command_line="${BENCH_DEPOT_BIN:+BENCH_DEPOT_BIN=$BENCH_DEPOT_BIN }bench/streams.sh${*:+ $*}"
 while (($#)); do
   case $1 in
     --quick) quick=1 writes=20 subs_list=(1 10 100) hold_n=100 wrk_dur=2s reps=1 ;;
@@ -193,10 +193,13 @@ hold_stop() {
 # wrk_ok PATH METHOD IDS BODY: successes per second of one wrk -t1 -c32 run.
 wrk_ok() {
   local path=$1 method=$2 ids=$3 body=$4
+  local cpu0
+  cpu0=$(awk '{print $14 + $15}' "/proc/$SERVER_PID/stat")
   "${load_pin[@]}" timeout 60 wrk -t1 -c32 -d"$wrk_dur" --timeout 10s -H "$AUTH" \
     -s "$ROOT/bench/wrk/bench.lua" "http://127.0.0.1:${PORT[depot]}" \
     -- "$method" "$path" "$ids" "$body" >"$RUN/wrk.out" 2>&1 || { cat "$RUN/wrk.out" >&2; die "wrk failed"; }
-  grep '^BENCH_JSON ' "$RUN/wrk.out" | tail -n1 | cut -d' ' -f2- | python3 "$ROOT/bench/streams.py" wrk
+  grep '^BENCH_JSON ' "$RUN/wrk.out" | tail -n1 | cut -d' ' -f2- |
+    python3 "$ROOT/bench/streams.py" wrk --cpu-ticks "$(($(awk '{print $14 + $15}' "/proc/$SERVER_PID/stat") - cpu0))"
 }
 
 # ---------------------------------------------------------------- main -----------
@@ -222,7 +225,7 @@ for s in "${servers[@]}"; do
   for n in "${subs_list[@]}"; do
     log "$s: latency with $n subscribers"
     timeout 600 "${PY[@]}" latency --kind "$s" --port "${PORT[$s]}" --auth "$AUTH" --subscribers "$n" \
-      --writes "$writes" --interval-ms "$interval" --out "$RUN/$s/latency-$n.json" 2>"$RUN/$s/latency-$n.log" || { tail -5 "$RUN/$s/latency-$n.log" >&2;
+      --writes "$writes" --interval-ms "$interval" --pid "$SERVER_PID" --out "$RUN/$s/latency-$n.json" 2>"$RUN/$s/latency-$n.log" || { tail -5 "$RUN/$s/latency-$n.log" >&2;
       die "$s: the latency run with $n subscribers failed"; }
     kill -0 "$SERVER_PID" 2>/dev/null || die "$s died (log: $RUN/$s/server.log)"
     python3 "$ROOT/bench/streams.py" tag --test latency "$RUN/$s/latency-$n.json" >>"$RESULTS"
@@ -240,12 +243,12 @@ for s in "${servers[@]}"; do
         for w in get post; do
           if [[ $w == get ]]; then out=$(wrk_ok "$p/{id}" GET "$RUN/depot/ids" "")
           else out=$(wrk_ok "$p" POST "$RUN/depot/ids" "$POST_BODY"); fi
-          read -r ok bad p99 <<<"$out"
+          read -r ok bad p99 us <<<"$out"
           alive=0
           ((streams)) && alive=$(curl -s "http://127.0.0.1:${PORT[depot]}/metrics" | awk '/^depot_streams_open/ {print $2}')
-          log "depot: $w with $streams idle streams (open per /metrics: ${alive:-?}), rep $r: $ok ok/s, $bad non-2xx, p99 $p99 ms"
-          printf '{"test":"idle","workload":"%s","streams":%d,"streams_open":"%s","rep":%d,"ok_per_s":%s,"non_2xx":%d,"p99_ms":%s}\n' \
-            "$w" "$streams" "${alive:-}" "$r" "$ok" "$bad" "$p99" >>"$RESULTS"
+          log "depot: $w with $streams idle streams (open per /metrics: ${alive:-?}), rep $r: $ok ok/s, $bad non-2xx, p99 $p99 ms, server CPU $us µs/request"
+          printf '{"test":"idle","workload":"%s","streams":%d,"streams_open":"%s","rep":%d,"ok_per_s":%s,"non_2xx":%d,"p99_ms":%s,"server_cpu_us_per_req":%s}\n' \
+            "$w" "$streams" "${alive:-}" "$r" "$ok" "$bad" "$p99" "$us" >>"$RESULTS"
         done
         ((streams)) && hold_stop
       done

@@ -524,7 +524,7 @@ def cmd_report(a):
               f"{meta['nproc']} CPUs ({meta['cpu']}), {meta['mem_gib']} GiB, kernel {meta['kernel']}; "
               f"servers on CPU {meta['server_cpus']}, clients on CPU {meta['load_cpu']}; "
               f"load average {meta['loadavg'][0]} at the start, {meta['loadavg'][1]} at the end. "
-              f"depot: `{meta['depot_bin']}` (built {meta['depot_built']}, {meta['git']}); "
+              f"depot: `{meta['depot_bin']}` (built {meta['depot_built']}); bench scripts at {meta['git']}; "
               f"PocketBase {meta['pocketbase']}.\n")
     md.append("## Commit-to-event latency\n")
     md.append(f"One writer POSTs {lat[0]['writes'] if lat else '?'} items one at a time, "

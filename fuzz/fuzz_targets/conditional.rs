@@ -4,7 +4,7 @@
 //! Input: one byte for the item's version (minus 8, so a few are negative), then header
 //! values, one per line, sent as repeated `If-Match` and `If-None-Match` headers.
 //! Properties: both answers follow RFC 9110's comparison (strong for If-Match, weak for
-//! If-None-Match, `*` matches anything) over the comma-separated list; a strong match
+//! If-None-Match, `*` matches anything; a write with a matching If-None-Match is a 412) over the comma-separated list; a strong match
 //! is also a weak one; an item's own ETag always matches it and never another version.
 
 #![no_main]
@@ -60,8 +60,10 @@ fn check_lists(values: &[HeaderValue], version: i64) {
     let if_match = headers(header::IF_MATCH, values);
     let if_none_match = headers(header::IF_NONE_MATCH, values);
 
+    // Both make a write conditional (a write with `If-None-Match` is checked too, and a
+    // match is a 412: docs/contract.md §2.3).
     assert_eq!(is_conditional(&if_match), !values.is_empty());
-    assert!(!is_conditional(&if_none_match));
+    assert_eq!(is_conditional(&if_none_match), !values.is_empty());
 
     let strong = match &listed {
         _ if values.is_empty() => true,
@@ -88,6 +90,13 @@ fn check_lists(values: &[HeaderValue], version: i64) {
         weak,
         "If-None-Match {values:?}"
     );
+    match check_preconditions(&if_none_match, version) {
+        Ok(()) => assert!(!weak, "a write with If-None-Match {values:?} went on for {current}"),
+        Err(err) => {
+            assert!(weak, "a write with If-None-Match {values:?} refused for {current}");
+            assert_eq!(err.kind(), ErrorKind::PreconditionFailed);
+        }
+    }
     if !values.is_empty() && strong {
         assert!(weak, "a strong match is also a weak one");
     }

@@ -55,15 +55,7 @@ fn typed(params: &[SqlParam]) -> Vec<(&(dyn ToSql + Sync), Type)> {
 
 /// Runs a generated statement with its parameters typed.
 async fn run(c: &Object, sql: &str, params: &[SqlParam]) -> Result<Vec<Row>> {
-    let typed: Vec<(&(dyn ToSql + Sync), Type)> = params
-        .iter()
-        .map(|p| match p {
-            SqlParam::Int(n) => (n as &(dyn ToSql + Sync), Type::INT8),
-            SqlParam::Real(x) => (x as &(dyn ToSql + Sync), Type::FLOAT8),
-            SqlParam::Text(s) => (s as &(dyn ToSql + Sync), Type::TEXT),
-        })
-        .collect();
-    Ok(c.query_typed(sql, &typed).await?)
+    Ok(c.query_typed(sql, &typed(params)).await?)
 }
 
 /// One page. Without a filter or sort, the plain list (one statement, as fast as it

@@ -912,7 +912,7 @@ def outcome(r: dict) -> str:
             parts.append(f"**second server started** (a write through it: {f.get('write_through_second')})")
         else:
             says = (f.get("second_says") or [""])[0].strip()
-            parts.append(f"second refused to start (exit {f.get('second_exit')}): “{says[-140:]}”")
+            parts.append(f"second refused to start (exit {f.get('second_exit')}): “{says[-140:].strip()}”")
     if f.get("note"):
         pass
     return "; ".join(parts)

@@ -61,6 +61,7 @@ export async function signIn(clientId, clientSecret) {
     headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json" },
     body: form,
     cache: "no-store",
+    credentials: "omit",
   });
   const body = await readBody(res);
   if (!res.ok) throw new ApiError(res.status, body, res.headers);
@@ -100,6 +101,7 @@ export async function signOut(secretIfForgotten) {
         headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json" },
         body: form,
         cache: "no-store",
+    credentials: "omit",
       });
       revoked = res.ok;
     } catch {
@@ -173,8 +175,11 @@ export async function api(method, path, { body, headers = {}, contentType = "app
       h["content-type"] = contentType;
       payload = typeof body === "string" ? body : JSON.stringify(body);
     }
-    const res = await fetch(path, { method, headers: h, body: payload, cache: "no-store" });
+    // credentials "omit": no cookie is ever needed, and a 401 with a Basic challenge
+    // (the OAuth endpoints send one) must not open the browser's own password prompt.
+    const res = await fetch(path, { method, headers: h, body: payload, cache: "no-store", credentials: "omit" });
     if (res.ok || res.status === 304) {
+      if (attempt > 0) hooks.status(null);
       const out = raw ? await res.blob() : text ? await res.text() : await readBody(res);
       return { status: res.status, headers: res.headers, body: out, etag: res.headers.get("etag") };
     }

@@ -187,7 +187,8 @@ async function onSignOut() {
     if (secretIfForgotten === undefined) return;
   }
   const revoked = await signOut(secretIfForgotten || undefined);
-  location.hash = "#/";
+  // Back to the start without a hashchange (which would render a second time).
+  history.replaceState(null, "", "#/");
   await show();
   main.prepend(notice(revoked ? "ok" : "warn", revoked ? "Signed out: the token is revoked." : "Signed out here; the token was not revoked and stays valid until it expires."));
 }

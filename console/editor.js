@@ -18,7 +18,7 @@ export function createJsonEditor({ label, text = "", rows = 18, onInput } = {}) 
   const textarea = h("textarea", {
     id,
     class: "code",
-    rows,
+    rows: Math.min(Math.max(text.split("\n").length + 1, 6), rows),
     spellcheck: "false",
     autocomplete: "off",
     autocapitalize: "off",
@@ -149,6 +149,8 @@ export function createJsonEditor({ label, text = "", rows = 18, onInput } = {}) 
     text: () => textarea.value,
     setText(t) {
       textarea.value = t;
+      // As tall as the text (within reason), so the buttons below stay in view.
+      textarea.rows = Math.min(Math.max(t.split("\n").length + 1, 6), rows);
       serverMarks = [];
       render();
     },

@@ -67,7 +67,8 @@ export async function render(main) {
     } catch (e) {
       replace(ready, h("strong", { class: "warn-text" }, `The server could not be reached: ${e.message}`));
     }
-    if (!stopped) timer = setTimeout(poll, EVERY_MS);
+    // The first interval is short, so the charts start at once.
+    if (!stopped) timer = setTimeout(poll, points.length ? EVERY_MS : 500);
   }
   draw();
   await poll();

@@ -6,8 +6,9 @@ import { cellText, field, h, notice, replace, route, scroller, uid } from "../do
 import { follow } from "../feed.js";
 
 const SERVER_OWNED = ["id", "created_at", "updated_at", "version"];
-/** Chosen columns per collection, for this tab's life. */
+/** Columns per collection, for this tab's life; only those a person chose are kept as they are. */
 const chosenColumns = new Map();
+const customised = new Set();
 
 /** The query text with a caret under byte offset `position` (UTF-8, as the server counts). */
 function caret(text, position) {
@@ -45,7 +46,21 @@ export async function render(main, { project, collection, query }) {
   const count = h("p", { class: "muted count", "aria-live": "polite" });
   const tableArea = h("div", {});
   const pager = h("div", { class: "pager" });
-  const columnsBox = h("fieldset", { class: "columns" });
+  const columnsBox = h("fieldset", { class: "columns", id: uid("columns"), hidden: true });
+  const columnsToggle = h(
+    "button",
+    {
+      type: "button",
+      class: "secondary",
+      "aria-expanded": "false",
+      "aria-controls": columnsBox.id,
+      onclick: () => {
+        columnsBox.hidden = !columnsBox.hidden;
+        columnsToggle.setAttribute("aria-expanded", String(!columnsBox.hidden));
+      },
+    },
+    "Columns",
+  );
   const liveState = h("span", { class: "live-state", role: "status" });
   const liveButton = h("button", { type: "button", class: "secondary", "aria-pressed": "false", onclick: toggleLive }, "Watch live");
 
@@ -113,7 +128,7 @@ export async function render(main, { project, collection, query }) {
       liveState,
     ),
     form,
-    h("details", { class: "columns-box" }, h("summary", {}, "Columns"), columnsBox),
+    h("div", { class: "columns-box" }, columnsToggle, columnsBox),
     count,
     tableArea,
     pager,
@@ -123,7 +138,7 @@ export async function render(main, { project, collection, query }) {
     const seen = [];
     for (const r of rows) for (const k of Object.keys(r)) if (!seen.includes(k)) seen.push(k);
     for (const k of SERVER_OWNED) if (!seen.includes(k)) seen.push(k);
-    if (!chosenColumns.has(key)) {
+    if (!customised.has(key)) {
       const own = seen.filter((k) => !SERVER_OWNED.includes(k)).slice(0, 4);
       chosenColumns.set(key, ["id", ...own, "updated_at", "version"]);
     }
@@ -142,6 +157,7 @@ export async function render(main, { project, collection, query }) {
           checked: chosen.includes(k),
           disabled: k === "id",
           onchange: (e) => {
+            customised.add(key);
             const now = chosenColumns.get(key).filter((c) => c !== k);
             if (e.target.checked) now.push(k);
             // Keep the order the fields were found in.

@@ -7,7 +7,8 @@
 // write by another client; create (secret shown once, and it works) and delete a client;
 // take and download a backup; the health charts; an expired session re-prompting over
 // the editor without losing it; sign-out revoking the token. Then the same screens on a
-// 390-pixel-wide phone.
+// 390-pixel-wide phone, signed in with the keyboard alone; focus order and the skip link;
+// and 429s from a depot with a per-client rate limit, retried visibly.
 //
 // On every screen, at both sizes, axe-core (pinned in package-lock.json) must find no
 // serious or critical violation. axe's source is evaluated through the DevTools protocol
@@ -103,11 +104,25 @@ depot_in_flight 3
   assert.ok(Math.abs(d.p99 - 0.0015) < 1e-9, String(d.p99));
 });
 
+test("retries wait with full jitter, never less than Retry-After", async () => {
+  const { backoff, retryAfterMs, RETRY } = await consoleModule("api.js");
+  for (let n = 0; n < 8; n++) {
+    const d = backoff(n, 0);
+    assert.ok(d >= 0 && d <= Math.min(RETRY.cap, RETRY.base * 2 ** n), `${n}: ${d}`);
+    assert.ok(backoff(n, 3000) >= 3000, "never before Retry-After");
+  }
+  assert.equal(backoff(0, 10 * 60_000), RETRY.cap, "a huge Retry-After is capped");
+  assert.equal(retryAfterMs(new Headers({ "retry-after": "2" })), 2000);
+  const later = retryAfterMs(new Headers({ "retry-after": new Date(Date.now() + 5000).toUTCString() }));
+  assert.ok(later > 3000 && later <= 5000, String(later));
+  assert.equal(retryAfterMs(new Headers()), 0);
+});
+
 // ------------------------------------------------------------------------ depot
 
-async function startDepot(dataDir) {
+async function startDepot(dataDir, extra = []) {
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("DEPOT_")));
-  const child = spawn(depotBin, ["serve", "--addr", "127.0.0.1:0", "--data-dir", dataDir], {
+  const child = spawn(depotBin, ["serve", "--addr", "127.0.0.1:0", "--data-dir", dataDir, ...extra], {
     env: { ...env, DEPOT_ADMIN_CLIENT_ID: ADMIN.id, DEPOT_ADMIN_CLIENT_SECRET: ADMIN.secret, DEPOT_LOG: "warn" },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -516,9 +531,12 @@ async function session(t) {
   await m.page.goto(`${B}/console`);
   await heading(m, "Sign in to depot");
   await check(m, "signin");
-  await m.page.getByLabel("Client id").fill(ADMIN.id);
-  await m.page.getByLabel("Client secret").fill(ADMIN.secret);
-  await m.page.getByRole("button", { name: "Sign in" }).click();
+  // Keyboard only: the client id field has focus; type, Tab, type, Enter.
+  assert.equal(await m.page.evaluate(() => document.activeElement?.name), "client_id");
+  await m.page.keyboard.type(ADMIN.id);
+  await m.page.keyboard.press("Tab");
+  await m.page.keyboard.type(ADMIN.secret);
+  await m.page.keyboard.press("Enter");
   await heading(m, "Projects");
   await check(m, "projects");
   for (const [hash, name, screen] of [
@@ -538,10 +556,45 @@ async function session(t) {
   }
   lap("the phone screens");
 
-  // Keyboard: from the top, Tab reaches the skip link, then the navigation, with focus visible.
+  // Keyboard: a new screen puts focus on its heading; Tab goes on to its first control,
+  // with a visible focus ring; Shift+Tab goes back up through the top bar; the skip
+  // link shows when focused and moves focus to the content.
+  await m.page.goto(`${B}/console#/clients`);
+  await heading(m, "Clients");
+  assert.equal(await m.page.evaluate(() => document.activeElement?.tagName), "H1");
+  const focusNow = () => m.page.evaluate(() => ({ label: document.activeElement?.labels?.[0]?.textContent ?? document.activeElement?.textContent, outline: getComputedStyle(document.activeElement).outlineStyle }));
   await m.page.keyboard.press("Tab");
-  const focused = await m.page.evaluate(() => ({ text: document.activeElement?.textContent, outline: getComputedStyle(document.activeElement).outlineStyle }));
-  assert.ok(focused.text, "Tab moves focus somewhere named");
+  assert.deepEqual(await focusNow(), { label: "Name", outline: "solid" });
+  await m.page.keyboard.press("Shift+Tab");
+  assert.deepEqual(await focusNow(), { label: "Sign out", outline: "solid" });
+  await m.page.keyboard.press("Shift+Tab");
+  assert.deepEqual(await focusNow(), { label: "Health", outline: "solid" });
+  await m.page.locator(".skip").focus();
+  const box = await m.page.locator(".skip").boundingBox();
+  assert.ok(box && box.x >= 0 && box.y >= 0, "the skip link is on screen when focused");
+  await m.page.keyboard.press("Enter");
+  assert.equal(await m.page.evaluate(() => document.activeElement?.id), "main");
+  lap("keyboard: skip link, visible focus");
+
+  // 429: a depot with a per-client rate limit; the console retries and says so.
+  const limitedDir = await mkdtemp(join(tmpdir(), "depot-console-429-"));
+  const limited = await startDepot(limitedDir, ["--client-rate", "1", "--client-burst", "1"]);
+  try {
+    await m.page.goto(`${limited.baseUrl}/console`);
+    await m.page.getByLabel("Client id").fill(ADMIN.id);
+    await m.page.getByLabel("Client secret").fill(ADMIN.secret);
+    await m.page.getByRole("button", { name: "Sign in" }).click();
+    await heading(m, "Projects");
+    await m.page.goto(`${limited.baseUrl}/console#/clients`);
+    await m.page.locator("#status", { hasText: /^429: this client is over its rate limit\. Retrying in \d+ s \(retry \d of 5\)/ }).waitFor();
+    await m.page.screenshot({ path: join(SHOTS, `${m.size}-clients-429-retrying.png`) });
+    await m.page.getByRole("cell", { name: ADMIN.id, exact: true }).waitFor({ timeout: 15_000 });
+    assert.equal(await m.page.locator("#status").textContent(), "");
+  } finally {
+    await limited.stop();
+    await rm(limitedDir, { recursive: true, force: true });
+  }
+  lap("429 retried with backoff, visibly");
 
   assert.deepEqual(problems, [], "no CSP violation and no uncaught error in any page");
   await writeFile(join(SHOTS, "axe.json"), `${JSON.stringify(axeResults, null, 2)}\n`);

@@ -98,8 +98,7 @@ pub async fn asset(Path(name): Path<String>, headers: HeaderMap) -> Response {
 
 fn serve(name: &str, request: &HeaderMap) -> Response {
     let Some(i) = ASSETS.iter().position(|a| a.name == name) else {
-        let mut response =
-            ApiError::new(ErrorKind::NotFound, "no such endpoint").into_response();
+        let mut response = ApiError::new(ErrorKind::NotFound, "no such endpoint").into_response();
         secure(response.headers_mut());
         return response;
     };

@@ -48,7 +48,11 @@ fn assert_console_headers(r: &Resp, what: &str) {
     }
     assert!(!csp.contains("unsafe"), "{what}: {csp}");
     assert_eq!(r.header("x-frame-options"), Some("DENY"), "{what}");
-    assert_eq!(r.header("x-content-type-options"), Some("nosniff"), "{what}");
+    assert_eq!(
+        r.header("x-content-type-options"),
+        Some("nosniff"),
+        "{what}"
+    );
     assert_eq!(r.header("referrer-policy"), Some("no-referrer"), "{what}");
 }
 
@@ -68,7 +72,10 @@ async fn the_page_and_every_file_are_served_with_their_type_and_strict_headers()
         assert_eq!(r.header("content-type"), Some("text/html; charset=utf-8"));
         assert_eq!(r.header("cache-control"), Some("no-cache"));
         assert_console_headers(&r, path);
-        assert!(r.text().contains("<script type=\"module\" src=\"/console/app.js\">"));
+        assert!(
+            r.text()
+                .contains("<script type=\"module\" src=\"/console/app.js\">")
+        );
     }
     for name in files_on_disk() {
         let path = format!("/console/{name}");
@@ -150,7 +157,10 @@ fn the_files_run_no_inline_code_load_nothing_from_elsewhere_and_write_no_html() 
             assert!(!text.contains("<style"), "{name}: an inline style sheet");
             let handler = text.match_indices(" on").any(|(i, _)| {
                 let rest = &text[i + 3..];
-                let word = rest.len() - rest.trim_start_matches(|c: char| c.is_ascii_lowercase()).len();
+                let word = rest.len()
+                    - rest
+                        .trim_start_matches(|c: char| c.is_ascii_lowercase())
+                        .len();
                 word > 0 && rest[word..].starts_with('=')
             });
             assert!(!handler, "{name}: an inline event handler");

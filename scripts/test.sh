@@ -12,7 +12,9 @@
 #    and their end-to-end tests against the binary;
 # 5. the change feed in a real browser (tests/browser/): Debian's chromium, driven by
 #    playwright-core (scripts/ensure-browser.sh installs both when missing), against the
-#    binary, with the TypeScript client's build from step 4.
+#    binary, with the TypeScript client's build from step 4;
+# 6. the admin console (/console) in the same browser, every screen checked by axe-core
+#    at 1280×800 and 390×844; screenshots in target/console-screenshots/.
 #
 # Arguments go to both `cargo test` runs (a test name filter, say).
 set -euo pipefail
@@ -46,3 +48,5 @@ clients/python/scripts/test.sh
 step "the change feed in a real browser"
 scripts/ensure-browser.sh
 DEPOT_BROWSER_REQUIRED=1 node --test tests/browser/feed.test.mjs
+step "the console in a real browser"
+DEPOT_BROWSER_REQUIRED=1 node --test tests/browser/console.test.mjs

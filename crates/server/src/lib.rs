@@ -19,14 +19,16 @@
 //! resources), [`heavy`] (CPU-heavy work off the async workers, bounded and fair),
 //! [`ops`] (backups, export and import behind the admin routes of §11, free of HTTP),
 //! [`feed`] (the change feed of §9: cursors, pages, the hubs and streams, free of HTTP),
-//! and [`openapi`] (the document at `/openapi.json` and its page
-//! at `/docs`, fed by the route table).
+//! [`openapi`] (the document at `/openapi.json` and its page
+//! at `/docs`, fed by the route table), and [`console`] (the admin console's page and
+//! files at `/console`, built into the binary).
 //!
 //! [`router`] is a pure function of the state; [`serve`] takes a bound listener, so
 //! tests run it on `127.0.0.1:0`.
 
 pub mod auth;
 pub mod config;
+pub mod console;
 pub mod error;
 pub mod feed;
 pub mod heavy;

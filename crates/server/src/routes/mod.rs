@@ -96,7 +96,11 @@ pub fn routes() -> Router<AppState> {
         .route("/metrics", get(health::metrics))
         .route("/openapi.json", get(meta::openapi_json))
         .route("/docs", get(meta::docs))
-        .route("/docs/", get(meta::docs_slash));
+        .route("/docs/", get(meta::docs_slash))
+        // The console: a page for people, so not in the OpenAPI document (§1.13).
+        .route("/console", get(crate::console::page))
+        .route("/console/", get(crate::console::page))
+        .route("/console/{*asset}", get(crate::console::asset));
     v1.merge(public)
         .route_layer(crate::http::middleware::tag_route())
         .fallback(not_found)

@@ -11,6 +11,7 @@ mod changes;
 mod clients;
 mod collection_bodies;
 mod collections;
+mod console;
 mod errors;
 mod fuzz_regressions;
 mod headers;

@@ -130,9 +130,9 @@ impl SqliteStore {
         let wake = signals.clone();
         let writer = Writer::start(
             conn,
-            Box::new(move || {
-                committed.after_commit();
-                changes::signal_committed(&wake);
+            Box::new(changes::BatchNumbers {
+                signals: wake,
+                after_end: Box::new(move || committed.after_commit()),
             }),
         )?;
         tracing::info!(path = %path.display(), "sqlite store open");

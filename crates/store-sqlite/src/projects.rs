@@ -104,5 +104,6 @@ pub(crate) fn update(
 /// their items, indexes and the project's change log (see `purge`).
 pub(crate) fn delete(conn: &Connection, name: &str) -> Result<(), StoreError> {
     let id = id_of(conn, name)?;
+    crate::changes::forget(name);
     crate::purge::hide_project(conn, id)
 }

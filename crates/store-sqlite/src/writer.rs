@@ -83,11 +83,30 @@ struct Counters {
     writes: AtomicU64,
 }
 
+/// What the store does around the writer's transactions, on the writer thread. Why
+/// hooks: the change log numbers a batch's events in memory and writes each project's
+/// last number once per batch (see `changes`), so it must hear where batches and jobs
+/// begin and end, and which jobs were undone.
+pub(crate) trait Hooks: Send {
+    /// A batch's transaction has begun.
+    fn begin(&self) {}
+    /// A job is about to run inside its savepoint.
+    fn job_start(&self) {}
+    /// The job's savepoint was rolled back: forget what it did.
+    fn job_undone(&self) {}
+    /// The batch's last statements, before COMMIT; an error fails the whole batch.
+    fn before_commit(&self, _conn: &Connection) -> Result<(), StoreError> {
+        Ok(())
+    }
+    /// The transaction ended (committed or rolled back), before anyone is answered.
+    fn after_end(&self) {}
+}
+
+/// No hooks (tests of the writer alone).
+impl Hooks for () {}
+
 /// The handle to the writer thread. Dropping it lets the thread finish the queued
 /// jobs and close the connection.
-/// Called on the writer thread after every transaction ends, before anyone is answered.
-pub(crate) type AfterCommit = Box<dyn Fn() + Send>;
-
 pub(crate) struct Writer {
     // Unbounded on purpose: a bounded std channel would block a tokio worker when full.
     // The server's admission control bounds how many requests can be waiting here.
@@ -97,16 +116,15 @@ pub(crate) struct Writer {
 }
 
 impl Writer {
-    /// Starts the writer thread, which takes ownership of the write connection.
-    /// `after_commit` runs after each transaction ends (committed or rolled back) and
-    /// before its callers are answered.
-    pub(crate) fn start(conn: Connection, after_commit: AfterCommit) -> Result<Writer, StoreError> {
+    /// Starts the writer thread, which takes ownership of the write connection and
+    /// calls `hooks` around each batch and job.
+    pub(crate) fn start(conn: Connection, hooks: Box<dyn Hooks>) -> Result<Writer, StoreError> {
         let (jobs, queue) = mpsc::channel::<Box<dyn Job>>();
         let counters = Arc::new(Counters::default());
         let counting = Arc::clone(&counters);
         let thread = std::thread::Builder::new()
             .name("depot-sqlite-writer".into())
-            .spawn(move || serve(&conn, &queue, &counting, &after_commit))
+            .spawn(move || serve(&conn, &queue, &counting, hooks.as_ref()))
             .map_err(|e| StoreError::Unavailable(format!("cannot start sqlite writer: {e}")))?;
         Ok(Writer {
             jobs: Some(jobs),
@@ -163,12 +181,12 @@ fn serve(
     conn: &Connection,
     queue: &mpsc::Receiver<Box<dyn Job>>,
     counters: &Counters,
-    after_commit: &AfterCommit,
+    hooks: &dyn Hooks,
 ) {
     while let Ok(first) = queue.recv() {
         let mut batch = vec![first];
         batch.extend(queue.try_iter().take(MAX_BATCH - 1));
-        commit_batch(conn, batch, counters, after_commit);
+        commit_batch(conn, batch, counters, hooks);
     }
 }
 
@@ -177,9 +195,9 @@ fn commit_batch(
     conn: &Connection,
     mut batch: Vec<Box<dyn Job>>,
     counters: &Counters,
-    after_commit: &AfterCommit,
+    hooks: &dyn Hooks,
 ) {
-    let failure = match run_batch(conn, &mut batch) {
+    let failure = match run_batch(conn, &mut batch, hooks) {
         Ok(()) => {
             // Counted before anyone is answered, so a caller sees its own write counted.
             counters.batches.fetch_add(1, Ordering::Relaxed);
@@ -198,24 +216,31 @@ fn commit_batch(
             Some(reason(&e))
         }
     };
-    after_commit();
+    hooks.after_end();
     for job in batch {
         job.finish(failure.as_deref());
     }
 }
 
-fn run_batch(conn: &Connection, batch: &mut [Box<dyn Job>]) -> Result<(), StoreError> {
+fn run_batch(
+    conn: &Connection,
+    batch: &mut [Box<dyn Job>],
+    hooks: &dyn Hooks,
+) -> Result<(), StoreError> {
     // IMMEDIATE takes the write lock up front, so no statement inside can hit BUSY.
     exec(conn, "BEGIN IMMEDIATE")?;
+    hooks.begin();
     for job in batch.iter_mut() {
-        run_job(conn, job.as_mut())?;
+        run_job(conn, job.as_mut(), hooks)?;
     }
+    hooks.before_commit(conn)?;
     exec(conn, "COMMIT")
 }
 
 /// Runs one job inside its own savepoint; a failed job leaves no trace.
-fn run_job(conn: &Connection, job: &mut dyn Job) -> Result<(), StoreError> {
+fn run_job(conn: &Connection, job: &mut dyn Job, hooks: &dyn Hooks) -> Result<(), StoreError> {
     exec(conn, "SAVEPOINT job")?;
+    hooks.job_start();
     let ok = job.run(conn);
     // Some errors (disk full, I/O) make SQLite roll back the whole transaction on its
     // own; then the earlier jobs' work is gone too and the batch must fail as a whole.
@@ -226,6 +251,7 @@ fn run_job(conn: &Connection, job: &mut dyn Job) -> Result<(), StoreError> {
     }
     if !ok {
         exec(conn, "ROLLBACK TO job")?;
+        hooks.job_undone();
     }
     exec(conn, "RELEASE job")
 }
@@ -249,7 +275,7 @@ mod tests {
         let conn = Connection::open_in_memory().unwrap();
         conn.execute_batch("CREATE TABLE t (v INTEGER NOT NULL)")
             .unwrap();
-        Writer::start(conn, Box::new(|| {})).unwrap()
+        Writer::start(conn, Box::new(())).unwrap()
     }
 
     fn insert(v: i64) -> impl FnOnce(&Connection) -> Result<(), StoreError> + Send + 'static {

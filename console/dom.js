@@ -25,6 +25,17 @@ export function h(tag, attrs = {}, ...children) {
   return el;
 }
 
+/**
+ * The breadcrumb above a screen: "Projects", then each `[text, href]` of `links`, then
+ * `current` (this screen, not a link).
+ */
+export function crumbs(links, current) {
+  const parts = [h("a", { href: "#/" }, "Projects")];
+  for (const [text, href] of links) parts.push(" / ", h("a", { href }, text));
+  parts.push(" / ", h("span", { "aria-current": "page" }, current));
+  return h("nav", { class: "crumbs", "aria-label": "Breadcrumb" }, parts);
+}
+
 function append(el, children) {
   for (const child of children.flat(Infinity)) {
     if (child === undefined || child === null || child === false) continue;

@@ -4,7 +4,7 @@
 // or "overwrite", and (after the retries api.js makes and announces) 503 and 429.
 
 import { ApiError, api, paths } from "../api.js";
-import { confirmAction, h, notice, replace, route } from "../dom.js";
+import { confirmAction, crumbs, h, notice, replace, route } from "../dom.js";
 import { createJsonEditor } from "../editor.js";
 import { pretty } from "../json-source.js";
 
@@ -29,16 +29,12 @@ export async function render(main, { project, collection, id }) {
 
   replace(
     main,
-    h(
-      "nav",
-      { class: "crumbs", "aria-label": "Breadcrumb" },
-      h("a", { href: "#/" }, "Projects"),
-      " / ",
-      h("a", { href: route("p", project) }, project),
-      " / ",
-      h("a", { href: route("p", project, "c", collection) }, collection),
-      " / ",
-      h("span", { "aria-current": "page" }, isNew ? "new item" : id),
+    crumbs(
+      [
+        [project, route("p", project)],
+        [collection, route("p", project, "c", collection)],
+      ],
+      isNew ? "new item" : id,
     ),
     h("h1", {}, isNew ? `New item in ${collection}` : "Item"),
     isNew ? null : h("p", { class: "mono wrap" }, id),

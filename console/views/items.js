@@ -2,7 +2,7 @@
 // under the box it concerns), a choice of columns, and a live view of the change feed.
 
 import { ApiError, api, paths, withQuery } from "../api.js";
-import { cellText, field, h, notice, replace, route, scroller, uid } from "../dom.js";
+import { cellText, crumbs, field, h, notice, replace, route, scroller, uid } from "../dom.js";
 import { follow } from "../feed.js";
 
 const SERVER_OWNED = ["id", "created_at", "updated_at", "version"];
@@ -109,15 +109,7 @@ export async function render(main, { project, collection, query }) {
 
   replace(
     main,
-    h(
-      "nav",
-      { class: "crumbs", "aria-label": "Breadcrumb" },
-      h("a", { href: "#/" }, "Projects"),
-      " / ",
-      h("a", { href: route("p", project) }, project),
-      " / ",
-      h("span", { "aria-current": "page" }, collection),
-    ),
+    crumbs([[project, route("p", project)]], collection),
     h("h1", {}, `Items of ${collection}`),
     h(
       "div",

@@ -1,7 +1,7 @@
 // Projects (list, create, delete) and a project's collections (list, create, delete).
 
 import { api, isAdmin, paths, withQuery } from "../api.js";
-import { confirmAction, field, h, notice, pagedTable, replace, route, when } from "../dom.js";
+import { confirmAction, crumbs, field, h, notice, pagedTable, replace, route, when } from "../dom.js";
 
 const NAME_RULE = "^[a-z0-9][a-z0-9_-]{0,62}$";
 const NAME_HINT = "Lowercase letters, digits, - and _; up to 63 characters, starting with a letter or digit.";
@@ -126,7 +126,7 @@ export async function renderCollections(main, { project }) {
   }
   replace(
     main,
-    h("nav", { class: "crumbs", "aria-label": "Breadcrumb" }, h("a", { href: "#/" }, "Projects"), " / ", h("span", { "aria-current": "page" }, project)),
+    crumbs([], project),
     h("h1", {}, `Project ${project}`),
     createForm({
       label: "New collection name",

@@ -1,7 +1,7 @@
 // A collection's JSON Schema and indexes (PUT replaces both), and deleting it.
 
 import { ApiError, api, paths } from "../api.js";
-import { confirmAction, field, h, notice, replace, route } from "../dom.js";
+import { confirmAction, crumbs, field, h, notice, replace, route } from "../dom.js";
 import { createJsonEditor } from "../editor.js";
 import { pretty } from "../json-source.js";
 
@@ -13,16 +13,12 @@ export async function render(main, { project, collection }) {
 
   replace(
     main,
-    h(
-      "nav",
-      { class: "crumbs", "aria-label": "Breadcrumb" },
-      h("a", { href: "#/" }, "Projects"),
-      " / ",
-      h("a", { href: route("p", project) }, project),
-      " / ",
-      h("a", { href: route("p", project, "c", collection) }, collection),
-      " / ",
-      h("span", { "aria-current": "page" }, "schema"),
+    crumbs(
+      [
+        [project, route("p", project)],
+        [collection, route("p", project, "c", collection)],
+      ],
+      "schema",
     ),
     h("h1", {}, `Schema and indexes of ${collection}`),
     h("p", { class: "muted" }, "A new schema applies to writes from now on; existing items are not checked again. A schema's required fields missing from an item are a 406, any other failure a 400."),

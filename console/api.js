@@ -53,15 +53,26 @@ export function isAdmin() {
   return (session()?.scope ?? "").split(" ").includes("admin");
 }
 
-/** Trades a client id and secret for a token (RFC 6749 client credentials). */
-export async function signIn(clientId, clientSecret) {
-  const form = new URLSearchParams({ grant_type: "client_credentials", client_id: clientId, client_secret: clientSecret });
-  const res = await fetch("/oauth/token", {
+/**
+ * POSTs an OAuth form to the token or revocation endpoint: never cached, and without
+ * credentials, so a 401's Basic challenge can't open the browser's own password prompt.
+ */
+function postForm(path, fields) {
+  return fetch(path, {
     method: "POST",
     headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json" },
-    body: form,
+    body: new URLSearchParams(fields),
     cache: "no-store",
     credentials: "omit",
+  });
+}
+
+/** Trades a client id and secret for a token (RFC 6749 client credentials). */
+export async function signIn(clientId, clientSecret) {
+  const res = await postForm("/oauth/token", {
+    grant_type: "client_credentials",
+    client_id: clientId,
+    client_secret: clientSecret,
   });
   const body = await readBody(res);
   if (!res.ok) throw new ApiError(res.status, body, res.headers);
@@ -94,14 +105,12 @@ export async function signOut(secretIfForgotten) {
   const useSecret = secret ?? secretIfForgotten ?? null;
   let revoked = false;
   if (s && useSecret) {
-    const form = new URLSearchParams({ token: s.token, token_type_hint: "access_token", client_id: s.clientId, client_secret: useSecret });
     try {
-      const res = await fetch("/oauth/revoke", {
-        method: "POST",
-        headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json" },
-        body: form,
-        cache: "no-store",
-    credentials: "omit",
+      const res = await postForm("/oauth/revoke", {
+        token: s.token,
+        token_type_hint: "access_token",
+        client_id: s.clientId,
+        client_secret: useSecret,
       });
       revoked = res.ok;
     } catch {

@@ -338,3 +338,81 @@ pub(crate) fn prune(conn: &Connection, before: &str, max: usize) -> Result<u64, 
     }
     Ok(deleted)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::writer::Writer;
+    use crate::writer::tests::{TestJob, second_batch};
+    use std::sync::Arc;
+
+    fn writer() -> Arc<Writer> {
+        let mut conn = Connection::open_in_memory().unwrap();
+        crate::migrations::run(&mut conn).unwrap();
+        conn.execute(
+            "INSERT INTO projects (name, metadata, created_at, updated_at)
+             VALUES ('p', '{}', 't', 't')",
+            [],
+        )
+        .unwrap();
+        let hooks = BatchNumbers {
+            signals: ChangeSignals::default(),
+            after_end: Box::new(|| {}),
+        };
+        Arc::new(Writer::start(conn, Box::new(hooks)).unwrap())
+    }
+
+    fn event(conn: &Connection) -> Result<(), StoreError> {
+        record(conn, "p", "c", ChangeOp::CollectionCreate, None)
+    }
+
+    async fn numbers(w: &Writer) -> (Vec<i64>, i64) {
+        w.run(|c| {
+            let seqs = c
+                .prepare("SELECT seq FROM changes ORDER BY seq")
+                .unwrap()
+                .query_map([], |r| r.get(0))
+                .unwrap()
+                .map(Result::unwrap)
+                .collect();
+            let head = c
+                .query_row("SELECT change_seq FROM projects WHERE name = 'p'", [], |r| {
+                    r.get(0)
+                })
+                .unwrap();
+            Ok((seqs, head))
+        })
+        .await
+        .unwrap()
+    }
+
+    /// A job rolled back in the middle of a batch gives its numbers back: the jobs after
+    /// it go on from where the last kept event stands, with no gap, and the project's
+    /// row is raised once, to the last number kept.
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_rolled_back_job_leaves_no_gap_in_the_numbers() {
+        let w = writer();
+        let twice_then_fail = |c: &Connection| {
+            event(c)?;
+            event(c)?;
+            Err(StoreError::Conflict)
+        };
+        let jobs: Vec<TestJob<()>> = vec![
+            Box::new(event),
+            Box::new(twice_then_fail),
+            Box::new(event),
+            Box::new(|c: &Connection| {
+                event(c)?;
+                event(c)
+            }),
+        ];
+        let results = second_batch(&w, jobs).await;
+        assert!(matches!(results[1], Err(StoreError::Conflict)), "{results:?}");
+        assert!(results.iter().enumerate().all(|(n, r)| n == 1 || r.is_ok()));
+        assert_eq!(numbers(&w).await, (vec![1, 2, 3, 4], 4));
+
+        // The next batch goes on from the row.
+        w.run(event).await.unwrap();
+        assert_eq!(numbers(&w).await, (vec![1, 2, 3, 4, 5], 5));
+    }
+}

@@ -265,11 +265,11 @@ fn reason(e: &StoreError) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use std::sync::atomic::{AtomicBool, AtomicUsize};
 
-    type TestJob<T> = Box<dyn FnOnce(&Connection) -> Result<T, StoreError> + Send>;
+    pub(crate) type TestJob<T> = Box<dyn FnOnce(&Connection) -> Result<T, StoreError> + Send>;
 
     fn writer() -> Writer {
         let conn = Connection::open_in_memory().unwrap();
@@ -301,7 +301,7 @@ mod tests {
 
     /// Holds the writer thread inside a first batch, queues `jobs` behind it (all sent
     /// before it is released, so they form the next batch), then answers them all.
-    async fn second_batch<T: Send + 'static>(
+    pub(crate) async fn second_batch<T: Send + 'static>(
         w: &Arc<Writer>,
         jobs: Vec<TestJob<T>>,
     ) -> Vec<Result<T, StoreError>> {

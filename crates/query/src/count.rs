@@ -9,7 +9,7 @@
 //! row.
 
 use crate::ast::{Comparison, Expr, Op};
-use crate::plan::pushed;
+use crate::plan::{covered, pushed};
 use crate::sql::{self, Dialect, Params, SqlParam, Statement};
 
 /// How many items matched, and whether every item was examined.
@@ -74,9 +74,11 @@ impl<'q> Counter<'q> {
     pub fn statement(&self) -> Statement {
         let d = self.dialect;
         let mut p = Params::new(d);
+        // A filter the narrowing comparisons cover matches every row they let through:
+        // the count is then of index entries only, and never reads an item.
         let matched = match self.filter {
-            Some(f) => sql::filter(d, f, &mut p),
-            None => d.boolean(true).to_owned(),
+            Some(f) if !covered(self.filter, &self.narrowing) => sql::filter(d, f, &mut p),
+            _ => d.boolean(true).to_owned(),
         };
         let conditions = self.conditions(&mut p);
         let budget = i64::try_from(self.max_scan).unwrap_or(i64::MAX);

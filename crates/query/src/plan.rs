@@ -118,3 +118,16 @@ pub(crate) fn pushed<'q>(
         })
         .collect()
 }
+
+/// Whether the pushed comparisons are the whole filter: then every row the statement's
+/// `WHERE` lets through matches, and nothing needs evaluating row by row (a count over an
+/// index is then an index scan that never reads an item).
+pub(crate) fn covered(filter: Option<&Expr>, pushed: &[&Comparison]) -> bool {
+    let Some(filter) = filter else {
+        return true;
+    };
+    filter.conjuncts().iter().all(|e| match e {
+        Expr::Compare(c) => pushed.iter().any(|p| std::ptr::eq(*p, c)),
+        _ => false,
+    })
+}

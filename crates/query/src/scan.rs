@@ -23,7 +23,7 @@
 
 use crate::ast::{Comparison, Expr, Member, Op};
 use crate::eval::eval;
-use crate::plan::{fixed_columns, pushed, walked_index};
+use crate::plan::{covered, fixed_columns, pushed, walked_index};
 use crate::position::Position;
 use crate::sort::{SortKey, SortValue};
 use crate::sql::{self, Dialect, OrderColumn, Params, SqlParam};
@@ -45,7 +45,9 @@ pub struct ItemQuery {
 
 /// A statement of the scan. Its rows have the columns `id, created_at, updated_at,
 /// version`, then three per sort key (`rank` integer, `number` double, `text`), then
-/// `matched` and `recheck` (booleans) and `data` (text or NULL).
+/// `matched` and `recheck` (booleans) and `data` (text or NULL). `matched` is NULL where
+/// the dialect has no recheck column: the row then matched if and only if its `data`
+/// is there (an item's data is never NULL), so the filter runs once a row, not twice.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScanStatement {
     pub sql: String,
@@ -114,6 +116,8 @@ pub struct Pager<'q> {
     query: &'q ItemQuery,
     /// Conjuncts of the filter that narrow the index range.
     pushed: Vec<&'q Comparison>,
+    /// The pushed comparisons are the whole filter: every row the statements read matches.
+    covered: bool,
     /// The declared index the statements walk, if one serves them.
     index: Option<String>,
     /// Sort-key expressions that the pushed comparisons hold constant.
@@ -157,6 +161,7 @@ impl<'q> Pager<'q> {
             collection_id,
             query,
             fixed: fixed_columns(dialect, &query.sort, &pushed),
+            covered: covered(query.filter.as_ref(), &pushed),
             pushed,
             index,
             recheck: has_contains && dialect.recheck().is_some(),
@@ -181,6 +186,19 @@ impl<'q> Pager<'q> {
             }
         }
         Ok(pager)
+    }
+
+    /// Whether every row the statements read matches (the filter is wholly in their
+    /// `WHERE`) and the database sorts nothing (no sort key but `id`, or one whose
+    /// declared index the statements walk): then the page reads at most its own rows and one more,
+    /// cheap enough to run anywhere.
+    pub fn bounded(&self) -> bool {
+        let walked = match self.query.sort.as_slice() {
+            [] => true,
+            [key] => key.path.member() == Some(Member::Id) || self.index.is_some(),
+            _ => false,
+        };
+        self.covered && walked
     }
 
     /// The next statement to run, or `None` when the page is done.
@@ -445,19 +463,34 @@ impl<'q> Pager<'q> {
             select.push(format!("{number} AS k{n}_number"));
             select.push(format!("{text} AS k{n}_text"));
         }
-        let matched = match &self.query.filter {
-            Some(f) => sql::filter(d, f, &mut p),
-            None => d.boolean(true).to_owned(),
-        };
         let recheck = match (self.recheck, d.recheck()) {
             (true, Some(column)) => column,
             _ => d.boolean(false),
         };
-        select.push(format!("{matched} AS matched"));
-        select.push(format!("{recheck} AS recheck"));
-        select.push(format!(
-            "CASE WHEN {matched} OR {recheck} THEN data END AS data"
-        ));
+        match &self.query.filter {
+            // Without a recheck column the filter is evaluated once, for `data`, and
+            // `matched` is NULL: a row matched when its data came (see `ScanStatement`).
+            Some(f) if !self.covered && d.recheck().is_none() => {
+                let matched = sql::filter(d, f, &mut p);
+                select.push("NULL AS matched".to_owned());
+                select.push(format!("{recheck} AS recheck"));
+                select.push(format!("CASE WHEN {matched} THEN data END AS data"));
+            }
+            Some(f) if !self.covered => {
+                let matched = sql::filter(d, f, &mut p);
+                select.push(format!("{matched} AS matched"));
+                select.push(format!("{recheck} AS recheck"));
+                select.push(format!(
+                    "CASE WHEN {matched} OR {recheck} THEN data END AS data"
+                ));
+            }
+            // Every row read matches (see `covered`): no JSON is evaluated per row.
+            _ => {
+                select.push(format!("{} AS matched", d.boolean(true)));
+                select.push(format!("{recheck} AS recheck"));
+                select.push("data".to_owned());
+            }
+        }
         let mut conditions = vec![format!("collection_id = {}", self.collection_id)];
         for c in &self.pushed {
             conditions.push(sql::comparison(d, c, &mut p));

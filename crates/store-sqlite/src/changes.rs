@@ -376,9 +376,11 @@ mod tests {
                 .map(Result::unwrap)
                 .collect();
             let head = c
-                .query_row("SELECT change_seq FROM projects WHERE name = 'p'", [], |r| {
-                    r.get(0)
-                })
+                .query_row(
+                    "SELECT change_seq FROM projects WHERE name = 'p'",
+                    [],
+                    |r| r.get(0),
+                )
                 .unwrap();
             Ok((seqs, head))
         })
@@ -407,7 +409,10 @@ mod tests {
             }),
         ];
         let results = second_batch(&w, jobs).await;
-        assert!(matches!(results[1], Err(StoreError::Conflict)), "{results:?}");
+        assert!(
+            matches!(results[1], Err(StoreError::Conflict)),
+            "{results:?}"
+        );
         assert!(results.iter().enumerate().all(|(n, r)| n == 1 || r.is_ok()));
         assert_eq!(numbers(&w).await, (vec![1, 2, 3, 4], 4));
 

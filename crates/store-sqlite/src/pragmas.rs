@@ -47,9 +47,16 @@ pub(crate) fn configure_writer(conn: &Connection) -> rusqlite::Result<()> {
     configure(conn)
 }
 
+/// Statements a reader keeps prepared: its dozen hot ones, and the queries' (one per
+/// shape of filter and sort, values bound). rusqlite's default of 16 let a few query
+/// shapes push out the GET's statement. Bounded: a client sending ever-new shapes costs
+/// each reader at most this many prepared statements (a few KiB each).
+pub(crate) const STATEMENT_CACHE: usize = 64;
+
 /// A reader's settings: the common ones, and `query_only` so that a bug routing a write
 /// to a reader fails loudly instead of racing the writer for the lock.
 pub(crate) fn configure_reader(conn: &Connection) -> rusqlite::Result<()> {
     configure(conn)?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     conn.pragma_update(None, "query_only", "ON")
 }

@@ -11,7 +11,6 @@ use depot_query::{
 use depot_store::{Item, ItemPage, StoreError};
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, Row, Statement, params_from_iter};
-use std::collections::HashMap;
 
 /// Whether the query is the plain list (no filter, id order), which keeps its own
 /// single-statement path: the benchmarks' list, as fast as before queries existed.
@@ -42,6 +41,25 @@ pub(crate) fn plain(
     })
 }
 
+/// One page if it is cheap enough to read on the calling async worker, `None` if it is
+/// not (the caller then runs [`page`] on the blocking pool). Cheap: the pager reads only
+/// rows that match (see `Pager::bounded`), so it reads no more than the page holds.
+/// Why not always the blocking pool: handing a read to it costs about a third of a
+/// short read's CPU (see `crate::readers`).
+pub(crate) fn page_inline(
+    conn: &Connection,
+    project: &str,
+    collection: &str,
+    query: &ItemQuery,
+) -> Result<Option<ItemPage>, StoreError> {
+    let (id, indexes) = collections::target(conn, project, collection)?;
+    let pager = pager(id, &indexes, query)?;
+    if !pager.bounded() {
+        return Ok(None);
+    }
+    run(conn, pager).map(Some)
+}
+
 /// One page, by the pager's statements, on one snapshot (the caller's transaction).
 pub(crate) fn page(
     conn: &Connection,
@@ -50,20 +68,20 @@ pub(crate) fn page(
     query: &ItemQuery,
 ) -> Result<ItemPage, StoreError> {
     let (id, indexes) = collections::target(conn, project, collection)?;
-    let mut pager =
-        Pager::new(&Sqlite, id, &indexes, query).map_err(|e| StoreError::Other(e.to_string()))?;
-    // A page reruns the same statement text with new bounds: prepared once here, not in
-    // the connection's small cache, where these one-off texts would push out the hot
-    // statements.
-    let mut prepared: HashMap<String, Statement<'_>> = HashMap::new();
+    run(conn, pager(id, &indexes, query)?)
+}
+
+fn pager<'q>(id: i64, indexes: &[String], query: &'q ItemQuery) -> Result<Pager<'q>, StoreError> {
+    Pager::new(&Sqlite, id, indexes, query).map_err(|e| StoreError::Other(e.to_string()))
+}
+
+fn run(conn: &Connection, mut pager: Pager<'_>) -> Result<ItemPage, StoreError> {
     while let Some(statement) = pager.next_statement() {
-        let stmt = match prepared.entry(statement.sql.clone()) {
-            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-            std::collections::hash_map::Entry::Vacant(e) => {
-                e.insert(conn.prepare(&statement.sql).map_err(errors::map)?)
-            }
-        };
-        let (rows, cut) = scan(stmt, &statement)?;
+        // Cached: a query's statement text depends only on its shape (values are bound),
+        // and preparing one costs more than reading a page of rows with it. The readers'
+        // cache is sized for that (`crate::pragmas::STATEMENT_CACHE`).
+        let mut stmt = conn.prepare_cached(&statement.sql).map_err(errors::map)?;
+        let (rows, cut) = scan(&mut stmt, &statement)?;
         if cut {
             pager.feed_cut(rows);
         } else {
@@ -106,15 +124,18 @@ fn scan_row(r: &Row<'_>, keys: usize) -> rusqlite::Result<ScanRow> {
         key_values.push((r.get(at)?, r.get(at + 1)?, r.get(at + 2)?));
     }
     let at = 4 + 3 * keys;
+    let data: Option<String> = r.get(at + 2)?;
+    // NULL: the row matched if its data came (see `ScanStatement`).
+    let matched: Option<bool> = r.get(at)?;
     Ok(ScanRow {
         id: r.get(0)?,
         created_at: r.get(1)?,
         updated_at: r.get(2)?,
         version: r.get(3)?,
         keys: key_values,
-        matched: r.get(at)?,
+        matched: matched.unwrap_or(data.is_some()),
         recheck: r.get(at + 1)?,
-        data: r.get(at + 2)?,
+        data,
     })
 }
 
@@ -150,14 +171,14 @@ pub(crate) fn count(
     let statement = counter.statement();
     let params = params_from_iter(statement.params.iter().map(value));
     let (examined, matched, last): (i64, i64, Option<String>) = conn
-        .prepare(&statement.sql)
+        .prepare_cached(&statement.sql)
         .and_then(|mut stmt| stmt.query_row(params, |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))))
         .map_err(errors::map)?;
     let more = if counter.needs_more(examined) {
         let more = counter.more(last.as_deref());
         let params = params_from_iter(more.params.iter().map(value));
         let exists: bool = conn
-            .prepare(&more.sql)
+            .prepare_cached(&more.sql)
             .and_then(|mut stmt| stmt.query_row(params, |r| r.get(0)))
             .map_err(errors::map)?;
         Some(exists)

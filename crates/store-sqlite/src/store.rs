@@ -161,6 +161,13 @@ impl Store for SqliteStore {
                 .read_one(|c| query::plain(c, project, collection, query))
                 .await;
         }
+        let inline = self
+            .readers
+            .run(|c| query::page_inline(c, project, collection, query))
+            .await?;
+        if let Some(page) = inline {
+            return Ok(page);
+        }
         let (project, collection, query) =
             (project.to_owned(), collection.to_owned(), query.clone());
         self.readers

@@ -231,3 +231,61 @@ async fn counting_an_indexed_equality_searches_its_index() {
         "{plan}"
     );
 }
+
+/// A filter wholly served by the index's range (`n = 3` alone) is counted from the index
+/// alone, never reading an item: the plan says `COVERING INDEX`. With a condition the
+/// index can't serve, every item in the range is read and checked.
+#[tokio::test]
+async fn counting_a_filter_the_index_covers_reads_only_the_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_store, conn, id) = setup(dir.path()).await;
+    let indexes = vec!["n".to_owned(), "updated_at".to_owned()];
+    let covered = parse("n = 3").unwrap();
+    let statement = Counter::new(&Sqlite, id, &indexes, Some(&covered), 1000).statement();
+    let covering = plan(&conn, &statement.sql, &statement.params);
+    assert!(
+        covering.contains(&format!("COVERING INDEX {}", index(id, "n"))),
+        "{covering}"
+    );
+    let partly = parse("n = 3 && s = \"v1\"").unwrap();
+    let statement = Counter::new(&Sqlite, id, &indexes, Some(&partly), 1000).statement();
+    let reading = plan(&conn, &statement.sql, &statement.params);
+    assert!(
+        reading.contains(&index(id, "n")) && !reading.contains("COVERING"),
+        "{reading}"
+    );
+}
+
+/// Only a page whose every row read matches (filter wholly in the index range) and
+/// that the database needn't sort is `bounded`, the pages the store reads inline.
+#[test]
+fn only_pages_that_read_only_matches_are_bounded() {
+    let indexes = vec!["n".to_owned(), "updated_at".to_owned()];
+    let bounded = |filter: Option<&str>, sort: &str| {
+        let query = ItemQuery {
+            filter: filter.map(|f| parse(f).unwrap()),
+            sort: if sort.is_empty() {
+                Vec::new()
+            } else {
+                parse_sort(sort).unwrap()
+            },
+            start: None,
+            limit: 10,
+            max_scan: 100,
+        };
+        Pager::new(&Sqlite, 7, &indexes, &query).unwrap().bounded()
+    };
+    assert!(bounded(Some("n = 3"), ""));
+    assert!(bounded(Some("n >= 3"), "n"));
+    assert!(bounded(Some("n = 3"), "-id"));
+    assert!(bounded(None, "updated_at"));
+    assert!(!bounded(Some("n = 3 && s = \"v1\""), ""));
+    assert!(!bounded(Some("s = \"v1\""), ""));
+    assert!(!bounded(Some("n = 3 || n = 4"), ""));
+    assert!(
+        !bounded(Some("n >= 3"), ""),
+        "a range in id order is checked row by row"
+    );
+    assert!(!bounded(None, "created_at"), "no index: the database sorts");
+    assert!(!bounded(Some("n = 3"), "n,updated_at"));
+}

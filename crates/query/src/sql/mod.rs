@@ -77,6 +77,12 @@ pub trait Dialect: Sync {
     fn index_columns(&self, path: &Path) -> Vec<String> {
         key_columns(self, path)
     }
+    /// A cheaper spelling of `path = literal` for a filter evaluated row by row (never in
+    /// `WHERE`, where only the sort-key spelling matches the index), if the dialect has
+    /// one. Same value as [`comparison`]'s, never NULL.
+    fn row_equal(&self, _path: &Path, _literal: &Literal, _p: &mut Params<'_>) -> Option<String> {
+        None
+    }
 }
 
 /// Parameters of a statement being built.
@@ -163,7 +169,21 @@ pub fn filter(d: &dyn Dialect, e: &Expr, p: &mut Params<'_>) -> String {
         Expr::Or(all) => join(d, all, " OR ", p),
         Expr::And(all) => join(d, all, " AND ", p),
         Expr::Not(inner) => format!("(NOT {})", filter(d, inner, p)),
-        Expr::Compare(c) => comparison(d, c, p),
+        Expr::Compare(c) => row_comparison(d, c, p).unwrap_or_else(|| comparison(d, c, p)),
+    }
+}
+
+/// `=` and `!=` on a JSON path in the dialect's cheaper row-by-row spelling, if any.
+fn row_comparison(d: &dyn Dialect, c: &Comparison, p: &mut Params<'_>) -> Option<String> {
+    if c.path.member().is_some() {
+        return None;
+    }
+    match c.op {
+        Op::Eq => d.row_equal(&c.path, &c.literal, p),
+        Op::Ne => d
+            .row_equal(&c.path, &c.literal, p)
+            .map(|e| format!("(NOT {e})")),
+        _ => None,
     }
 }
 

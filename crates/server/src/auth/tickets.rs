@@ -30,6 +30,8 @@ pub async fn issue(
         client_id: principal.client_id.clone(),
         scopes: vec![Scope::Read(project.to_owned()).to_string()],
         expires_at: principal.expires_at,
+        // Read back from the client when the ticket is taken.
+        rate_limit: None,
     };
     state.store.insert_token(record).await?;
     Ok(ticket)

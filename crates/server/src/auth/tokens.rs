@@ -71,6 +71,8 @@ impl TokenService {
             client_id: client_id.to_owned(),
             scopes: scopes.to_strings(),
             expires_at: now_unix().saturating_add(ttl),
+            // Not stored with the token: every read of it joins its client's.
+            rate_limit: None,
         };
         self.store.insert_token(record).await?;
         Ok(token)

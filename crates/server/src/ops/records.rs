@@ -165,6 +165,7 @@ fn client(c: ClientRecord) -> Result<Resource, Refusal> {
         secret_hash: c.secret_hash,
         scopes: c.scopes,
         created_at: c.created_at,
+        rate_limit: None,
     }))
 }
 

@@ -151,6 +151,7 @@ fn client_record(name: String, scopes: Vec<String>, secret_hash: String) -> Clie
         secret_hash,
         scopes,
         created_at: now_timestamp(),
+        rate_limit: None,
     }
 }
 

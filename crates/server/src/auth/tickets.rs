@@ -86,6 +86,7 @@ pub async fn redeem(state: &AppState, ticket: &str, project: &str) -> ApiResult<
         client_id: record.client_id,
         scopes,
         expires_at: record.expires_at,
+        rate_limit: record.rate_limit,
     };
     within_rate(state, &principal)?;
     Ok(principal)

@@ -39,9 +39,12 @@ impl Bucket {
             self.tokens -= 1.0;
             return Ok(());
         }
-        Err(Duration::from_secs_f64(
-            (1.0 - self.tokens) / self.rate.per_second,
-        ))
+        // A tiny rate (any above 0 is allowed) can mean a wait longer than a Duration
+        // holds: then as long as one can be.
+        Err(
+            Duration::try_from_secs_f64((1.0 - self.tokens) / self.rate.per_second)
+                .unwrap_or(Duration::MAX),
+        )
     }
 }
 
@@ -100,6 +103,17 @@ mod tests {
         assert!(wait <= Duration::from_millis(100), "{wait:?}");
         assert!(b.take(t0 + Duration::from_millis(100)).is_ok());
         assert!(b.take(t0 + Duration::from_millis(100)).is_err());
+    }
+
+    #[test]
+    fn a_tiny_rate_waits_long_without_overflowing() {
+        let mut b = Bucket::new(RateLimit {
+            per_second: 1e-300,
+            burst: 1,
+        });
+        let t0 = b.last;
+        assert!(b.take(t0).is_ok());
+        assert_eq!(b.take(t0), Err(Duration::MAX));
     }
 
     #[test]

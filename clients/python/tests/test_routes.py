@@ -20,7 +20,15 @@ PROJECT = {"name": "p", "metadata": {"k": 1}, "created_at": AT, "updated_at": AT
 COLLECTION = {"project": "p", "name": "c", "schema": None, "created_at": AT, "updated_at": AT}
 ITEM_ID = "01a2453b-d662-75a6-9878-729bba750c55"
 ITEM = {"id": ITEM_ID, "version": 3, "created_at": AT, "updated_at": AT, "title": "x"}
-OAUTH_CLIENT = {"client_id": "cid", "name": "bot", "scopes": ["admin"], "created_at": AT, "client_secret": "s3"}
+OAUTH_CLIENT = {
+    "client_id": "cid",
+    "name": "bot",
+    "scopes": ["admin"],
+    "created_at": AT,
+    "rate_limit": None,
+    "client_secret": "s3",
+}
+LIMITED_CLIENT = {**OAUTH_CLIENT, "rate_limit": {"per_second": 0.5, "burst": 1}}
 DELETED = {"code": 200, "message": "deleted"}
 ITEMS = "/v1/projects/p/collections/c/items"
 JSON = "application/json"
@@ -78,6 +86,9 @@ CASES = [
     Case("list_clients", lambda c: c.list_clients(cursor="x"), "GET", "/v1/clients?cursor=x", page(OAUTH_CLIENT)),
     Case("create_client", lambda c: c.create_client("bot", ["admin"]), "POST", "/v1/clients", OAUTH_CLIENT,
          {"name": "bot", "scopes": ["admin"]}, JSON, status=201),
+    Case("create_client with a rate limit",
+         lambda c: c.create_client("bot", ["admin"], rate_limit={"per_second": 0.5}), "POST", "/v1/clients",
+         LIMITED_CLIENT, {"name": "bot", "scopes": ["admin"], "rate_limit": {"per_second": 0.5}}, JSON, status=201),
     Case("get_client", lambda c: c.get_client("c/d"), "GET", "/v1/clients/c%2Fd", OAUTH_CLIENT),
     Case("delete_client", lambda c: c.delete_client("cid"), "DELETE", "/v1/clients/cid", DELETED, result=None),
     Case("get_maintenance", lambda c: c.get_maintenance(), "GET", "/v1/admin/maintenance",

@@ -85,6 +85,12 @@ export type OAuthClient = ResponseBody<"getClient", 200>;
 export type CreatedOAuthClient = OAuthClient & { client_secret: string };
 /** The body of `POST /v1/clients`. */
 export type NewOAuthClient = RequestBody<"createClient">;
+/**
+ * A client's own rate limit (`rate_limit` on an OAuth client; null for none, when the
+ * server's `--client-rate` applies): `per_second` requests a second, `burst` at once.
+ * On create `burst` may be left out (twice the rate).
+ */
+export type RateLimit = NonNullable<OAuthClient["rate_limit"]>;
 
 /** The maintenance switch. */
 export type Maintenance = ResponseBody<"getMaintenance", 200>;

@@ -114,13 +114,17 @@ pub struct ItemRecord {
 }
 
 /// An OAuth client with its argon2id secret hash (a PHC string), never its secret.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct ClientRecord {
     pub client_id: String,
     pub name: String,
     pub scopes: Vec<String>,
     pub secret_hash: String,
     pub created_at: String,
+    /// The client's own rate limit; left out for none, so an export from before rate
+    /// limits (which has none) reads the same.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_limit: Option<crate::types::RateLimit>,
 }
 
 impl std::fmt::Debug for ClientRecord {
@@ -131,6 +135,7 @@ impl std::fmt::Debug for ClientRecord {
             .field("scopes", &self.scopes)
             .field("secret_hash", &"<redacted>")
             .field("created_at", &self.created_at)
+            .field("rate_limit", &self.rate_limit)
             .finish()
     }
 }
@@ -204,6 +209,7 @@ mod tests {
             r#"{"kind":"project","name":"p","metadata":{"x":[1]},"created_at":"t","updated_at":"u"}"#,
             r#"{"kind":"collection","project":"p","name":"c","schema":null,"indexes":["a.b"],"created_at":"t","updated_at":"u"}"#,
             r#"{"kind":"client","client_id":"id","name":"n","scopes":["admin"],"secret_hash":"$argon2id$x","created_at":"t"}"#,
+            r#"{"kind":"client","client_id":"id","name":"n","scopes":["admin"],"secret_hash":"$argon2id$x","created_at":"t","rate_limit":{"per_second":0.5,"burst":2}}"#,
         ];
         for line in records {
             let record = Record::parse(line).unwrap();

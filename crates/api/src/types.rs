@@ -70,10 +70,33 @@ pub struct Client {
     pub scopes: Vec<String>,
     #[cfg_attr(feature = "openapi", schema(format = DateTime))]
     pub created_at: String,
+    /// The client's own rate limit, or null: then the server's default (`--client-rate`)
+    /// applies, if it has one.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(required = true))]
+    pub rate_limit: Option<RateLimit>,
     /// Present only in the answer to the create request (never null).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub client_secret: Option<String>,
+}
+
+/// A client's own rate limit (docs/contract.md §10): a token bucket that refills at
+/// `per_second` requests a second and holds `burst`. A request beyond it is a 429 with
+/// `Retry-After`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RateLimit {
+    /// Requests a second, above 0 and at most 1,000,000 (a fraction is fine: `0.5` is
+    /// one request every 2 seconds).
+    #[cfg_attr(
+        feature = "openapi",
+        schema(exclusive_minimum = 0.0, maximum = 1_000_000.0)
+    )]
+    pub per_second: f64,
+    /// How many requests may come at once after a quiet time, 1 to 1,000,000.
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 1_000_000))]
+    pub burst: u32,
 }
 
 /// The RFC 6749 access token response. `Debug` redacts the token.
@@ -108,6 +131,7 @@ impl std::fmt::Debug for Client {
             .field("name", &self.name)
             .field("scopes", &self.scopes)
             .field("created_at", &self.created_at)
+            .field("rate_limit", &self.rate_limit)
             .field(
                 "client_secret",
                 &self.client_secret.as_ref().map(|_| REDACTED),

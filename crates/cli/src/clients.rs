@@ -7,7 +7,7 @@ use clap::Subcommand;
 use depot_server::auth::scopes::Scopes;
 use depot_server::auth::secrets::{SECRET_PREFIX, generate};
 use depot_store::paging::walk;
-use depot_store::{ClientRecord, Store};
+use depot_store::{ClientRecord, RateLimit, Store};
 use depot_store_open::StoreArgs;
 use serde_json::json;
 use std::sync::Arc;
@@ -24,6 +24,14 @@ pub enum ClientsCommand {
         /// A scope: admin, project:NAME:read or project:NAME:write. Repeatable.
         #[arg(long = "scope", required = true)]
         scopes: Vec<String>,
+        /// The client's own rate limit, in requests a second (above 0, at most
+        /// 1000000). Without it the server's --client-rate, if any, applies.
+        #[arg(long)]
+        rate: Option<f64>,
+        /// The burst of --rate: requests the client may make at once after being idle
+        /// (1 to 1000000) [default: twice the rate].
+        #[arg(long, requires = "rate")]
+        burst: Option<u32>,
     },
     /// List clients as JSON lines.
     List {
@@ -48,17 +56,20 @@ pub async fn run(command: ClientsCommand) -> anyhow::Result<()> {
             store,
             name,
             scopes,
+            rate,
+            burst,
         } => {
             if let Err(bad) = Scopes::parse(scopes.iter().map(String::as_str)) {
                 bail!("{bad:?} is not a scope (admin, project:NAME:read, project:NAME:write)");
             }
+            let rate_limit = rate_limit(rate, burst)?;
             let store = open(&store).await?;
             let secret = generate(SECRET_PREFIX);
-            let record = depot_server::routes::new_client(name, scopes, &secret)
+            let record = depot_server::routes::new_client(name, scopes, rate_limit, &secret)
                 .await
                 .map_err(|e| anyhow::anyhow!("{}", e.message()))?;
             let made = store.create_client(record).await?;
-            let shown = json!({"client_id": made.client_id, "name": made.name, "scopes": made.scopes, "client_secret": secret});
+            let shown = json!({"client_id": made.client_id, "name": made.name, "scopes": made.scopes, "rate_limit": made.rate_limit.map(shown_rate), "client_secret": secret});
             println!("{shown}");
         }
         ClientsCommand::List { store } => {
@@ -67,7 +78,7 @@ pub async fn run(command: ClientsCommand) -> anyhow::Result<()> {
                 async |after| store.list_clients(after, 1000).await,
                 |c: &ClientRecord| &c.client_id,
                 async |c: ClientRecord| {
-                    let shown = json!({"client_id": c.client_id, "name": c.name, "scopes": c.scopes, "created_at": c.created_at});
+                    let shown = json!({"client_id": c.client_id, "name": c.name, "scopes": c.scopes, "created_at": c.created_at, "rate_limit": c.rate_limit.map(shown_rate)});
                     println!("{shown}");
                     Ok::<_, anyhow::Error>(())
                 },
@@ -84,4 +95,27 @@ pub async fn run(command: ClientsCommand) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// `--rate` and `--burst` as a limit, checked as `POST /v1/clients` checks them.
+fn rate_limit(rate: Option<f64>, burst: Option<u32>) -> anyhow::Result<Option<RateLimit>> {
+    let Some(per_second) = rate else {
+        return Ok(None);
+    };
+    if !RateLimit::valid_per_second(per_second) {
+        bail!(
+            "--rate must be above 0 and at most {}",
+            RateLimit::MAX_PER_SECOND
+        );
+    }
+    let limit = RateLimit::new(per_second, burst);
+    if !RateLimit::valid_burst(u64::from(limit.burst)) {
+        bail!("--burst must be from 1 to {}", RateLimit::MAX_BURST);
+    }
+    Ok(Some(limit))
+}
+
+/// A limit as the API shows it.
+fn shown_rate(l: RateLimit) -> serde_json::Value {
+    json!({"per_second": l.per_second, "burst": l.burst})
 }

@@ -6,7 +6,7 @@ use crate::request::conditional::etag;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
 use depot_api::{ErrorBody, types};
-use depot_store::{ClientRecord, Item, Resource, StoredResponse};
+use depot_store::{ClientRecord, Item, RateLimit, Resource, StoredResponse};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
@@ -166,6 +166,15 @@ pub fn client(c: ClientRecord) -> types::Client {
         name: c.name,
         scopes: c.scopes,
         created_at: c.created_at,
+        rate_limit: c.rate_limit.map(rate_limit),
         client_secret: None,
+    }
+}
+
+/// A stored rate limit as the API shows it.
+pub fn rate_limit(l: RateLimit) -> types::RateLimit {
+    types::RateLimit {
+        per_second: l.per_second,
+        burst: l.burst,
     }
 }

@@ -1,7 +1,7 @@
 //! The state every handler shares.
 
 use crate::auth::client_auth::ClientAuth;
-use crate::auth::rate::{Rate, RateLimits};
+use crate::auth::rate::RateLimits;
 use crate::auth::tokens::TokenService;
 use crate::config::Config;
 use crate::feed::stream::Streams;
@@ -13,7 +13,7 @@ use crate::ops::backups::Backups;
 use crate::request::in_flight::InFlightKeys;
 use crate::request::maintenance::MaintenanceSwitch;
 use crate::request::schema::{Schemas, instance_limits};
-use depot_store::Store;
+use depot_store::{RateLimit, Store};
 use std::ops::Deref;
 use std::sync::Arc;
 
@@ -58,11 +58,11 @@ impl AppState {
             owners,
             client_auth: ClientAuth::new(),
             rates: RateLimits::new(config.client_rate.map(|per_second| {
-                Rate {
+                RateLimit {
                     per_second,
                     burst: config
                         .client_burst
-                        .unwrap_or_else(|| (per_second * 2.0).ceil().max(1.0) as u32),
+                        .unwrap_or_else(|| RateLimit::default_burst(per_second)),
                 }
             })),
             admission: Arc::new(Admission::new(

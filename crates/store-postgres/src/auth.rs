@@ -1,17 +1,60 @@
 //! OAuth clients, their tokens, and server settings.
 //!
 //! Scopes are a `TEXT[]`, so their order survives a round trip. Tokens are known only
-//! by the SHA-256 of their text (a 32-byte `BYTEA` key).
+//! by the SHA-256 of their text (a 32-byte `BYTEA` key). A client's rate limit is two
+//! nullable columns, both NULL for none; a token is read joined to its client, so it
+//! comes with that limit.
 
 use crate::errors::Result;
 use crate::sql::{execute, query, query_opt};
 use deadpool_postgres::GenericClient;
 use depot_store::paging::{fetch_limit, page};
-use depot_store::{ClientRecord, Page, StoreError, TokenRecord};
+use depot_store::{ClientRecord, Page, RateLimit, StoreError, TokenRecord};
 use std::collections::BTreeSet;
 use tokio_postgres::Row;
 
-/// Builds a client from `client_id, name, secret_hash, scopes, created_at`.
+/// The columns of a client, in the order [`client_from_row`] reads them (a macro, so
+/// that statements can `concat!` it).
+macro_rules! client_columns {
+    () => {
+        "client_id, name, secret_hash, scopes, created_at, rate_per_second, rate_burst"
+    };
+}
+
+/// The rate limit in columns `idx` (requests a second) and `idx + 1` (burst): both
+/// NULL for none; one without the other, or a value out of bounds, is corrupt.
+fn rate_at(row: &Row, idx: usize) -> Result<Option<RateLimit>> {
+    let per_second: Option<f64> = row.try_get(idx)?;
+    let burst: Option<i32> = row.try_get(idx + 1)?;
+    let limit = match (per_second, burst) {
+        (None, None) => return Ok(None),
+        (Some(per_second), Some(burst)) => u32::try_from(burst)
+            .ok()
+            .map(|burst| RateLimit { per_second, burst }),
+        _ => None,
+    };
+    match limit {
+        Some(limit) if limit.is_valid() => Ok(Some(limit)),
+        _ => Err(StoreError::Other(
+            "postgres: a client's rate limit is half set or out of bounds".into(),
+        )
+        .into()),
+    }
+}
+
+/// The rate limit as its two columns.
+fn rate_columns(limit: Option<RateLimit>) -> (Option<f64>, Option<i32>) {
+    match limit {
+        // Bursts are at most RateLimit::MAX_BURST, far within i32.
+        Some(l) => (
+            Some(l.per_second),
+            Some(i32::try_from(l.burst).unwrap_or(i32::MAX)),
+        ),
+        None => (None, None),
+    }
+}
+
+/// Builds a client from `client_columns!()`.
 fn client_from_row(row: &Row) -> Result<ClientRecord> {
     Ok(ClientRecord {
         client_id: row.try_get(0)?,
@@ -19,6 +62,19 @@ fn client_from_row(row: &Row) -> Result<ClientRecord> {
         secret_hash: row.try_get(2)?,
         scopes: row.try_get(3)?,
         created_at: row.try_get(4)?,
+        rate_limit: rate_at(row, 5)?,
+    })
+}
+
+/// Builds a token with this hash from `client_id, scopes, expires_at, rate_per_second,
+/// rate_burst`.
+fn token_from_row(hash: &[u8; 32], row: &Row) -> Result<TokenRecord> {
+    Ok(TokenRecord {
+        hash: *hash,
+        client_id: row.try_get(0)?,
+        scopes: row.try_get(1)?,
+        expires_at: row.try_get(2)?,
+        rate_limit: rate_at(row, 3)?,
     })
 }
 
@@ -31,8 +87,11 @@ pub(crate) async fn list_clients<C: GenericClient>(
     let after = after.unwrap_or("");
     let rows = query(
         c,
-        "SELECT client_id, name, secret_hash, scopes, created_at FROM clients
-         WHERE client_id > $1 ORDER BY client_id LIMIT $2",
+        concat!(
+            "SELECT ",
+            client_columns!(),
+            " FROM clients WHERE client_id > $1 ORDER BY client_id LIMIT $2"
+        ),
         &[&after, &fetch_limit(limit)],
     )
     .await?;
@@ -47,16 +106,22 @@ pub(crate) async fn create_client<C: GenericClient>(
     c: &C,
     client: &ClientRecord,
 ) -> Result<ClientRecord> {
+    let (per_second, burst) = rate_columns(client.rate_limit);
     execute(
         c,
-        "INSERT INTO clients (client_id, name, secret_hash, scopes, created_at)
-         VALUES ($1, $2, $3, $4, $5)",
+        concat!(
+            "INSERT INTO clients (",
+            client_columns!(),
+            ") VALUES ($1, $2, $3, $4, $5, $6, $7)"
+        ),
         &[
             &client.client_id,
             &client.name,
             &client.secret_hash,
             &client.scopes,
             &client.created_at,
+            &per_second,
+            &burst,
         ],
     )
     .await?;
@@ -66,16 +131,19 @@ pub(crate) async fn create_client<C: GenericClient>(
 pub(crate) async fn get_client<C: GenericClient>(c: &C, client_id: &str) -> Result<ClientRecord> {
     let row = query_opt(
         c,
-        "SELECT client_id, name, secret_hash, scopes, created_at FROM clients
-         WHERE client_id = $1",
+        concat!(
+            "SELECT ",
+            client_columns!(),
+            " FROM clients WHERE client_id = $1"
+        ),
         &[&client_id],
     )
     .await?;
     client_from_row(&row.ok_or(StoreError::NotFound)?)
 }
 
-/// Creates the client, or replaces its name, secret hash and scopes (keeping
-/// `created_at`). A new secret or a different set of scopes revokes every token issued
+/// Creates the client, or replaces its name, secret hash, scopes and rate limit
+/// (keeping `created_at`). A new secret or a different set of scopes revokes every token issued
 /// under the old ones: a token must never outlive the credentials that earned it.
 pub(crate) async fn upsert_client<C: GenericClient>(
     c: &C,
@@ -99,14 +167,18 @@ pub(crate) async fn upsert_client<C: GenericClient>(
         )
         .await?;
     }
+    let (per_second, burst) = rate_columns(client.rate_limit);
     execute(
         c,
-        "UPDATE clients SET name = $2, secret_hash = $3, scopes = $4 WHERE client_id = $1",
+        "UPDATE clients SET name = $2, secret_hash = $3, scopes = $4, rate_per_second = $5,
+         rate_burst = $6 WHERE client_id = $1",
         &[
             &client.client_id,
             &client.name,
             &client.secret_hash,
             &client.scopes,
+            &per_second,
+            &burst,
         ],
     )
     .await?;
@@ -126,17 +198,23 @@ pub(crate) async fn upsert_client<C: GenericClient>(
 async fn insert_or_lock<C: GenericClient>(c: &C, client: &ClientRecord) -> Result<Option<Row>> {
     // A row deleted between the two statements sends us round again; twice in a row
     // means a fight over this id, which the caller may retry later.
+    let (per_second, burst) = rate_columns(client.rate_limit);
     for _ in 0..2 {
         let inserted = execute(
             c,
-            "INSERT INTO clients (client_id, name, secret_hash, scopes, created_at)
-             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (client_id) DO NOTHING",
+            concat!(
+                "INSERT INTO clients (",
+                client_columns!(),
+                ") VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (client_id) DO NOTHING"
+            ),
             &[
                 &client.client_id,
                 &client.name,
                 &client.secret_hash,
                 &client.scopes,
                 &client.created_at,
+                &per_second,
+                &burst,
             ],
         )
         .await?;
@@ -187,20 +265,18 @@ pub(crate) async fn insert_token<C: GenericClient>(c: &C, token: &TokenRecord) -
     Ok(())
 }
 
+/// The token, joined to its client for the client's rate limit (a token always has a
+/// client: deleting one cascades to its tokens).
 pub(crate) async fn get_token<C: GenericClient>(c: &C, hash: &[u8; 32]) -> Result<TokenRecord> {
     let row = query_opt(
         c,
-        "SELECT client_id, scopes, expires_at FROM tokens WHERE hash = $1",
+        "SELECT t.client_id, t.scopes, t.expires_at, c.rate_per_second, c.rate_burst
+         FROM tokens t JOIN clients c ON c.client_id = t.client_id WHERE t.hash = $1",
         &[&&hash[..]],
     )
     .await?
     .ok_or(StoreError::NotFound)?;
-    Ok(TokenRecord {
-        hash: *hash,
-        client_id: row.try_get(0)?,
-        scopes: row.try_get(1)?,
-        expires_at: row.try_get(2)?,
-    })
+    token_from_row(hash, &row)
 }
 
 /// Deletes the token and returns it. Of two transactions deleting the same row, the
@@ -208,17 +284,13 @@ pub(crate) async fn get_token<C: GenericClient>(c: &C, hash: &[u8; 32]) -> Resul
 pub(crate) async fn take_token<C: GenericClient>(c: &C, hash: &[u8; 32]) -> Result<TokenRecord> {
     let row = query_opt(
         c,
-        "DELETE FROM tokens WHERE hash = $1 RETURNING client_id, scopes, expires_at",
+        "DELETE FROM tokens t USING clients c WHERE t.hash = $1 AND c.client_id = t.client_id
+         RETURNING t.client_id, t.scopes, t.expires_at, c.rate_per_second, c.rate_burst",
         &[&&hash[..]],
     )
     .await?
     .ok_or(StoreError::NotFound)?;
-    Ok(TokenRecord {
-        hash: *hash,
-        client_id: row.try_get(0)?,
-        scopes: row.try_get(1)?,
-        expires_at: row.try_get(2)?,
-    })
+    token_from_row(hash, &row)
 }
 
 /// Revoking an unknown token is fine (RFC 7009): the outcome is the same.

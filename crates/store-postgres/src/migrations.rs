@@ -173,8 +173,15 @@ CREATE TABLE changes (
 CREATE INDEX changes_by_time ON changes (at);
 "#;
 
+/// Version 7: a client's own rate limit (contract §10): requests a second and burst,
+/// both NULL for none (the server's default then applies).
+const V7: &str = r#"
+ALTER TABLE clients ADD COLUMN rate_per_second DOUBLE PRECISION;
+ALTER TABLE clients ADD COLUMN rate_burst INTEGER;
+"#;
+
 /// Every migration in order; version N is `MIGRATIONS[N - 1]`.
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7];
 
 /// The version after whose SQL [`fill_docs`] runs.
 const DOCS_VERSION: i32 = 5;

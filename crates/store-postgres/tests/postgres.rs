@@ -299,6 +299,7 @@ async fn racing_upserts_of_a_new_client_all_succeed() {
             secret_hash: format!("h{n}"),
             scopes: vec!["admin".into()],
             created_at: now_timestamp(),
+            rate_limit: None,
         };
         async move { store.upsert_client(client).await }
     })
@@ -323,6 +324,7 @@ async fn a_write_aborted_by_a_deadlock_is_retried_and_succeeds() {
         secret_hash: secret.into(),
         scopes: vec!["admin".into()],
         created_at: now_timestamp(),
+        rate_limit: None,
     };
     store.upsert_client(client("h1")).await.unwrap();
     let token = depot_store::TokenRecord {
@@ -330,6 +332,7 @@ async fn a_write_aborted_by_a_deadlock_is_retried_and_succeeds() {
         client_id: "cl".into(),
         scopes: vec![],
         expires_at: depot_store::now_unix() + 60,
+        rate_limit: None,
     };
     store.insert_token(token).await.unwrap();
 

@@ -1,13 +1,23 @@
 //! OAuth clients, their tokens, and server settings.
 //!
 //! Scopes are kept as a JSON array of strings, so their order survives a round trip.
-//! Tokens are known only by the SHA-256 of their text (a 32-byte BLOB key).
+//! Tokens are known only by the SHA-256 of their text (a 32-byte BLOB key). A client's
+//! rate limit is two nullable columns, both NULL for none; a token is read joined to its
+//! client, so it comes with that limit.
 
 use crate::errors::{self, corrupt_column};
 use depot_store::paging::{fetch_limit, page};
-use depot_store::{ClientRecord, Page, StoreError, TokenRecord};
+use depot_store::{ClientRecord, Page, RateLimit, StoreError, TokenRecord};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use std::collections::BTreeSet;
+
+/// The columns of a client, in the order [`client_from_row`] reads them (a macro, so
+/// that statements can `concat!` it).
+macro_rules! client_columns {
+    () => {
+        "client_id, name, secret_hash, scopes, created_at, rate_per_second, rate_burst"
+    };
+}
 
 fn scopes_text(scopes: &[String]) -> Result<String, StoreError> {
     serde_json::to_string(scopes).map_err(|_| errors::corrupt("scopes"))
@@ -18,7 +28,37 @@ fn scopes_at(row: &Row<'_>, idx: usize) -> rusqlite::Result<Vec<String>> {
     serde_json::from_str(&text).map_err(|e| corrupt_column(idx, e))
 }
 
-/// Builds a client from `client_id, name, secret_hash, scopes, created_at`.
+/// The rate limit in columns `idx` (requests a second) and `idx + 1` (burst): both
+/// NULL for none; one without the other, or a value out of bounds, is corrupt.
+fn rate_at(row: &Row<'_>, idx: usize) -> rusqlite::Result<Option<RateLimit>> {
+    let per_second: Option<f64> = row.get(idx)?;
+    let burst: Option<i64> = row.get(idx + 1)?;
+    let limit = match (per_second, burst) {
+        (None, None) => return Ok(None),
+        (Some(per_second), Some(burst)) => u32::try_from(burst)
+            .ok()
+            .map(|burst| RateLimit { per_second, burst }),
+        _ => None,
+    };
+    match limit {
+        Some(limit) if limit.is_valid() => Ok(Some(limit)),
+        _ => Err(rusqlite::Error::FromSqlConversionFailure(
+            idx,
+            rusqlite::types::Type::Real,
+            "a client's rate limit is half set or out of bounds".into(),
+        )),
+    }
+}
+
+/// The rate limit as its two columns.
+fn rate_columns(limit: Option<RateLimit>) -> (Option<f64>, Option<i64>) {
+    match limit {
+        Some(l) => (Some(l.per_second), Some(i64::from(l.burst))),
+        None => (None, None),
+    }
+}
+
+/// Builds a client from `client_columns!()`.
 fn client_from_row(row: &Row<'_>) -> rusqlite::Result<ClientRecord> {
     Ok(ClientRecord {
         client_id: row.get(0)?,
@@ -26,6 +66,19 @@ fn client_from_row(row: &Row<'_>) -> rusqlite::Result<ClientRecord> {
         secret_hash: row.get(2)?,
         scopes: scopes_at(row, 3)?,
         created_at: row.get(4)?,
+        rate_limit: rate_at(row, 5)?,
+    })
+}
+
+/// Builds a token with this hash from `client_id, scopes, expires_at, rate_per_second,
+/// rate_burst`.
+fn token_from_row(hash: &[u8; 32], row: &Row<'_>) -> rusqlite::Result<TokenRecord> {
+    Ok(TokenRecord {
+        hash: *hash,
+        client_id: row.get(0)?,
+        scopes: scopes_at(row, 1)?,
+        expires_at: row.get(2)?,
+        rate_limit: rate_at(row, 3)?,
     })
 }
 
@@ -37,10 +90,11 @@ pub(crate) fn list_clients(
     // Client ids are non-empty: "" sorts first and keeps the scan a key seek.
     let after = after.unwrap_or("");
     let mut stmt = conn
-        .prepare_cached(
-            "SELECT client_id, name, secret_hash, scopes, created_at FROM clients
-             WHERE client_id > ?1 ORDER BY client_id LIMIT ?2",
-        )
+        .prepare_cached(concat!(
+            "SELECT ",
+            client_columns!(),
+            " FROM clients WHERE client_id > ?1 ORDER BY client_id LIMIT ?2"
+        ))
         .map_err(errors::map)?;
     let rows = stmt
         .query_map(params![after, fetch_limit(limit)], client_from_row)
@@ -54,17 +108,21 @@ pub(crate) fn create_client(
     client: ClientRecord,
 ) -> Result<ClientRecord, StoreError> {
     let scopes = scopes_text(&client.scopes)?;
-    conn.prepare_cached(
-        "INSERT INTO clients (client_id, name, secret_hash, scopes, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5)",
-    )
+    let (per_second, burst) = rate_columns(client.rate_limit);
+    conn.prepare_cached(concat!(
+        "INSERT INTO clients (",
+        client_columns!(),
+        ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+    ))
     .and_then(|mut stmt| {
         stmt.execute(params![
             client.client_id,
             client.name,
             client.secret_hash,
             scopes,
-            client.created_at
+            client.created_at,
+            per_second,
+            burst
         ])
     })
     .map_err(errors::map)?;
@@ -72,16 +130,17 @@ pub(crate) fn create_client(
 }
 
 pub(crate) fn get_client(conn: &Connection, client_id: &str) -> Result<ClientRecord, StoreError> {
-    conn.prepare_cached(
-        "SELECT client_id, name, secret_hash, scopes, created_at FROM clients
-         WHERE client_id = ?1",
-    )
+    conn.prepare_cached(concat!(
+        "SELECT ",
+        client_columns!(),
+        " FROM clients WHERE client_id = ?1"
+    ))
     .and_then(|mut stmt| stmt.query_row([client_id], client_from_row))
     .map_err(errors::map)
 }
 
-/// Creates the client, or replaces its name, secret hash and scopes (keeping
-/// `created_at`). A new secret or a different set of scopes revokes every token issued
+/// Creates the client, or replaces its name, secret hash, scopes and rate limit
+/// (keeping `created_at`). A new secret or a different set of scopes revokes every token issued
 /// under the old ones: a token must never outlive the credentials that earned it.
 pub(crate) fn upsert_client(
     conn: &Connection,
@@ -100,15 +159,19 @@ pub(crate) fn upsert_client(
             .map_err(errors::map)?;
     }
     let scopes = scopes_text(&client.scopes)?;
+    let (per_second, burst) = rate_columns(client.rate_limit);
     conn.prepare_cached(
-        "UPDATE clients SET name = ?2, secret_hash = ?3, scopes = ?4 WHERE client_id = ?1",
+        "UPDATE clients SET name = ?2, secret_hash = ?3, scopes = ?4, rate_per_second = ?5,
+         rate_burst = ?6 WHERE client_id = ?1",
     )
     .and_then(|mut stmt| {
         stmt.execute(params![
             client.client_id,
             client.name,
             client.secret_hash,
-            scopes
+            scopes,
+            per_second,
+            burst
         ])
     })
     .map_err(errors::map)?;
@@ -154,36 +217,25 @@ pub(crate) fn insert_token(conn: &Connection, token: TokenRecord) -> Result<(), 
     Ok(())
 }
 
+/// The token, joined to its client for the client's rate limit (a token always has a
+/// client: deleting one cascades to its tokens).
 pub(crate) fn get_token(conn: &Connection, hash: &[u8; 32]) -> Result<TokenRecord, StoreError> {
-    conn.prepare_cached("SELECT client_id, scopes, expires_at FROM tokens WHERE hash = ?1")
-        .and_then(|mut stmt| {
-            stmt.query_row([hash], |row| {
-                Ok(TokenRecord {
-                    hash: *hash,
-                    client_id: row.get(0)?,
-                    scopes: scopes_at(row, 1)?,
-                    expires_at: row.get(2)?,
-                })
-            })
-        })
-        .map_err(errors::map)
+    conn.prepare_cached(
+        "SELECT t.client_id, t.scopes, t.expires_at, c.rate_per_second, c.rate_burst
+         FROM tokens t JOIN clients c ON c.client_id = t.client_id WHERE t.hash = ?1",
+    )
+    .and_then(|mut stmt| stmt.query_row([hash], |row| token_from_row(hash, row)))
+    .map_err(errors::map)
 }
 
 /// Deletes the token and returns it: on the one writer, so a token is taken once.
 pub(crate) fn take_token(conn: &Connection, hash: &[u8; 32]) -> Result<TokenRecord, StoreError> {
     conn.prepare_cached(
-        "DELETE FROM tokens WHERE hash = ?1 RETURNING client_id, scopes, expires_at",
+        "DELETE FROM tokens WHERE hash = ?1 RETURNING client_id, scopes, expires_at,
+         (SELECT rate_per_second FROM clients c WHERE c.client_id = tokens.client_id),
+         (SELECT rate_burst FROM clients c WHERE c.client_id = tokens.client_id)",
     )
-    .and_then(|mut stmt| {
-        stmt.query_row([hash], |row| {
-            Ok(TokenRecord {
-                hash: *hash,
-                client_id: row.get(0)?,
-                scopes: scopes_at(row, 1)?,
-                expires_at: row.get(2)?,
-            })
-        })
-    })
+    .and_then(|mut stmt| stmt.query_row([hash], |row| token_from_row(hash, row)))
     .map_err(errors::map)
 }
 

@@ -153,8 +153,22 @@ CREATE TABLE changes (
 ) STRICT, WITHOUT ROWID;
 ";
 
+/// Version 6: a client's own rate limit (contract §10): requests a second and burst,
+/// both NULL for none (the server's default then applies).
+const V6: &str = "
+ALTER TABLE clients ADD COLUMN rate_per_second REAL;
+ALTER TABLE clients ADD COLUMN rate_burst INTEGER;
+";
+
 fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(V1), M::up(V2), M::up(V3), M::up(V4), M::up(V5)])
+    Migrations::new(vec![
+        M::up(V1),
+        M::up(V2),
+        M::up(V3),
+        M::up(V4),
+        M::up(V5),
+        M::up(V6),
+    ])
 }
 
 /// Brings the database to the latest schema; a no-op when it is already there.

@@ -78,8 +78,8 @@ async fn migrations_run_once_and_reopening_is_a_no_op() {
     let version: i64 = conn
         .pragma_query_value(None, "user_version", |r| r.get(0))
         .unwrap();
-    // Each migration (V1 to V5) applied once, however often the file was opened.
-    assert_eq!(version, 5);
+    // Each migration (V1 to V6) applied once, however often the file was opened.
+    assert_eq!(version, 6);
     let mode: String = conn
         .pragma_query_value(None, "journal_mode", |r| r.get(0))
         .unwrap();

@@ -77,6 +77,7 @@ where
         auth::upsert_with_new_secret_or_scopes_revokes_tokens,
         auth::deleting_a_client_revokes_its_tokens,
         auth::tokens_insert_get_revoke,
+        auth::a_clients_rate_limit_is_stored_and_comes_with_its_tokens,
         auth::purge_removes_only_expired_tokens,
         auth::settings_get_put_overwrite,
         idempotency::a_keyed_create_stores_its_answer_and_replays_it,

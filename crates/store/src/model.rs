@@ -218,6 +218,53 @@ pub struct Page<T> {
     pub has_more: bool,
 }
 
+/// A client's own rate limit (docs/contract.md §10): a token bucket that refills at
+/// `per_second` and holds at most `burst` requests.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RateLimit {
+    pub per_second: f64,
+    pub burst: u32,
+}
+
+impl RateLimit {
+    /// The highest rate a limit may have, in requests a second.
+    pub const MAX_PER_SECOND: f64 = 1e6;
+    /// The largest burst a limit may have.
+    pub const MAX_BURST: u32 = 1_000_000;
+
+    /// Whether `per_second` can be a limit's rate: finite, above 0, at most
+    /// [`RateLimit::MAX_PER_SECOND`].
+    pub fn valid_per_second(per_second: f64) -> bool {
+        per_second.is_finite() && per_second > 0.0 && per_second <= Self::MAX_PER_SECOND
+    }
+
+    /// Whether `burst` can be a limit's burst: 1 to [`RateLimit::MAX_BURST`].
+    pub fn valid_burst(burst: u64) -> bool {
+        (1..=u64::from(Self::MAX_BURST)).contains(&burst)
+    }
+
+    /// The burst of a rate given without one: twice the rate, at least 1 (as for
+    /// `--client-burst`).
+    pub fn default_burst(per_second: f64) -> u32 {
+        // Saturating: a huge rate gets the largest burst a u32 holds.
+        (per_second * 2.0).ceil().max(1.0) as u32
+    }
+
+    /// A client's limit of `per_second` with `burst`, or without one the default burst
+    /// within [`RateLimit::MAX_BURST`]. Unchecked: see [`RateLimit::is_valid`].
+    pub fn new(per_second: f64, burst: Option<u32>) -> RateLimit {
+        RateLimit {
+            per_second,
+            burst: burst.unwrap_or_else(|| Self::default_burst(per_second).min(Self::MAX_BURST)),
+        }
+    }
+
+    /// Whether both members are within their bounds.
+    pub fn is_valid(&self) -> bool {
+        Self::valid_per_second(self.per_second) && Self::valid_burst(u64::from(self.burst))
+    }
+}
+
 /// An OAuth client. `secret_hash` is an argon2id PHC string, never the secret.
 #[derive(Clone, PartialEq)]
 pub struct ClientRecord {
@@ -226,6 +273,8 @@ pub struct ClientRecord {
     pub secret_hash: String,
     pub scopes: Vec<String>,
     pub created_at: String,
+    /// Its own rate limit; `None`: the server's default (`--client-rate`), if any.
+    pub rate_limit: Option<RateLimit>,
 }
 
 impl std::fmt::Debug for ClientRecord {
@@ -235,6 +284,7 @@ impl std::fmt::Debug for ClientRecord {
             .field("name", &self.name)
             .field("secret_hash", &"<redacted>")
             .field("scopes", &self.scopes)
+            .field("rate_limit", &self.rate_limit)
             .finish()
     }
 }
@@ -247,6 +297,10 @@ pub struct TokenRecord {
     pub scopes: Vec<String>,
     /// Unix seconds.
     pub expires_at: i64,
+    /// Its client's rate limit, read with the token (so checking it costs no query of
+    /// its own). Ignored by [`crate::Store::insert_token`]: a token always has its
+    /// client's.
+    pub rate_limit: Option<RateLimit>,
 }
 
 impl std::fmt::Debug for TokenRecord {
@@ -256,6 +310,7 @@ impl std::fmt::Debug for TokenRecord {
             .field("client_id", &self.client_id)
             .field("scopes", &self.scopes)
             .field("expires_at", &self.expires_at)
+            .field("rate_limit", &self.rate_limit)
             .finish()
     }
 }

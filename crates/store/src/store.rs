@@ -147,7 +147,8 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Page<ClientRecord>, StoreError>;
     /// `Conflict` if the client id is taken.
     async fn create_client(&self, client: ClientRecord) -> Result<ClientRecord, StoreError>;
-    /// Creates the client or replaces its name, secret hash and scopes (admin bootstrap).
+    /// Creates the client or replaces its name, secret hash, scopes and rate limit (admin
+    /// bootstrap).
     /// Replacing revokes the client's tokens when the secret or scopes changed.
     async fn upsert_client(&self, client: ClientRecord) -> Result<ClientRecord, StoreError>;
     async fn get_client(&self, client_id: &str) -> Result<ClientRecord, StoreError>;
@@ -155,10 +156,12 @@ pub trait Store: Send + Sync + 'static {
     async fn delete_client(&self, client_id: &str) -> Result<(), StoreError>;
     /// `NotFound` if the client no longer exists.
     async fn insert_token(&self, token: TokenRecord) -> Result<(), StoreError>;
-    /// The token with this hash, expired or not; `NotFound` once revoked or purged.
+    /// The token with this hash, expired or not, with its client's rate limit;
+    /// `NotFound` once revoked or purged.
     async fn get_token(&self, hash: &[u8; 32]) -> Result<TokenRecord, StoreError>;
-    /// Deletes the token and returns it, in one step: of two callers taking the same
-    /// token at once, exactly one gets it (single-use tickets); `NotFound` otherwise.
+    /// Deletes the token and returns it (with its client's rate limit), in one step: of
+    /// two callers taking the same token at once, exactly one gets it (single-use
+    /// tickets); `NotFound` otherwise.
     async fn take_token(&self, hash: &[u8; 32]) -> Result<TokenRecord, StoreError>;
     /// Revokes the token; revoking an unknown token is not an error (RFC 7009).
     async fn revoke_token(&self, hash: &[u8; 32]) -> Result<(), StoreError>;

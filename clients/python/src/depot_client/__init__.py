@@ -66,6 +66,7 @@ from .models import (
     OAuthClientPage,
     Project,
     ProjectPage,
+    RateLimit,
     TokenResponse,
 )
 from .query import Field, Filter, QueryError, SortKey, and_, asc, desc, field, not_, or_
@@ -110,6 +111,7 @@ __all__ = [
     "Project",
     "ProjectPage",
     "QueryError",
+    "RateLimit",
     "RateLimited",
     "ReconnectInfo",
     "Response",

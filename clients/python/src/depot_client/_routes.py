@@ -34,6 +34,7 @@ from .models import (
     OAuthClientPage,
     Project,
     ProjectPage,
+    RateLimit,
     TokenResponse,
 )
 from .query import Filter, SortKey, fields_param, sort_param
@@ -283,10 +284,12 @@ def list_clients(limit: int | None, cursor: str | None) -> Call[OAuthClientPage]
     return Call("GET", path, lambda r: cast(OAuthClientPage, expect_page(r, _CLIENT)))
 
 
-def create_client(name: str, scopes: Sequence[str], key: str | bool) -> Call[OAuthClient]:
+def create_client(name: str, scopes: Sequence[str], rate_limit: RateLimit | None, key: str | bool) -> Call[OAuthClient]:
     if isinstance(scopes, str):
         raise TypeError("scopes is a list of scopes, not one string")
-    body = {"name": name, "scopes": list(scopes)}
+    body: dict[str, Any] = {"name": name, "scopes": list(scopes)}
+    if rate_limit is not None:
+        body["rate_limit"] = dict(rate_limit)
     return _json_call("POST", "/v1/clients", body, _client, idempotency_key=key)
 
 

@@ -34,6 +34,7 @@ from .models import (
     OAuthClientPage,
     Project,
     ProjectPage,
+    RateLimit,
     TokenResponse,
 )
 from .query import Filter
@@ -469,11 +470,17 @@ class AsyncClient(BaseClient):
         return await self._run(routes.list_clients(limit, cursor))
 
     async def create_client(
-        self, name: str, scopes: Sequence[str], *, idempotency_key: str | bool = True
+        self,
+        name: str,
+        scopes: Sequence[str],
+        *,
+        rate_limit: RateLimit | None = None,
+        idempotency_key: str | bool = True,
     ) -> OAuthClient:
         """Creates an OAuth client; the answer is the only one that shows its
-        ``client_secret``."""
-        return await self._run(routes.create_client(name, scopes, idempotency_key))
+        ``client_secret``. ``rate_limit`` (``{"per_second": 50, "burst": 100}``,
+        ``burst`` optional) is its own limit; without one the server's default applies."""
+        return await self._run(routes.create_client(name, scopes, rate_limit, idempotency_key))
 
     async def get_client(self, client_id: str) -> OAuthClient:
         return await self._run(routes.get_client(client_id))

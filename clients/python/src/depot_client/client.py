@@ -33,6 +33,7 @@ from .models import (
     OAuthClientPage,
     Project,
     ProjectPage,
+    RateLimit,
     TokenResponse,
 )
 from .query import Filter
@@ -456,10 +457,18 @@ class Client(BaseClient):
     def list_clients(self, *, limit: int | None = None, cursor: str | None = None) -> OAuthClientPage:
         return self._run(routes.list_clients(limit, cursor))
 
-    def create_client(self, name: str, scopes: Sequence[str], *, idempotency_key: str | bool = True) -> OAuthClient:
+    def create_client(
+        self,
+        name: str,
+        scopes: Sequence[str],
+        *,
+        rate_limit: RateLimit | None = None,
+        idempotency_key: str | bool = True,
+    ) -> OAuthClient:
         """Creates an OAuth client; the answer is the only one that shows its
-        ``client_secret``."""
-        return self._run(routes.create_client(name, scopes, idempotency_key))
+        ``client_secret``. ``rate_limit`` (``{"per_second": 50, "burst": 100}``,
+        ``burst`` optional) is its own limit; without one the server's default applies."""
+        return self._run(routes.create_client(name, scopes, rate_limit, idempotency_key))
 
     def get_client(self, client_id: str) -> OAuthClient:
         return self._run(routes.get_client(client_id))

@@ -30,6 +30,7 @@ __all__ = [
     "OAuthClientPage",
     "Project",
     "ProjectPage",
+    "RateLimit",
     "TokenResponse",
 ]
 
@@ -71,6 +72,20 @@ class Collection(TypedDict):
     updated_at: str
 
 
+class _RateLimitRequired(TypedDict):
+    #: Requests a second, above 0 and at most 1,000,000 (``0.5``: one every 2 seconds).
+    per_second: float
+
+
+class RateLimit(_RateLimitRequired, total=False):
+    """A client's own rate limit (contract §10): a request beyond it is a 429 with
+    ``Retry-After``. The server always shows ``burst``; a create may leave it out
+    (twice the rate)."""
+
+    #: How many requests may come at once after a quiet time, 1 to 1,000,000.
+    burst: int
+
+
 class _OAuthClientRequired(TypedDict):
     client_id: str
     name: str
@@ -79,8 +94,11 @@ class _OAuthClientRequired(TypedDict):
 
 
 class OAuthClient(_OAuthClientRequired, total=False):
-    """An OAuth client (the ``Client`` schema of the OpenAPI document)."""
+    """An OAuth client (the ``OAuthClient`` schema of the OpenAPI document)."""
 
+    #: Its own rate limit, or None: then the server's ``--client-rate`` applies, if
+    #: any. (Always sent by servers that have rate limits; older ones leave it out.)
+    rate_limit: RateLimit | None
     #: Only in the answer to the create request: keep it, it is never shown again.
     client_secret: str | None
 

@@ -742,6 +742,16 @@ export interface components {
          *         "project:demo:write"
          *       ]
          *     }
+         * @example {
+         *       "name": "batch job",
+         *       "scopes": [
+         *         "project:demo:read"
+         *       ],
+         *       "rate_limit": {
+         *         "per_second": 50,
+         *         "burst": 100
+         *       }
+         *     }
          */
         NewClient: {
             /** @description Ignored: the server sets it. */
@@ -752,6 +762,13 @@ export interface components {
             name: string;
             /** @description What its tokens may do: `admin`, `project:{name}:read`, `project:{name}:write`. */
             scopes: string[];
+            /** @description The client's own rate limit (docs/contract.md §10); null or left out for none, so that the server's default (`--client-rate`) applies. A request beyond it is a 429 with `Retry-After`. */
+            rate_limit?: {
+                /** @description Requests a second; a fraction is fine (`0.5`: one every 2 seconds). */
+                per_second: number;
+                /** @description How many requests may come at once after a quiet time; twice `per_second` (at least 1, at most 1000000) if left out. */
+                burst?: number;
+            } | null;
         };
         /**
          * @description A collection to create.
@@ -815,6 +832,7 @@ export interface components {
             scopes: string[];
             /** Format: date-time */
             created_at: string;
+            rate_limit: components["schemas"]["RateLimit"] | null;
             /** @description Present only in the answer to the create request (never null). */
             client_secret?: string;
         };
@@ -902,6 +920,24 @@ export interface components {
             };
             /** @description May be sent (so that a resource read with GET can be sent back) but must then equal the URL's project; anything else is a 400. */
             name?: string;
+        };
+        /**
+         * @description A client's own rate limit (docs/contract.md §10): a token bucket that refills at
+         *     `per_second` requests a second and holds `burst`. A request beyond it is a 429 with
+         *     `Retry-After`.
+         */
+        RateLimit: {
+            /**
+             * Format: double
+             * @description Requests a second, above 0 and at most 1,000,000 (a fraction is fine: `0.5` is
+             *     one request every 2 seconds).
+             */
+            per_second: number;
+            /**
+             * Format: int32
+             * @description How many requests may come at once after a quiet time, 1 to 1,000,000.
+             */
+            burst: number;
         };
         /** @description The store answers; the server can serve requests. */
         Ready: {

@@ -16,6 +16,7 @@ import type {
   OAuthClient,
   Page,
   Project,
+  RateLimit,
   RequestBody,
   ResponseBody,
   TokenResponse,
@@ -55,6 +56,9 @@ check<Assignable<NewOAuthClient, RequestBody<"createClient">>>();
 check<Assignable<{ metadata: Project["metadata"] }, RequestBody<"updateProject">>>();
 check<Assignable<{ schema: Collection["schema"] }, RequestBody<"updateCollection">>>();
 check<Assignable<CreatedOAuthClient, OAuthClient>>();
+// A client's rate limit as shown can be sent back on a create.
+check<Assignable<RateLimit, NonNullable<RequestBody<"createClient">["rate_limit"]>>>();
+check<Assignable<OAuthClient["rate_limit"], RequestBody<"createClient">["rate_limit"]>>();
 // A typed item keeps the caller's members and adds the server's.
 check<Assignable<Item<{ title: string }>, { title: string; id: string; version: number }>>();
 

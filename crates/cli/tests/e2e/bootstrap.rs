@@ -402,3 +402,47 @@ fn clients_create_refuses_a_bad_scope() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("project:A:read"));
     assert!(out.stdout.is_empty());
 }
+
+#[test]
+fn clients_create_gives_a_rate_limit_and_refuses_a_bad_one() {
+    let data = tempfile::tempdir().unwrap();
+    let made = clients(
+        &["create", "--name", "x", "--scope", "admin", "--rate", "0.5"],
+        data.path(),
+    );
+    let limit = serde_json::json!({"per_second": 0.5, "burst": 1});
+    assert_eq!(
+        made[0]["rate_limit"], limit,
+        "the burst defaults to twice the rate"
+    );
+    let id = made[0]["client_id"].as_str().unwrap();
+    let listed = clients(&["list"], data.path());
+    let row = listed.iter().find(|r| r["client_id"] == id).unwrap();
+    assert_eq!(row["rate_limit"], limit);
+    let plain = clients(&["create", "--name", "y", "--scope", "admin"], data.path());
+    assert_eq!(plain[0]["rate_limit"], Value::Null);
+
+    for bad in [
+        &["--rate", "0"][..],
+        &["--rate", "-1"],
+        &["--rate", "NaN"],
+        &["--rate", "2000000"],
+        &["--rate", "1", "--burst", "0"],
+        &["--burst", "2"],
+    ] {
+        let out = depot()
+            .args(["clients", "create", "--name", "z", "--scope", "admin"])
+            .args(bad)
+            .arg("--data-dir")
+            .arg(data.path())
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{bad:?}");
+        assert!(out.stdout.is_empty(), "{bad:?}");
+    }
+    assert_eq!(
+        clients(&["list"], data.path()).len(),
+        2,
+        "nothing else made"
+    );
+}

@@ -44,7 +44,8 @@ fn import(server: &Server, file: &Path) -> String {
 }
 
 /// A store with what an export must carry: schemas, indexes, metadata, edited items,
-/// bodies whose spelling JSON allows to vary, and a client with a secret.
+/// bodies whose spelling JSON allows to vary, a client with a secret, and one with a
+/// rate limit.
 async fn fill(server: &Server) -> (String, String) {
     let c = client(server);
     let created = c
@@ -72,6 +73,22 @@ async fn fill(server: &Server) -> (String, String) {
                 .unwrap();
         }
     }
+    let limited = c
+        .send_json::<serde_json::Value>(
+            depot_client::Method::POST,
+            "/v1/clients",
+            Some(&json!({
+                "name": "limited",
+                "scopes": ["project:keep:read"],
+                "rate_limit": {"per_second": 0.5, "burst": 3}
+            })),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        limited["rate_limit"],
+        json!({"per_second": 0.5, "burst": 3})
+    );
     let app = c
         .create_client("app", &["project:keep:read"])
         .await
@@ -103,6 +120,12 @@ async fn an_export_moves_sqlite_to_postgres_and_back_byte_for_byte() {
     let from_sqlite = export(&sqlite, &dir.path().join("a.ndjson"));
     assert!(from_sqlite.iter().any(|l| l.contains(r#""version":2"#)));
     assert!(from_sqlite.iter().any(|l| l.contains("secret_hash")));
+    assert!(
+        from_sqlite
+            .iter()
+            .any(|l| l.contains(r#""rate_limit":{"per_second":0.5,"burst":3}"#)),
+        "a client's rate limit is exported"
+    );
 
     let pg = Server::start(&dir.path().join("b"), &["--database-url", db.url()]);
     import(&pg, &dir.path().join("a.ndjson"));

@@ -130,5 +130,7 @@ fn admin_record(id: &str, secret: &str) -> Result<ClientRecord, BootstrapError> 
         secret_hash: hash_secret(secret).map_err(BootstrapError::Io)?,
         scopes: vec!["admin".to_owned()],
         created_at: now_timestamp(),
+        // No limit of its own (the server's default, if any, applies).
+        rate_limit: None,
     })
 }

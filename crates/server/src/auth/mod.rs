@@ -23,7 +23,7 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, header};
 use depot_api::ErrorKind;
-use depot_store::ProjectFilter;
+use depot_store::{ProjectFilter, RateLimit};
 use scopes::{Scope, Scopes};
 use tokens::TokenRejection;
 
@@ -35,6 +35,8 @@ pub struct Principal {
     /// When the token expires (Unix seconds; valid through that second): a change
     /// stream ends then.
     pub expires_at: i64,
+    /// The client's own rate limit, read with the token; `None`: the server's default.
+    pub rate_limit: Option<RateLimit>,
 }
 
 /// What a request does to a project.
@@ -82,10 +84,13 @@ impl Principal {
     }
 }
 
-/// 429 with `Retry-After` for a client over its rate limit (checked after 401, before
-/// 403, as the contract orders them).
+/// 429 with `Retry-After` for a client over its rate limit, its own or else the
+/// server's default (checked after 401, before 403, as the contract orders them).
 fn within_rate(state: &AppState, principal: &Principal) -> ApiResult<()> {
-    let Err(wait) = state.rates.check(&principal.client_id, None) else {
+    let Err(wait) = state
+        .rates
+        .check(&principal.client_id, principal.rate_limit)
+    else {
         return Ok(());
     };
     state.metrics.rate_limited();

@@ -3,31 +3,26 @@
 //! `Retry-After` before any work (and before the 403 of a scope it lacks: the
 //! contract's order is 401 → 429 → 403).
 //!
-//! A client's limit is its own (`rate_limit` on the client) or the server's default
-//! (`--client-rate`, `--client-burst`); without either it has none. Buckets live in
-//! memory, per instance: with several instances behind a balancer a client gets up to
-//! the limit at each (documented in docs/contract.md §10).
+//! A client's limit is its own (`rate_limit` on the client, which its token record
+//! carries, so checking costs no query) or the server's default (`--client-rate`,
+//! `--client-burst`); without either it has none. Buckets live in memory, per
+//! instance: with several instances behind a balancer a client gets up to the limit at
+//! each (documented in docs/contract.md §10).
 
+use depot_store::RateLimit;
 use moka::sync::Cache;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// Requests a second, and how many may come at once after a quiet time.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Rate {
-    pub per_second: f64,
-    pub burst: u32,
-}
-
 #[derive(Debug)]
 struct Bucket {
-    rate: Rate,
+    rate: RateLimit,
     tokens: f64,
     last: Instant,
 }
 
 impl Bucket {
-    fn new(rate: Rate) -> Bucket {
+    fn new(rate: RateLimit) -> Bucket {
         Bucket {
             rate,
             tokens: f64::from(rate.burst),
@@ -44,20 +39,23 @@ impl Bucket {
             self.tokens -= 1.0;
             return Ok(());
         }
-        Err(Duration::from_secs_f64(
-            (1.0 - self.tokens) / self.rate.per_second,
-        ))
+        // A tiny rate (any above 0 is allowed) can mean a wait longer than a Duration
+        // holds: then as long as one can be.
+        Err(
+            Duration::try_from_secs_f64((1.0 - self.tokens) / self.rate.per_second)
+                .unwrap_or(Duration::MAX),
+        )
     }
 }
 
 /// Every client's bucket, and the default rate.
 pub struct RateLimits {
-    default: Option<Rate>,
+    default: Option<RateLimit>,
     buckets: Cache<Arc<str>, Arc<Mutex<Bucket>>>,
 }
 
 impl RateLimits {
-    pub fn new(default: Option<Rate>) -> RateLimits {
+    pub fn new(default: Option<RateLimit>) -> RateLimits {
         RateLimits {
             default,
             // An idle client's bucket is full again after burst / rate seconds; forgetting
@@ -71,7 +69,7 @@ impl RateLimits {
 
     /// One request of `client` under its own rate, or the default: `Err` with how long
     /// until the next would be allowed.
-    pub fn check(&self, client: &str, own: Option<Rate>) -> Result<(), Duration> {
+    pub fn check(&self, client: &str, own: Option<RateLimit>) -> Result<(), Duration> {
         let Some(rate) = own.or(self.default) else {
             return Ok(());
         };
@@ -92,7 +90,7 @@ mod tests {
 
     #[test]
     fn a_bucket_allows_its_burst_then_its_rate() {
-        let rate = Rate {
+        let rate = RateLimit {
             per_second: 10.0,
             burst: 3,
         };
@@ -108,17 +106,53 @@ mod tests {
     }
 
     #[test]
+    fn a_tiny_rate_waits_long_without_overflowing() {
+        let mut b = Bucket::new(RateLimit {
+            per_second: 1e-300,
+            burst: 1,
+        });
+        let t0 = b.last;
+        assert!(b.take(t0).is_ok());
+        assert_eq!(b.take(t0), Err(Duration::MAX));
+    }
+
+    #[test]
     fn without_a_rate_nothing_is_limited() {
         let limits = RateLimits::new(None);
         for _ in 0..1000 {
             assert!(limits.check("c", None).is_ok());
         }
-        let limited = RateLimits::new(Some(Rate {
+        let limited = RateLimits::new(Some(RateLimit {
             per_second: 1.0,
             burst: 1,
         }));
         assert!(limited.check("c", None).is_ok());
         assert!(limited.check("c", None).is_err());
         assert!(limited.check("d", None).is_ok(), "buckets are per client");
+    }
+
+    #[test]
+    fn a_clients_own_rate_overrides_the_default() {
+        let limits = RateLimits::new(Some(RateLimit {
+            per_second: 1.0,
+            burst: 1,
+        }));
+        let own = RateLimit {
+            per_second: 1000.0,
+            burst: 100,
+        };
+        for _ in 0..100 {
+            assert!(limits.check("fast", Some(own)).is_ok());
+        }
+        assert!(limits.check("fast", Some(own)).is_err());
+        let none = RateLimits::new(None);
+        let slow = RateLimit {
+            per_second: 0.5,
+            burst: 2,
+        };
+        assert!(none.check("slow", Some(slow)).is_ok());
+        assert!(none.check("slow", Some(slow)).is_ok());
+        let wait = none.check("slow", Some(slow)).unwrap_err();
+        assert!(wait > Duration::from_millis(1900), "{wait:?}");
     }
 }

@@ -30,6 +30,8 @@ pub async fn issue(
         client_id: principal.client_id.clone(),
         scopes: vec![Scope::Read(project.to_owned()).to_string()],
         expires_at: principal.expires_at,
+        // Read back from the client when the ticket is taken.
+        rate_limit: None,
     };
     state.store.insert_token(record).await?;
     Ok(ticket)
@@ -84,6 +86,7 @@ pub async fn redeem(state: &AppState, ticket: &str, project: &str) -> ApiResult<
         client_id: record.client_id,
         scopes,
         expires_at: record.expires_at,
+        rate_limit: record.rate_limit,
     };
     within_rate(state, &principal)?;
     Ok(principal)

@@ -1,8 +1,9 @@
 //! Issuing, verifying and revoking access tokens.
 //!
 //! Verification is on every request's path, so verified tokens are kept in a bounded
-//! in-memory cache. Revocation and client deletion on this instance invalidate it at
-//! once; another instance sharing the database notices within [`CACHE_TTL`].
+//! in-memory cache, each with its client's rate limit as read with it. Revocation and
+//! client deletion on this instance invalidate it at once; another instance sharing the
+//! database notices within [`CACHE_TTL`].
 
 use super::Principal;
 use super::scopes::Scopes;
@@ -71,6 +72,8 @@ impl TokenService {
             client_id: client_id.to_owned(),
             scopes: scopes.to_strings(),
             expires_at: now_unix().saturating_add(ttl),
+            // Not stored with the token: every read of it joins its client's.
+            rate_limit: None,
         };
         self.store.insert_token(record).await?;
         Ok(token)
@@ -117,6 +120,7 @@ impl TokenService {
             client_id: record.client_id.clone(),
             scopes,
             expires_at: record.expires_at,
+            rate_limit: record.rate_limit,
         })
     }
 

@@ -285,6 +285,7 @@ async fn clients(
                 scopes: c.scopes.clone(),
                 secret_hash: c.secret_hash.clone(),
                 created_at: c.created_at.clone(),
+                rate_limit: c.rate_limit.map(crate::respond::rate_limit),
             });
             page.push(&record, at);
             if page.flow().is_break() {

@@ -10,7 +10,7 @@ use depot_api::ops::{
     ClientRecord, CollectionRecord, EXPORT_FORMAT, EXPORT_VERSION, ItemRecord, ProjectRecord,
     Record,
 };
-use depot_store::{Collection, Item, Project, Resource, Schema};
+use depot_store::{Collection, Item, Project, RateLimit, Resource, Schema};
 use serde_json::Value;
 
 /// The longest client name, as for a create.
@@ -159,12 +159,24 @@ fn client(c: ClientRecord) -> Result<Resource, Refusal> {
         return Err(invalid("secret_hash must be an argon2 PHC string"));
     }
     timestamps(&[&c.created_at])?;
+    let rate_limit = c.rate_limit.map(|l| RateLimit {
+        per_second: l.per_second,
+        burst: l.burst,
+    });
+    if rate_limit.is_some_and(|l| !l.is_valid()) {
+        return Err(invalid(format!(
+            "rate_limit needs per_second above 0 and at most {} and burst from 1 to {}",
+            RateLimit::MAX_PER_SECOND,
+            RateLimit::MAX_BURST
+        )));
+    }
     Ok(Resource::Client(depot_store::ClientRecord {
         client_id: c.client_id,
         name: c.name,
         secret_hash: c.secret_hash,
         scopes: c.scopes,
         created_at: c.created_at,
+        rate_limit,
     }))
 }
 

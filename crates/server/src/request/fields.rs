@@ -71,6 +71,16 @@ pub fn wrong_type(name: &str, wanted: &str, got: &Value) -> ApiError {
         .with_details(json!({"pointer": format!("/{name}")}))
 }
 
+/// A non-negative integer, also when written with a fraction of zero (`30.0`): JSON
+/// has one number type, and JSON Schema's `integer` accepts both spellings.
+pub fn whole_number(v: &Value) -> Option<u64> {
+    v.as_u64().or_else(|| {
+        v.as_f64()
+            .filter(|f| f.fract() == 0.0 && (0.0..=u64::MAX as f64).contains(f))
+            .map(|f| f as u64)
+    })
+}
+
 /// 406 for the required members that are `None`, after every type check has passed.
 pub fn require_present(members: &[(&str, bool)]) -> ApiResult<()> {
     let missing: Vec<String> = members

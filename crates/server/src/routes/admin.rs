@@ -7,7 +7,7 @@ use crate::openapi::responses::{
 use crate::openapi::schemas::MaintenanceUpdate;
 use crate::request::access::{Admin, AdminBody, Read};
 use crate::request::body;
-use crate::request::fields::{Fields, require_present, wrong_type};
+use crate::request::fields::{Fields, require_present, whole_number, wrong_type};
 use crate::respond::ok;
 use crate::state::AppState;
 use axum::extract::State;
@@ -78,14 +78,4 @@ pub async fn put(
         .map_err(|e| ApiError::from_store(e, "setting"))?;
     tracing::info!(client_id = %principal.client_id, enabled = wanted.enabled, retry_after = wanted.retry_after, "maintenance switched");
     Ok(ok(wanted))
-}
-
-/// A non-negative integer, also when written with a fraction of zero (`30.0`): JSON
-/// has one number type, and JSON Schema's `integer` accepts both spellings.
-fn whole_number(v: &Value) -> Option<u64> {
-    v.as_u64().or_else(|| {
-        v.as_f64()
-            .filter(|f| f.fract() == 0.0 && (0.0..=u64::MAX as f64).contains(f))
-            .map(|f| f as u64)
-    })
 }

@@ -13,7 +13,7 @@ use crate::openapi::schemas::NewClient;
 use crate::request::access::{Admin, AdminCreating, Read, Write};
 use crate::request::body;
 use crate::request::extract::PathParams;
-use crate::request::fields::{Fields, require_present};
+use crate::request::fields::{Fields, require_present, whole_number, wrong_type};
 use crate::request::idempotency::{self, Answer};
 use crate::request::paging::{ListKind, page, parse_query};
 use crate::respond::{self, created, deleted, ok};
@@ -21,8 +21,8 @@ use crate::state::AppState;
 use axum::extract::{RawQuery, State};
 use axum::response::Response;
 use depot_api::types;
-use depot_store::{ClientRecord, NewResource, Resource, now_timestamp};
-use serde_json::json;
+use depot_store::{ClientRecord, NewResource, RateLimit, Resource, now_timestamp};
+use serde_json::{Map, Value, json};
 
 const MAX_CLIENT_NAME: usize = 200;
 
@@ -76,9 +76,13 @@ pub async fn create(
     }: AdminCreating,
 ) -> ApiResult<Response> {
     let value = body::parse(&bytes, state.config.max_json_depth)?;
-    let mut fields = Fields::new(body::into_object(value, "a client")?, &["name", "scopes"])?;
+    let mut fields = Fields::new(
+        body::into_object(value, "a client")?,
+        &["name", "scopes", "rate_limit"],
+    )?;
     let name = fields.string("name")?;
     let scopes = fields.strings("scopes")?;
+    let rate_limit = asked_rate(fields.take("rate_limit"))?;
     if name
         .as_ref()
         .is_some_and(|n| n.trim().is_empty() || n.len() > MAX_CLIENT_NAME)
@@ -95,7 +99,18 @@ pub async fn create(
             .with_details(json!({"pointer": "/scopes"}))
         })?;
     }
-    require_present(&[("name", name.is_some()), ("scopes", scopes.is_some())])?;
+    require_present(&[
+        ("name", name.is_some()),
+        ("scopes", scopes.is_some()),
+        (
+            "rate_limit/per_second",
+            !matches!(rate_limit, AskedRate::NoPerSecond),
+        ),
+    ])?;
+    let rate_limit = match rate_limit {
+        AskedRate::Limit(limit) => limit,
+        AskedRate::NoPerSecond => None, // a 406 above
+    };
     let secret = generate(SECRET_PREFIX);
     // In the hashing pool (argon2 is slow on purpose), as at the token endpoint.
     let secret_hash = state
@@ -111,6 +126,7 @@ pub async fn create(
     let record = client_record(
         name.unwrap_or_default(),
         scopes.unwrap_or_default(),
+        rate_limit,
         secret_hash,
     );
     let answer = idempotency::create(&state, pending, NewResource::Client(record))
@@ -134,6 +150,7 @@ pub async fn create(
 pub async fn new_client(
     name: String,
     scopes: Vec<String>,
+    rate_limit: Option<RateLimit>,
     secret: &str,
 ) -> ApiResult<ClientRecord> {
     let secret = secret.to_owned();
@@ -141,16 +158,108 @@ pub async fn new_client(
         .await
         .map_err(|e| ApiError::internal(format!("hashing task: {e}")))?
         .map_err(ApiError::internal)?;
-    Ok(client_record(name, scopes, secret_hash))
+    Ok(client_record(name, scopes, rate_limit, secret_hash))
 }
 
-fn client_record(name: String, scopes: Vec<String>, secret_hash: String) -> ClientRecord {
+fn client_record(
+    name: String,
+    scopes: Vec<String>,
+    rate_limit: Option<RateLimit>,
+    secret_hash: String,
+) -> ClientRecord {
     ClientRecord {
         client_id: generate_client_id(),
         name,
         secret_hash,
         scopes,
         created_at: now_timestamp(),
+        rate_limit,
+    }
+}
+
+/// What a create's `rate_limit` asks for.
+enum AskedRate {
+    /// A limit, or none (left out or null: the server's default applies).
+    Limit(Option<RateLimit>),
+    /// An object without `per_second`: a 406, with any other missing member.
+    NoPerSecond,
+}
+
+/// Reads `rate_limit`: `{"per_second": number, "burst": integer}` (`burst` optional:
+/// twice the rate by default, as for `--client-burst`), or null. A wrong value is a 400
+/// whose `details.pointer` names it; so is a member other than these two.
+fn asked_rate(value: Option<Value>) -> ApiResult<AskedRate> {
+    let mut members: Map<String, Value> = match value {
+        None | Some(Value::Null) => return Ok(AskedRate::Limit(None)),
+        Some(Value::Object(members)) => members,
+        Some(other) => {
+            return Err(wrong_type(
+                "rate_limit",
+                "an object ({\"per_second\": number, \"burst\": integer}) or null",
+                &other,
+            ));
+        }
+    };
+    let bad = |member: &str, message: String| {
+        ApiError::bad_request(message)
+            .with_details(json!({"pointer": format!("/rate_limit/{member}")}))
+    };
+    if let Some(unknown) = members
+        .keys()
+        .find(|k| !matches!(k.as_str(), "per_second" | "burst"))
+    {
+        return Err(ApiError::bad_request(format!(
+            "unknown member {unknown:?} in rate_limit; expected per_second, burst"
+        ))
+        .with_details(json!({
+            "pointer": format!("/rate_limit/{}", crate::request::schema::escape_pointer(unknown))
+        })));
+    }
+    let per_second = match members.remove("per_second") {
+        None => None,
+        Some(v) => match v.as_f64() {
+            Some(r) if RateLimit::valid_per_second(r) => Some(r),
+            _ => {
+                return Err(bad(
+                    "per_second",
+                    format!(
+                        "rate_limit.per_second must be a number above 0 and at most {}, not {}",
+                        RateLimit::MAX_PER_SECOND,
+                        shown(&v)
+                    ),
+                ));
+            }
+        },
+    };
+    let burst = match members.remove("burst") {
+        None => None,
+        Some(v) => match whole_number(&v).filter(|&b| RateLimit::valid_burst(b)) {
+            Some(b) => Some(u32::try_from(b).unwrap_or(RateLimit::MAX_BURST)),
+            None => {
+                return Err(bad(
+                    "burst",
+                    format!(
+                        "rate_limit.burst must be an integer from 1 to {}, not {}",
+                        RateLimit::MAX_BURST,
+                        shown(&v)
+                    ),
+                ));
+            }
+        },
+    };
+    let Some(per_second) = per_second else {
+        return Ok(AskedRate::NoPerSecond);
+    };
+    Ok(AskedRate::Limit(Some(RateLimit::new(per_second, burst))))
+}
+
+/// A refused value in a message: a number as sent, anything else by its type (a
+/// message never repeats text from the body).
+fn shown(v: &Value) -> String {
+    if v.is_number() {
+        v.to_string()
+    } else {
+        body::type_name(v).to_owned()
     }
 }
 

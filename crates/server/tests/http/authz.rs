@@ -269,6 +269,7 @@ async fn an_expired_token_is_401_invalid_token() {
             client_id: id,
             scopes: vec!["admin".into()],
             expires_at: now_unix() - 5,
+            rate_limit: None,
         })
         .await
         .unwrap();

@@ -41,8 +41,16 @@ async fn creating_a_client_shows_its_secret_once_and_never_again() {
     let made = r.json();
     assert_eq!(
         keys(&made),
-        ["client_id", "name", "scopes", "created_at", "client_secret"]
+        [
+            "client_id",
+            "name",
+            "scopes",
+            "created_at",
+            "rate_limit",
+            "client_secret"
+        ]
     );
+    assert_eq!(made["rate_limit"], Value::Null, "none unless asked for");
     let id = made["client_id"].as_str().unwrap();
     let secret = made["client_secret"].as_str().unwrap();
     assert!(id.starts_with("dpc_"), "{id}");
@@ -63,7 +71,7 @@ async fn creating_a_client_shows_its_secret_once_and_never_again() {
     assert_eq!(got.status, 200);
     assert_eq!(
         keys(&got.json()),
-        ["client_id", "name", "scopes", "created_at"]
+        ["client_id", "name", "scopes", "created_at", "rate_limit"]
     );
     let mut without_secret = made.clone();
     without_secret

@@ -25,6 +25,7 @@ mod owasp;
 mod project_bodies;
 mod projects;
 mod queries;
+mod rate_limits;
 mod schemathesis_regressions;
 mod secrets_in_logs;
 mod smoke;

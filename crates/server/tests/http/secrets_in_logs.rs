@@ -322,6 +322,7 @@ fn wire_types_that_carry_a_secret_redact_it_in_debug() {
         name: "n".into(),
         scopes: vec![],
         created_at: "t".into(),
+        rate_limit: None,
         client_secret: Some(secret.clone()),
     };
     let debug = format!("{response:?} {client:?}");

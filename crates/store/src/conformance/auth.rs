@@ -1,7 +1,7 @@
 //! OAuth clients and tokens, server settings, and the readiness ping.
 
 use super::not_found;
-use crate::{ClientRecord, Store, StoreError, TokenRecord, now_timestamp, now_unix};
+use crate::{ClientRecord, RateLimit, Store, StoreError, TokenRecord, now_timestamp, now_unix};
 
 pub(super) fn client(id: &str, secret_hash: &str, scopes: &[&str]) -> ClientRecord {
     ClientRecord {
@@ -10,6 +10,7 @@ pub(super) fn client(id: &str, secret_hash: &str, scopes: &[&str]) -> ClientReco
         secret_hash: secret_hash.into(),
         scopes: scopes.iter().map(|s| s.to_string()).collect(),
         created_at: now_timestamp(),
+        rate_limit: None,
     }
 }
 
@@ -19,6 +20,7 @@ pub(super) fn token(byte: u8, client_id: &str, expires_at: i64) -> TokenRecord {
         client_id: client_id.into(),
         scopes: vec!["project:alpha:read".into(), "admin".into()],
         expires_at,
+        rate_limit: None,
     }
 }
 
@@ -185,6 +187,86 @@ pub async fn tokens_insert_get_revoke<S: Store>(s: S) {
     s.revoke_token(&[1; 32]).await.unwrap();
     s.revoke_token(&[8; 32]).await.unwrap();
     assert_eq!(s.get_token(&[2; 32]).await.unwrap(), expired);
+}
+
+pub async fn a_clients_rate_limit_is_stored_and_comes_with_its_tokens<S: Store>(s: S) {
+    let later = now_unix() + 3600;
+    // A fraction that binary floating point can't hold exactly still reads back equal.
+    let limit = RateLimit {
+        per_second: 0.1,
+        burst: 2,
+    };
+    let limited = ClientRecord {
+        rate_limit: Some(limit),
+        ..client("limited", "h", &["admin"])
+    };
+    assert_eq!(s.create_client(limited.clone()).await.unwrap(), limited);
+    assert_eq!(s.get_client("limited").await.unwrap(), limited);
+    s.create_client(client("free", "h", &["admin"]))
+        .await
+        .unwrap();
+    let listed = s.list_clients(None, 10).await.unwrap().rows;
+    let rates: Vec<_> = listed.iter().map(|c| c.rate_limit).collect();
+    assert_eq!(rates, [None, Some(limit)], "free, then limited");
+
+    s.insert_token(token(1, "limited", later)).await.unwrap();
+    s.insert_token(token(2, "free", later)).await.unwrap();
+    let got = s.get_token(&[1; 32]).await.unwrap();
+    assert_eq!(
+        got.rate_limit,
+        Some(limit),
+        "a token carries its client's limit"
+    );
+    assert_eq!(
+        got,
+        TokenRecord {
+            rate_limit: Some(limit),
+            ..token(1, "limited", later)
+        }
+    );
+    assert_eq!(s.get_token(&[2; 32]).await.unwrap().rate_limit, None);
+    // A limit given with an inserted token is not the token's: it has its client's.
+    let claimed = TokenRecord {
+        rate_limit: Some(RateLimit {
+            per_second: 1e6,
+            burst: 1_000_000,
+        }),
+        ..token(3, "free", later)
+    };
+    s.insert_token(claimed).await.unwrap();
+    assert_eq!(s.get_token(&[3; 32]).await.unwrap().rate_limit, None);
+
+    // Taking a token (a stream ticket) reads its client's limit too.
+    s.insert_token(token(4, "limited", later)).await.unwrap();
+    assert_eq!(
+        s.take_token(&[4; 32]).await.unwrap().rate_limit,
+        Some(limit)
+    );
+
+    // An upsert replaces the limit (same secret and scopes: the tokens stay).
+    let faster = RateLimit {
+        per_second: 1000.0,
+        burst: 1_000_000,
+    };
+    s.upsert_client(ClientRecord {
+        rate_limit: Some(faster),
+        ..client("limited", "h", &["admin"])
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        s.get_client("limited").await.unwrap().rate_limit,
+        Some(faster)
+    );
+    assert_eq!(
+        s.get_token(&[1; 32]).await.unwrap().rate_limit,
+        Some(faster)
+    );
+    s.upsert_client(client("limited", "h", &["admin"]))
+        .await
+        .unwrap();
+    assert_eq!(s.get_client("limited").await.unwrap().rate_limit, None);
+    assert_eq!(s.get_token(&[1; 32]).await.unwrap().rate_limit, None);
 }
 
 pub async fn purge_removes_only_expired_tokens<S: Store>(s: S) {

@@ -1,7 +1,9 @@
 //! Import: records written exactly as given, for moving between backends.
 
 use super::{not_found, obj};
-use crate::{ClientRecord, Collection, Item, Project, Resource, Schema, Store, StoreError};
+use crate::{
+    ClientRecord, Collection, Item, Project, RateLimit, Resource, Schema, Store, StoreError,
+};
 use serde_json::json;
 
 fn records() -> (Project, Collection, Item, ClientRecord) {
@@ -32,6 +34,10 @@ fn records() -> (Project, Collection, Item, ClientRecord) {
         secret_hash: "$argon2id$v=19$m=1,t=1,p=1$c2FsdA$aGFzaA".into(),
         scopes: vec!["project:moved:read".into()],
         created_at: "2020-06-02T03:04:05.006Z".into(),
+        rate_limit: Some(RateLimit {
+            per_second: 2.5,
+            burst: 7,
+        }),
     };
     (project, collection, item, client)
 }

@@ -5,11 +5,12 @@
 use super::{free_form, ignored, named_schema, object, server_owned, typed};
 use depot_api::names::{NAME_PATTERN, SCOPE, SCOPE_PATTERN};
 use depot_api::openapi::json_schema_or_null;
+use depot_store::RateLimit;
 use depot_store::query::{MAX_INDEXES, indexes::MAX_INDEX_PATH_BYTES};
 use serde_json::json;
 use utoipa::openapi::extensions::Extensions;
 use utoipa::openapi::schema::{
-    AdditionalProperties, ArrayBuilder, Object, ObjectBuilder, Schema, Type,
+    AdditionalProperties, ArrayBuilder, Object, ObjectBuilder, Schema, SchemaType, Type,
 };
 
 /// The example collection schema: items need a string `title`.
@@ -147,11 +148,51 @@ named_schema!(NewClient, || {
                      `project:{name}:write`.",
                 )),
         )
+        .property("rate_limit", new_rate_limit())
         .required("name")
         .required("scopes")
-        .examples([json!({"name": "app", "scopes": ["project:demo:write"]})])
+        .examples([
+            json!({"name": "app", "scopes": ["project:demo:write"]}),
+            json!({
+                "name": "batch job",
+                "scopes": ["project:demo:read"],
+                "rate_limit": {"per_second": 50, "burst": 100}
+            }),
+        ])
         .into()
 });
+
+/// A create's `rate_limit`, as `routes::clients` reads it: `burst` may be left out.
+fn new_rate_limit() -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::Object, Type::Null]))
+        .description(Some(
+            "The client's own rate limit (docs/contract.md §10); null or left out for none, \
+             so that the server's default (`--client-rate`) applies. A request beyond it is a \
+             429 with `Retry-After`.",
+        ))
+        .property(
+            "per_second",
+            typed(Type::Number)
+                .exclusive_minimum(Some(0))
+                .maximum(Some(RateLimit::MAX_PER_SECOND))
+                .description(Some(
+                    "Requests a second; a fraction is fine (`0.5`: one every 2 seconds).",
+                )),
+        )
+        .property(
+            "burst",
+            typed(Type::Integer)
+                .minimum(Some(1))
+                .maximum(Some(RateLimit::MAX_BURST))
+                .description(Some(
+                    "How many requests may come at once after a quiet time; twice \
+                     `per_second` (at least 1, at most 1000000) if left out.",
+                )),
+        )
+        .required("per_second")
+        .additional_properties(Some(AdditionalProperties::FreeForm(false)))
+}
 
 named_schema!(MaintenanceUpdate, || {
     strict(object().description(Some("Turns maintenance mode on or off.")))

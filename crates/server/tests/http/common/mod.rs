@@ -127,6 +127,7 @@ impl TestApp {
                 secret_hash: "unused".into(),
                 scopes: scopes.iter().map(|s| s.to_string()).collect(),
                 created_at: now_timestamp(),
+                rate_limit: None,
             })
             .await
             .unwrap();
@@ -363,6 +364,7 @@ impl TestApp {
                 secret_hash: depot_server::auth::secrets::hash_secret(secret).unwrap(),
                 scopes: scopes.iter().map(|s| s.to_string()).collect(),
                 created_at: now_timestamp(),
+                rate_limit: None,
             })
             .await
             .unwrap();

@@ -11,7 +11,8 @@
 //! - `projects`, `collections`, `items`, `auth`: the SQL, as plain functions of a
 //!   connection, so the same function serves a read or runs inside the writer's batch.
 //! - `query`: filtered and sorted pages and counts (contract §8), planned by
-//!   `depot_query` and run on a reader.
+//!   `depot_query` and run on a reader; `counts`: counts kept for the exact state of
+//!   the project they counted.
 //! - `errors`: SQLite failures to [`StoreError`].
 //! - `backup`: online backups, a consistent page copy taken while writes go on;
 //!   [`offline`]: `depot restore` and `depot check`, on a data dir no server is using.
@@ -21,6 +22,7 @@ mod backup;
 mod cache;
 mod changes;
 mod collections;
+mod counts;
 mod datadir;
 mod errors;
 mod idempotency;
@@ -101,6 +103,8 @@ pub struct SqliteStore {
     writer: Writer,
     readers: Readers,
     cache: Arc<ReadCache>,
+    /// Counts kept for the state they counted (see `counts`).
+    counts: Arc<counts::CountCache>,
     /// Wake-ups for change feed readers, sent after each commit (see `changes`).
     signals: ChangeSignals,
     path: PathBuf,
@@ -140,6 +144,7 @@ impl SqliteStore {
             writer,
             readers,
             cache,
+            counts: Arc::new(counts::CountCache::new()),
             signals,
             path: path.to_owned(),
             _lock: lock,

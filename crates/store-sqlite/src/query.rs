@@ -2,7 +2,8 @@
 //! its statements come from `depot_query` (its `Pager` and `count_statement`); this
 //! module runs them on a reader and reads their rows.
 
-use crate::{collections, errors, items};
+use crate::counts::{self, CountCache};
+use crate::{changes, collections, errors, items};
 use depot_query::sql::SqlParam;
 use depot_query::sql::sqlite::Sqlite;
 use depot_query::{
@@ -159,14 +160,35 @@ fn value(param: &SqlParam) -> SqlValue {
     }
 }
 
+/// A count kept for this very state of the project (see `crate::counts`), read on the
+/// caller's snapshot; `None` when there is none and it must be counted. `generation`:
+/// the item cache's, noted before the snapshot began.
+pub(crate) fn kept_count(
+    conn: &Connection,
+    project: &str,
+    collection: &str,
+    filter: Option<&Expr>,
+    max_scan: u64,
+    (counts, generation): (&CountCache, u64),
+) -> Result<Option<Count>, StoreError> {
+    let (id, indexes) = collections::target(conn, project, collection)?;
+    let head = changes::head(conn, project)?;
+    let statement = Counter::new(&Sqlite, id, &indexes, filter, max_scan).statement();
+    Ok(counts.get(&counts::key(&head, generation, &statement)))
+}
+
+/// Counts, on one snapshot (the caller's transaction), and keeps the answer for that
+/// state of the project.
 pub(crate) fn count(
     conn: &Connection,
     project: &str,
     collection: &str,
     filter: Option<&Expr>,
     max_scan: u64,
+    (counts, generation): (&CountCache, u64),
 ) -> Result<Count, StoreError> {
     let (id, indexes) = collections::target(conn, project, collection)?;
+    let head = changes::head(conn, project)?;
     let counter = Counter::new(&Sqlite, id, &indexes, filter, max_scan);
     let statement = counter.statement();
     let params = params_from_iter(statement.params.iter().map(value));
@@ -185,5 +207,7 @@ pub(crate) fn count(
     } else {
         None
     };
-    Ok(counter.count(examined, matched, more))
+    let count = counter.count(examined, matched, more);
+    counts.insert(counts::key(&head, generation, &statement), count);
+    Ok(count)
 }

@@ -182,11 +182,26 @@ impl Store for SqliteStore {
         filter: Option<&Expr>,
         max_scan: u64,
     ) -> Result<Count, StoreError> {
+        // Asked for before counting, on the calling worker: a kept count costs two
+        // point reads (see `counts`).
+        // Noted before each read begins (see `counts`).
+        let seen = self.cache.generation();
+        let kept = self
+            .read(|c| {
+                let counts = (&*self.counts, seen);
+                query::kept_count(c, project, collection, filter, max_scan, counts)
+            })
+            .await?;
+        if let Some(count) = kept {
+            return Ok(count);
+        }
         let (project, collection) = (project.to_owned(), collection.to_owned());
-        let filter = filter.cloned();
+        let (filter, counts) = (filter.cloned(), Arc::clone(&self.counts));
+        let seen = self.cache.generation();
         self.readers
             .run_blocking(move |c| {
-                query::count(c, &project, &collection, filter.as_ref(), max_scan)
+                let counts = (&*counts, seen);
+                query::count(c, &project, &collection, filter.as_ref(), max_scan, counts)
             })
             .await
     }

@@ -92,6 +92,7 @@ where
         query::random_queries_match_the_evaluator_without_indexes,
         query::random_queries_match_the_evaluator_with_indexes,
         query::counts_match_the_evaluator_within_their_budget,
+        query::a_count_asked_again_follows_every_kind_of_write,
         query::paging_while_items_are_added_skips_and_repeats_nothing,
         query::pages_are_bounded_in_bytes,
         changes::every_write_is_one_event_in_commit_order,

@@ -9,7 +9,7 @@ use super::{collection, project, tick};
 use crate::query::{
     Expr, ItemQuery, Path, Position, SortKey, compare_rows, eval, parse, sort_values,
 };
-use crate::{Item, Store, StoreError};
+use crate::{Item, Resource, Store, StoreError};
 use serde_json::Value;
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -198,6 +198,96 @@ pub async fn counts_match_the_evaluator_within_their_budget<S: Store>(s: S) {
     assert_eq!((everything.count, everything.exact), (40, true));
     let cut = s.count_items("q", "things", None, 39).await.unwrap();
     assert_eq!((cut.count, cut.exact), (39, false));
+}
+
+/// A count asked again after each kind of write answers for the data as it is then,
+/// however the store answers counts (SQLite keeps them for the state they counted).
+pub async fn a_count_asked_again_follows_every_kind_of_write<S: Store>(s: S) {
+    let filter = parse("n = 1").unwrap();
+    let indexed = vec!["n".to_owned()];
+    async fn counts<S: Store>(s: &S, filter: &Expr) -> (u64, u64) {
+        let indexed = s.count_items("q", "a", Some(filter), 1000).await.unwrap();
+        let scanned = s.count_items("q", "b", Some(filter), 1000).await.unwrap();
+        assert!(indexed.exact && scanned.exact);
+        (indexed.count, scanned.count)
+    }
+    project(&s, "q").await;
+    for (name, indexes) in [("a", indexed.clone()), ("b", Vec::new())] {
+        s.create_collection("q", name, None, indexes).await.unwrap();
+    }
+    let one = r#"{"n":1}"#.to_owned();
+    let mut made = Vec::new();
+    for c in ["a", "b"] {
+        made.push(s.create_item("q", c, one.clone()).await.unwrap());
+    }
+    assert_eq!(counts(&s, &filter).await, (1, 1));
+    assert_eq!(
+        counts(&s, &filter).await,
+        (1, 1),
+        "asked again, nothing changed"
+    );
+    for c in ["a", "b"] {
+        s.create_item("q", c, one.clone()).await.unwrap();
+    }
+    assert_eq!(counts(&s, &filter).await, (2, 2), "after creates");
+    for (c, item) in ["a", "b"].into_iter().zip(&made) {
+        s.replace_item("q", c, &item.id, r#"{"n":2}"#.into(), None)
+            .await
+            .unwrap();
+    }
+    assert_eq!(counts(&s, &filter).await, (1, 1), "after replacing a match");
+    for (c, item) in ["a", "b"].into_iter().zip(&made) {
+        s.replace_item("q", c, &item.id, one.clone(), None)
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        counts(&s, &filter).await,
+        (2, 2),
+        "after replacing into a match"
+    );
+    for (c, item) in ["a", "b"].into_iter().zip(&made) {
+        s.delete_item("q", c, &item.id, None).await.unwrap();
+    }
+    assert_eq!(counts(&s, &filter).await, (1, 1), "after deletes");
+    for c in ["a", "b"] {
+        let mut item = made[0].clone();
+        item.id = crate::new_item_id();
+        item.data = one.clone();
+        let record = Resource::Item {
+            project: "q".into(),
+            collection: c.into(),
+            item,
+        };
+        s.import(record).await.unwrap();
+    }
+    assert_eq!(counts(&s, &filter).await, (2, 2), "after importing items");
+    s.update_collection("q", "b", None, indexed.clone())
+        .await
+        .unwrap();
+    assert_eq!(
+        counts(&s, &filter).await,
+        (2, 2),
+        "after declaring an index"
+    );
+    s.delete_collection("q", "a").await.unwrap();
+    s.create_collection("q", "a", None, indexed.clone())
+        .await
+        .unwrap();
+    let fresh = s.count_items("q", "a", Some(&filter), 1000).await.unwrap();
+    assert_eq!(
+        fresh.count, 0,
+        "a collection made again under the same name"
+    );
+    s.delete_project("q").await.unwrap();
+    project(&s, "q").await;
+    for name in ["a", "b"] {
+        s.create_collection("q", name, None, indexed.clone())
+            .await
+            .unwrap();
+    }
+    s.create_item("q", "a", one.clone()).await.unwrap();
+    assert_eq!(counts(&s, &filter).await, (1, 0), "a project made again");
 }
 
 /// The budget in action: the one match sits behind items that don't match, so pages

@@ -189,10 +189,25 @@ def targets(cells):
             return fmt_ms(ms)
         return fmt_ms(ms) + form.format(fmt_ms(c[key]))
 
+    # The latency targets are relative to the bare server's own in the same run (issue
+    # 16 restated them so): an absolute "p99 < 2 ms" measured the machine's load as much
+    # as depot.
+    def below(d, c, factor):
+        return (
+            d["p99_ms"] is not None
+            and c is not None
+            and c.get("p99_ms") is not None
+            and d["p99_ms"] <= factor * c["p99_ms"]
+        )
+
     d, c = get("get")
     if d:
         rows.append(
-            ("get: p99 < 2 ms at c32", with_ceiling(d["p99_ms"], c), d["p99_ms"] is not None and d["p99_ms"] < 2)
+            (
+                "get: p99 at c32 within 1.5× the ceiling's own p99",
+                with_ceiling(d["p99_ms"], c),
+                below(d, c, 1.5),
+            )
         )
     rss = [(w, c["peak_rss_mib"]) for (s, w), c in cells.items() if s == "depot"]
     if rss:
@@ -206,9 +221,9 @@ def targets(cells):
             continue
         rows.append(
             (
-                f"{w}: successes' p99 < 20 ms",
+                f"{w}: successes' p99 below the ceiling's own p99 at c512",
                 with_ceiling(d["p99_ms"], c),
-                d["p99_ms"] is not None and d["p99_ms"] < 20,
+                below(d, c, 1.0),
             )
         )
         others = sum(v for k, v in d["status"].items() if not (200 <= int(k) < 400) and k != "503")

@@ -398,6 +398,20 @@ impl Client {
             .await
     }
 
+    /// [`Client::create_client`] with the client's own rate limit (docs/contract.md
+    /// §10): past it the client's requests are 429, which this library retries after
+    /// `Retry-After` like a 503.
+    pub async fn create_rate_limited_client(
+        &self,
+        name: &str,
+        scopes: &[&str],
+        rate_limit: types::RateLimit,
+    ) -> Result<types::Client> {
+        let body = json!({ "name": name, "scopes": scopes, "rate_limit": rate_limit });
+        self.call(Spec::new(Method::POST, "/v1/clients").json(&body))
+            .await
+    }
+
     pub async fn get_client(&self, client_id: &str) -> Result<types::Client> {
         self.call(Spec::new(
             Method::GET,

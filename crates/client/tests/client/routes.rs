@@ -212,6 +212,35 @@ async fn client_and_maintenance_methods_send_their_routes() {
 }
 
 #[tokio::test]
+async fn a_rate_limited_client_is_created_with_its_limit() {
+    let made = json!({
+        "client_id": "cid", "name": "bot", "scopes": ["admin"],
+        "created_at": "2026-01-01T00:00:00.000Z", "client_secret": "s3",
+        "rate_limit": {"per_second": 0.5, "burst": 2}
+    });
+    let server = Scripted::start(vec![Reply::json(201, made)]).await;
+    let c = server.client().token("t").build().unwrap();
+    let limit = depot_api::types::RateLimit {
+        per_second: 0.5,
+        burst: 2,
+    };
+    let created = c
+        .create_rate_limited_client("bot", &["admin"], limit)
+        .await
+        .unwrap();
+    assert_eq!(created.rate_limit, Some(limit));
+    assert_eq!(
+        routes(&server),
+        [route(
+            Method::POST,
+            "/v1/clients",
+            Some(json!({"name": "bot", "scopes": ["admin"],
+                        "rate_limit": {"per_second": 0.5, "burst": 2}}))
+        )]
+    );
+}
+
+#[tokio::test]
 async fn logout_revokes_the_cached_token_with_client_credentials() {
     let server = Scripted::start(vec![Reply::json(200, page(json!([]))), deleted()]).await;
     let client = server

@@ -21,37 +21,22 @@ macro_rules! client_columns {
     };
 }
 
-/// The rate limit in columns `idx` (requests a second) and `idx + 1` (burst): both
-/// NULL for none; one without the other, or a value out of bounds, is corrupt.
+/// The rate limit in columns `idx` (requests a second) and `idx + 1` (burst, an
+/// `INTEGER`); see [`RateLimit::from_columns`].
 fn rate_at(row: &Row, idx: usize) -> Result<Option<RateLimit>> {
-    let per_second: Option<f64> = row.try_get(idx)?;
     let burst: Option<i32> = row.try_get(idx + 1)?;
-    let limit = match (per_second, burst) {
-        (None, None) => return Ok(None),
-        (Some(per_second), Some(burst)) => u32::try_from(burst)
-            .ok()
-            .map(|burst| RateLimit { per_second, burst }),
-        _ => None,
-    };
-    match limit {
-        Some(limit) if limit.is_valid() => Ok(Some(limit)),
-        _ => Err(StoreError::Other(
-            "postgres: a client's rate limit is half set or out of bounds".into(),
-        )
-        .into()),
-    }
+    RateLimit::from_columns(row.try_get(idx)?, burst.map(i64::from))
+        .map_err(|why| StoreError::Other(format!("postgres: {why}")).into())
 }
 
-/// The rate limit as its two columns.
+/// The rate limit as its two columns (a burst is at most `RateLimit::MAX_BURST`, far
+/// within `INTEGER`).
 fn rate_columns(limit: Option<RateLimit>) -> (Option<f64>, Option<i32>) {
-    match limit {
-        // Bursts are at most RateLimit::MAX_BURST, far within i32.
-        Some(l) => (
-            Some(l.per_second),
-            Some(i32::try_from(l.burst).unwrap_or(i32::MAX)),
-        ),
-        None => (None, None),
-    }
+    let (per_second, burst) = RateLimit::columns(limit);
+    (
+        per_second,
+        burst.map(|b| i32::try_from(b).unwrap_or(i32::MAX)),
+    )
 }
 
 /// Builds a client from `client_columns!()`.

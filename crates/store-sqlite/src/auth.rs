@@ -28,34 +28,12 @@ fn scopes_at(row: &Row<'_>, idx: usize) -> rusqlite::Result<Vec<String>> {
     serde_json::from_str(&text).map_err(|e| corrupt_column(idx, e))
 }
 
-/// The rate limit in columns `idx` (requests a second) and `idx + 1` (burst): both
-/// NULL for none; one without the other, or a value out of bounds, is corrupt.
+/// The rate limit in columns `idx` (requests a second) and `idx + 1` (burst); see
+/// [`RateLimit::from_columns`].
 fn rate_at(row: &Row<'_>, idx: usize) -> rusqlite::Result<Option<RateLimit>> {
-    let per_second: Option<f64> = row.get(idx)?;
-    let burst: Option<i64> = row.get(idx + 1)?;
-    let limit = match (per_second, burst) {
-        (None, None) => return Ok(None),
-        (Some(per_second), Some(burst)) => u32::try_from(burst)
-            .ok()
-            .map(|burst| RateLimit { per_second, burst }),
-        _ => None,
-    };
-    match limit {
-        Some(limit) if limit.is_valid() => Ok(Some(limit)),
-        _ => Err(rusqlite::Error::FromSqlConversionFailure(
-            idx,
-            rusqlite::types::Type::Real,
-            "a client's rate limit is half set or out of bounds".into(),
-        )),
-    }
-}
-
-/// The rate limit as its two columns.
-fn rate_columns(limit: Option<RateLimit>) -> (Option<f64>, Option<i64>) {
-    match limit {
-        Some(l) => (Some(l.per_second), Some(i64::from(l.burst))),
-        None => (None, None),
-    }
+    RateLimit::from_columns(row.get(idx)?, row.get(idx + 1)?).map_err(|why| {
+        rusqlite::Error::FromSqlConversionFailure(idx, rusqlite::types::Type::Real, why.into())
+    })
 }
 
 /// Builds a client from `client_columns!()`.
@@ -108,7 +86,7 @@ pub(crate) fn create_client(
     client: ClientRecord,
 ) -> Result<ClientRecord, StoreError> {
     let scopes = scopes_text(&client.scopes)?;
-    let (per_second, burst) = rate_columns(client.rate_limit);
+    let (per_second, burst) = RateLimit::columns(client.rate_limit);
     conn.prepare_cached(concat!(
         "INSERT INTO clients (",
         client_columns!(),
@@ -159,7 +137,7 @@ pub(crate) fn upsert_client(
             .map_err(errors::map)?;
     }
     let scopes = scopes_text(&client.scopes)?;
-    let (per_second, burst) = rate_columns(client.rate_limit);
+    let (per_second, burst) = RateLimit::columns(client.rate_limit);
     conn.prepare_cached(
         "UPDATE clients SET name = ?2, secret_hash = ?3, scopes = ?4, rate_per_second = ?5,
          rate_burst = ?6 WHERE client_id = ?1",

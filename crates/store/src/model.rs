@@ -263,6 +263,33 @@ impl RateLimit {
     pub fn is_valid(&self) -> bool {
         Self::valid_per_second(self.per_second) && Self::valid_burst(u64::from(self.burst))
     }
+
+    /// A limit as both stores keep it, two nullable columns: both NULL for none. `Err`
+    /// for one without the other or a value out of bounds (a corrupt row), saying so.
+    pub fn from_columns(
+        per_second: Option<f64>,
+        burst: Option<i64>,
+    ) -> Result<Option<RateLimit>, &'static str> {
+        const CORRUPT: &str = "a client's rate limit is half set or out of bounds";
+        match (per_second, burst) {
+            (None, None) => Ok(None),
+            (Some(per_second), Some(burst)) => u32::try_from(burst)
+                .ok()
+                .map(|burst| RateLimit { per_second, burst })
+                .filter(RateLimit::is_valid)
+                .map(Some)
+                .ok_or(CORRUPT),
+            _ => Err(CORRUPT),
+        }
+    }
+
+    /// The two columns of [`RateLimit::from_columns`].
+    pub fn columns(limit: Option<RateLimit>) -> (Option<f64>, Option<i64>) {
+        match limit {
+            Some(l) => (Some(l.per_second), Some(i64::from(l.burst))),
+            None => (None, None),
+        }
+    }
 }
 
 /// An OAuth client. `secret_hash` is an argon2id PHC string, never the secret.

@@ -467,30 +467,29 @@ impl<'q> Pager<'q> {
             (true, Some(column)) => column,
             _ => d.boolean(false),
         };
-        match &self.query.filter {
-            // Without a recheck column the filter is evaluated once, for `data`, and
-            // `matched` is NULL: a row matched when its data came (see `ScanStatement`).
-            Some(f) if !self.covered && d.recheck().is_none() => {
-                let matched = sql::filter(d, f, &mut p);
-                select.push("NULL AS matched".to_owned());
-                select.push(format!("{recheck} AS recheck"));
-                select.push(format!("CASE WHEN {matched} THEN data END AS data"));
-            }
+        let (matched, data) = match &self.query.filter {
             Some(f) if !self.covered => {
                 let matched = sql::filter(d, f, &mut p);
-                select.push(format!("{matched} AS matched"));
-                select.push(format!("{recheck} AS recheck"));
-                select.push(format!(
-                    "CASE WHEN {matched} OR {recheck} THEN data END AS data"
-                ));
+                match d.recheck() {
+                    // Without a recheck column the filter is evaluated once, for `data`,
+                    // and `matched` is NULL: a row matched when its data came (see
+                    // `ScanStatement`).
+                    None => (
+                        "NULL".to_owned(),
+                        format!("CASE WHEN {matched} THEN data END"),
+                    ),
+                    Some(_) => {
+                        let data = format!("CASE WHEN {matched} OR {recheck} THEN data END");
+                        (matched, data)
+                    }
+                }
             }
             // Every row read matches (see `covered`): no JSON is evaluated per row.
-            _ => {
-                select.push(format!("{} AS matched", d.boolean(true)));
-                select.push(format!("{recheck} AS recheck"));
-                select.push("data".to_owned());
-            }
-        }
+            _ => (d.boolean(true).to_owned(), "data".to_owned()),
+        };
+        select.push(format!("{matched} AS matched"));
+        select.push(format!("{recheck} AS recheck"));
+        select.push(format!("{data} AS data"));
         let mut conditions = vec![format!("collection_id = {}", self.collection_id)];
         for c in &self.pushed {
             conditions.push(sql::comparison(d, c, &mut p));

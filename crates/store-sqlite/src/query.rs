@@ -9,7 +9,7 @@ use depot_query::sql::sqlite::Sqlite;
 use depot_query::{
     Count, Counter, Expr, ItemQuery, PAGE_BYTES, Pager, Position, ScanRow, ScanStatement,
 };
-use depot_store::{Item, ItemPage, StoreError};
+use depot_store::{FeedHead, Item, ItemPage, StoreError};
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, Row, Statement, params_from_iter};
 
@@ -171,10 +171,23 @@ pub(crate) fn kept_count(
     max_scan: u64,
     (counts, generation): (&CountCache, u64),
 ) -> Result<Option<Count>, StoreError> {
+    let (counter, head) = counter(conn, project, collection, filter, max_scan)?;
+    let statement = counter.statement();
+    Ok(counts.get(&counts::key(&head, generation, &statement)))
+}
+
+/// The count's statements for the collection as it is in the caller's snapshot, and
+/// where the project's feed stands there (the state a count is kept for).
+fn counter<'q>(
+    conn: &Connection,
+    project: &str,
+    collection: &str,
+    filter: Option<&'q Expr>,
+    max_scan: u64,
+) -> Result<(Counter<'q>, FeedHead), StoreError> {
     let (id, indexes) = collections::target(conn, project, collection)?;
     let head = changes::head(conn, project)?;
-    let statement = Counter::new(&Sqlite, id, &indexes, filter, max_scan).statement();
-    Ok(counts.get(&counts::key(&head, generation, &statement)))
+    Ok((Counter::new(&Sqlite, id, &indexes, filter, max_scan), head))
 }
 
 /// Counts, on one snapshot (the caller's transaction), and keeps the answer for that
@@ -187,9 +200,7 @@ pub(crate) fn count(
     max_scan: u64,
     (counts, generation): (&CountCache, u64),
 ) -> Result<Count, StoreError> {
-    let (id, indexes) = collections::target(conn, project, collection)?;
-    let head = changes::head(conn, project)?;
-    let counter = Counter::new(&Sqlite, id, &indexes, filter, max_scan);
+    let (counter, head) = counter(conn, project, collection, filter, max_scan)?;
     let statement = counter.statement();
     let params = params_from_iter(statement.params.iter().map(value));
     let (examined, matched, last): (i64, i64, Option<String>) = conn

@@ -20,7 +20,7 @@ async fn setup(dir: &std::path::Path) -> (SqliteStore, Connection, i64) {
         .create_collection("p", "other", None, vec!["n".into()])
         .await
         .unwrap();
-    let indexes = vec!["n".to_owned(), "updated_at".to_owned()];
+    let indexes = indexes();
     store
         .create_collection("p", "c", None, indexes)
         .await
@@ -53,6 +53,33 @@ fn plan(conn: &Connection, sql: &str, params: &[SqlParam]) -> String {
     rows.join("\n")
 }
 
+/// The collection's declared indexes (see [`setup`]).
+fn indexes() -> Vec<String> {
+    vec!["n".to_owned(), "updated_at".to_owned()]
+}
+
+/// A page of 10 with a budget of 100, from `filter` and `sort` ("" for none).
+fn query(filter: Option<&str>, sort: &str, start: Option<Position>) -> ItemQuery {
+    ItemQuery {
+        filter: filter.map(|f| parse(f).unwrap()),
+        sort: if sort.is_empty() {
+            Vec::new()
+        } else {
+            parse_sort(sort).unwrap()
+        },
+        start,
+        limit: 10,
+        max_scan: 100,
+    }
+}
+
+/// The plan of the count of `filter`.
+fn count_plan(conn: &Connection, id: i64, filter: &str) -> String {
+    let filter = parse(filter).unwrap();
+    let statement = Counter::new(&Sqlite, id, &indexes(), Some(&filter), 1000).statement();
+    plan(conn, &statement.sql, &statement.params)
+}
+
 /// The plans of every statement the pager runs for this query when each comes back
 /// empty: the first, then each level of the walk after the start position (and for a
 /// descending sort, the backward read of the groups).
@@ -63,19 +90,8 @@ fn plans(
     sort: &str,
     start: Option<Position>,
 ) -> Vec<String> {
-    let query = ItemQuery {
-        filter: filter.map(|f| parse(f).unwrap()),
-        sort: if sort.is_empty() {
-            Vec::new()
-        } else {
-            parse_sort(sort).unwrap()
-        },
-        start,
-        limit: 10,
-        max_scan: 100,
-    };
-    let indexes = vec!["n".to_owned(), "updated_at".to_owned()];
-    let mut pager = Pager::new(&Sqlite, id, &indexes, &query).unwrap();
+    let query = query(filter, sort, start);
+    let mut pager = Pager::new(&Sqlite, id, &indexes(), &query).unwrap();
     let mut plans = Vec::new();
     while let Some(statement) = pager.next_statement() {
         plans.push(plan(conn, &statement.sql, &statement.params));
@@ -222,10 +238,7 @@ async fn id_order_without_an_indexed_equality_walks_the_primary_key() {
 async fn counting_an_indexed_equality_searches_its_index() {
     let dir = tempfile::tempdir().unwrap();
     let (_store, conn, id) = setup(dir.path()).await;
-    let indexes = vec!["n".to_owned(), "updated_at".to_owned()];
-    let filter = parse("n = 3").unwrap();
-    let statement = Counter::new(&Sqlite, id, &indexes, Some(&filter), 1000).statement();
-    let plan = plan(&conn, &statement.sql, &statement.params);
+    let plan = count_plan(&conn, id, "n = 3");
     assert!(
         plan.contains(&format!("INDEX {} (<expr>=? AND", index(id, "n"))),
         "{plan}"
@@ -239,17 +252,12 @@ async fn counting_an_indexed_equality_searches_its_index() {
 async fn counting_a_filter_the_index_covers_reads_only_the_index() {
     let dir = tempfile::tempdir().unwrap();
     let (_store, conn, id) = setup(dir.path()).await;
-    let indexes = vec!["n".to_owned(), "updated_at".to_owned()];
-    let covered = parse("n = 3").unwrap();
-    let statement = Counter::new(&Sqlite, id, &indexes, Some(&covered), 1000).statement();
-    let covering = plan(&conn, &statement.sql, &statement.params);
+    let covering = count_plan(&conn, id, "n = 3");
     assert!(
         covering.contains(&format!("COVERING INDEX {}", index(id, "n"))),
         "{covering}"
     );
-    let partly = parse("n = 3 && s = \"v1\"").unwrap();
-    let statement = Counter::new(&Sqlite, id, &indexes, Some(&partly), 1000).statement();
-    let reading = plan(&conn, &statement.sql, &statement.params);
+    let reading = count_plan(&conn, id, "n = 3 && s = \"v1\"");
     assert!(
         reading.contains(&index(id, "n")) && !reading.contains("COVERING"),
         "{reading}"
@@ -260,20 +268,11 @@ async fn counting_a_filter_the_index_covers_reads_only_the_index() {
 /// that the database needn't sort is `bounded`, the pages the store reads inline.
 #[test]
 fn only_pages_that_read_only_matches_are_bounded() {
-    let indexes = vec!["n".to_owned(), "updated_at".to_owned()];
     let bounded = |filter: Option<&str>, sort: &str| {
-        let query = ItemQuery {
-            filter: filter.map(|f| parse(f).unwrap()),
-            sort: if sort.is_empty() {
-                Vec::new()
-            } else {
-                parse_sort(sort).unwrap()
-            },
-            start: None,
-            limit: 10,
-            max_scan: 100,
-        };
-        Pager::new(&Sqlite, 7, &indexes, &query).unwrap().bounded()
+        let query = query(filter, sort, None);
+        Pager::new(&Sqlite, 7, &indexes(), &query)
+            .unwrap()
+            .bounded()
     };
     assert!(bounded(Some("n = 3"), ""));
     assert!(bounded(Some("n >= 3"), "n"));
